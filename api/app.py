@@ -1,0 +1,39 @@
+"""The FastAPI app factory; the model and the index load in the lifespan, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api import problems
+from api.routes import articles, health, search
+from kb.bootstrap import open_knowledge_base
+from kb.settings import Settings
+from search.encoder import Encoder
+
+
+def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> FastAPI:
+    """Build the app. ``encoder`` lets several apps in one process (tests, benchmarks) share one loaded model."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.kb = await run_in_threadpool(open_knowledge_base, settings, encoder=encoder)
+        yield
+        app.state.kb.close()
+
+    app = FastAPI(
+        title="kb",
+        summary="Search and read a support knowledge base kept as Markdown in Git.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(search.router)
+    app.include_router(articles.router)
+    return app

@@ -1,0 +1,57 @@
+"""Errors as application/problem+json (RFC 9457), with a detail a person can act on."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from kb.requests import InvalidRequest
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, detail: str, *, errors: list[dict[str, str]] | None = None, headers: dict | None = None) -> JSONResponse:
+    body: dict[str, object] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field(location: tuple) -> str:
+    """'limit' rather than ('query', 'limit'): callers know their parameter names, not FastAPI's."""
+    parts = [str(part) for part in location if part not in ("query", "body", "path", "header")]
+    return ".".join(parts) or "request"
+
+
+async def _invalid_request(request: Request, error: InvalidRequest) -> JSONResponse:
+    return problem(422, str(error), errors=[{"field": error.field, "message": error.message}])
+
+
+async def _validation_failed(request: Request, error: RequestValidationError) -> JSONResponse:
+    errors = [{"field": _field(tuple(item["loc"])), "message": item["msg"]} for item in error.errors()]
+    detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
+    return problem(422, detail, errors=errors)
+
+
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
+    return problem(error.status_code, detail, headers=getattr(error, "headers", None))
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    # The detail stays generic: an internal message could name a file or an article the caller may not see.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "kb hit an internal error; it has been logged.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(InvalidRequest, _invalid_request)
+    app.add_exception_handler(RequestValidationError, _validation_failed)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

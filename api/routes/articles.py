@@ -1,0 +1,81 @@
+"""GET /v1/articles (cursor-paged list) and GET /v1/articles/{id} (metadata, HTML, sections)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from api.deps import KnowledgeBaseDep, ViewDep
+from api.rendering import article_html
+from api.schemas import ArticleOut, ArticlePage, ArticleSummary, SectionOut, TranslationOut, article_url
+from articles.model import LOCALES
+from kb.requests import InvalidRequest
+from search.snapshot import Filters
+
+router = APIRouter(prefix="/v1", tags=["articles"])
+MAX_PAGE = 100
+
+
+def _encode_cursor(key: tuple[str, str]) -> str:
+    return base64.urlsafe_b64encode("\x00".join(key).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        article_id, locale = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("\x00")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidRequest("cursor", "not a cursor this API handed out; start again without it") from None
+    return article_id, locale
+
+
+def _check_locale(locale: str | None) -> None:
+    if locale is not None and locale not in LOCALES:
+        raise InvalidRequest("locale", f"unknown locale {locale!r}; kb has {', '.join(LOCALES)}")
+
+
+@router.get("/articles", response_model=ArticlePage)
+def list_articles(
+    request: Request,
+    response: Response,
+    kb: KnowledgeBaseDep,
+    view: ViewDep,
+    locale: str | None = None,
+    category: str | None = None,
+    tags: Annotated[list[str], Query()] = [],
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    cursor: str | None = None,
+) -> ArticlePage:
+    """Articles ordered by id then locale; follow `next` (or the Link header) for the following page."""
+    _check_locale(locale)
+    after = _decode_cursor(cursor) if cursor else None
+    articles = kb.articles(view=view, filters=Filters(locale=locale, category=category, tags=tuple(sorted(set(tags)))))
+    remaining = [a for a in articles if after is None or a.key > after]
+    page = remaining[:limit]
+    next_url = None
+    if len(remaining) > limit:
+        next_url = str(request.url.include_query_params(cursor=_encode_cursor(page[-1].key)))
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return ArticlePage(items=[ArticleSummary.of(a) for a in page], next=next_url)
+
+
+@router.get("/articles/{article_id}", response_model=ArticleOut)
+def get_article(kb: KnowledgeBaseDep, view: ViewDep, article_id: str, locale: str | None = None) -> ArticleOut:
+    """One article; without `locale`, English if it exists, else the first translation."""
+    _check_locale(locale)
+    translations = kb.translations(article_id, view=view)
+    chosen = [a for a in translations if a.locale == locale] if locale else sorted(translations, key=lambda a: a.locale != "en")
+    if not chosen:
+        # The same answer for a missing article and one the caller may not see: nothing to learn from it.
+        raise HTTPException(404, f"no article {article_id!r}" + (f" in locale {locale!r}" if locale else ""))
+    article = chosen[0]
+    summary = ArticleSummary.of(article)
+    return ArticleOut(
+        **summary.model_dump(),
+        html=article_html(kb, article, view=view),
+        sections=[SectionOut(anchor=s.anchor, heading_path=list(s.heading_path), text=s.text) for s in article.sections],
+        translations=[TranslationOut(locale=t.locale, url=article_url(t.id, t.locale)) for t in translations if t.locale != article.locale],
+        commit=kb.snapshot.commit,
+    )

@@ -1,0 +1,76 @@
+"""GET and POST /v1/search: hybrid, keyword or semantic search over the articles the caller may see."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import KnowledgeBaseDep, ViewDep
+from api.schemas import HitOut, SearchOut
+from kb.access import View
+from kb.knowledge_base import KnowledgeBase, SearchResponse
+from kb.requests import MAX_LIMIT, SearchRequest
+
+router = APIRouter(prefix="/v1", tags=["search"])
+
+
+class SearchBody(BaseModel):
+    """The POST form: the same fields as the query string, for long queries and for clients that prefer JSON."""
+
+    q: str = Field(description="What to search for, in any supported language.")
+    locale: str | None = None
+    category: str | None = None
+    tags: list[str] = []
+    mode: str = "hybrid"
+    limit: int = Field(default=10, description=f"1 to {MAX_LIMIT}.")
+    offset: int = 0
+
+
+def _respond(request: SearchRequest, response: SearchResponse) -> SearchOut:
+    return SearchOut(
+        query=request.query,
+        mode=request.mode,
+        locale=request.locale,
+        total=response.results.total,
+        limit=request.limit,
+        offset=request.offset,
+        commit=response.commit,
+        hits=[HitOut.of(hit, commit=response.commit) for hit in response.results.hits],
+    )
+
+
+def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> SearchOut:
+    request = SearchRequest(
+        query=body.q,
+        mode=body.mode,
+        locale=body.locale,
+        category=body.category,
+        tags=tuple(body.tags),
+        limit=body.limit,
+        offset=body.offset,
+        max_query_chars=kb.settings.max_query_chars,
+    )
+    return _respond(request, kb.search(request, view=view))
+
+
+@router.get("/search", response_model=SearchOut)
+def search_get(
+    kb: KnowledgeBaseDep,
+    view: ViewDep,
+    q: Annotated[str, Query(description="What to search for.")],
+    locale: str | None = None,
+    category: str | None = None,
+    tags: Annotated[list[str], Query(description="Only articles carrying all of these tags.")] = [],
+    mode: str = "hybrid",
+    limit: int = 10,
+    offset: int = 0,
+) -> SearchOut:
+    body = SearchBody(q=q, locale=locale, category=category, tags=tags, mode=mode, limit=limit, offset=offset)
+    return _run(kb, view, body)
+
+
+@router.post("/search", response_model=SearchOut)
+def search_post(kb: KnowledgeBaseDep, view: ViewDep, body: SearchBody) -> SearchOut:
+    return _run(kb, view, body)

@@ -1,0 +1,196 @@
+"""The article as data: front matter schema, parsed article, sections, chunks and validation errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LOCALES: tuple[str, ...] = ("en", "ja")
+"""Locales kb can analyse; an article in any other locale is rejected rather than indexed badly."""
+
+AUDIENCE_KEYWORDS: tuple[str, ...] = ("public", "signed_in", "agents")
+_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
+_DURATION = re.compile(r"^(\d+)([dw])$")
+
+Status = Literal["published", "draft", "archived"]
+
+
+class FrontMatter(BaseModel):
+    """The YAML block at the top of an article; field names follow Docusaurus / Zendesk usage.
+
+    Unknown fields are rejected so that a typo (``audiance:``) is reported instead of silently
+    making an internal article public.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Stable id shared by translations; survives renames and moves.")
+    title: str = Field(min_length=1)
+    locale: str | None = Field(default=None, description="en or ja; taken from the path when absent.")
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    audience: str | tuple[str, ...] | None = Field(
+        default=None, description="public | signed_in | agents | [segment, …]; from .kb/access.yml when absent."
+    )
+    status: Status = "published"
+    owner: str | None = None
+    review_every: str | None = Field(default=None, description="A duration such as 180d or 26w.")
+    last_reviewed: dt.date | None = None
+    keywords: tuple[str, ...] = ()
+    redirect_from: tuple[str, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_slug(cls, value: str) -> str:
+        if not _ARTICLE_ID.match(value):
+            raise ValueError("must be lowercase letters, digits, '-' or '_' (at most 128), e.g. reset-password")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is not None and value not in LOCALES:
+            raise ValueError(f"unknown locale {value!r}; expected one of {', '.join(LOCALES)}")
+        return value
+
+    @field_validator("audience")
+    @classmethod
+    def _known_audience(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if value not in AUDIENCE_KEYWORDS:
+                raise ValueError(
+                    f"unknown audience {value!r}; expected public, signed_in, agents or a list of segments"
+                )
+            return value
+        if not value:
+            raise ValueError("a segment list must name at least one segment")
+        bad = [segment for segment in value if not _SEGMENT.match(segment)]
+        if bad:
+            raise ValueError(f"invalid segment name(s) {', '.join(map(repr, bad))}: use lowercase letters, digits, '-'")
+        return tuple(value)
+
+    @field_validator("review_every")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None and not _DURATION.match(value):
+            raise ValueError("must be a number of days or weeks, e.g. 180d or 26w")
+        return value
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading section (the article's lead before any H2, or an H2 / H3 with its text).
+
+    ``anchor`` is the id the rendered HTML gives the heading, so a hit can link straight to it;
+    the lead has an empty anchor.
+    """
+
+    anchor: str
+    heading_path: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """A validated article at one commit.
+
+    ``audience`` is the effective audience after ``.kb/access.yml`` defaults have been applied.
+    ``articles`` knows nothing of access rules, so parsing leaves it None ("not decided yet") and
+    ``kb`` fills it in; an undecided article is visible to nobody, so forgetting that step fails closed.
+    """
+
+    path: str
+    front: FrontMatter
+    locale: str
+    body: str
+    sections: tuple[Section, ...]
+    revision: str = ""
+    updated_at: dt.datetime | None = None
+    audience: str | tuple[str, ...] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.front.id
+
+    @property
+    def title(self) -> str:
+        return self.front.title
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Articles are unique by (id, locale): translations share an id."""
+        return (self.front.id, self.locale)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The unit that is embedded and indexed: one section, or a window of a long section."""
+
+    article_id: str
+    locale: str
+    anchor: str
+    heading_path: tuple[str, ...]
+    text: str
+    title: str
+    revision: str = ""
+
+    @property
+    def embed_text(self) -> str:
+        """What the model sees: title and heading path give a bare section its context."""
+        context = " › ".join((self.title, *self.heading_path))
+        return f"{context}: {self.text}" if self.text else context
+
+
+@dataclass(frozen=True)
+class ArticleError:
+    """Why one file was skipped: reported with its path, the field at fault and the reason."""
+
+    path: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.field}" if self.field else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class ParseResult:
+    """Articles that validated and errors for the files that did not; one bad file never stops the rest."""
+
+    articles: list[Article] = field(default_factory=list)
+    errors: list[ArticleError] = field(default_factory=list)
+
+
+class SourceFile(Protocol):
+    """One file of the content repository as ``parse_articles`` needs it.
+
+    A protocol rather than a class so that ``versioning``'s file objects (which ``articles`` must not
+    import) satisfy it as they are; read-only properties so frozen dataclasses and named tuples do too.
+    """
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def revision(self) -> str: ...
+
+    @property
+    def updated_at(self) -> dt.datetime | None: ...

@@ -1,0 +1,38 @@
+"""Opening a knowledge base from settings: the sample content on first run, the database, the model."""
+
+from __future__ import annotations
+
+import logging
+
+from kb.db import make_engine
+from kb.indexer import Progress
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import SAMPLE_CONTENT, Settings
+from search.encoder import Encoder, SentenceTransformerEncoder
+from versioning.bootstrap import create_repo_from_folder
+
+log = logging.getLogger(__name__)
+
+
+def ensure_content(settings: Settings) -> None:
+    """With no KB_REPO_PATH, serve a Git copy of the bundled sample, so the server never writes into the source tree."""
+    if settings.repo_path is not None or settings.content_path.exists():
+        return
+    log.info("copying the sample help center into %s", settings.content_path)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    create_repo_from_folder(SAMPLE_CONTENT, settings.content_path)
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    return SentenceTransformerEncoder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+
+
+def open_knowledge_base(
+    settings: Settings, *, encoder: Encoder | None = None, progress: Progress | None = None
+) -> KnowledgeBase:
+    """A loaded knowledge base: saved snapshot reused when current, else updated or rebuilt."""
+    ensure_content(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    kb = KnowledgeBase(settings=settings, encoder=encoder or load_encoder(settings), engine=make_engine(settings.database))
+    kb.load(progress=progress)
+    return kb

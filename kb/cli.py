@@ -1,0 +1,145 @@
+"""The `kb` command line: index, serve, search and check. Bare `kb` serves."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import nullcontext
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kb.settings import Settings
+
+if TYPE_CHECKING:
+    from kb.indexer import BuildReport
+
+app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _show_progress() -> bool:
+    """A bar on a terminal; nothing in CI logs or pipes."""
+    return console.is_terminal and not os.environ.get("CI")
+
+
+@app.callback(invoke_without_command=True)
+def main(context: typer.Context) -> None:
+    """With no command, serve (as `kb serve` does)."""
+    if context.invoked_subcommand is None:
+        serve()
+
+
+@app.command()
+def index(full: Annotated[bool, typer.Option(help="Rebuild from scratch instead of from the saved snapshot.")] = False) -> None:
+    """Index the content repository's default branch and save the snapshot the server will load."""
+    from kb.bootstrap import ensure_content, load_encoder
+    from kb.db import make_engine
+    from kb.knowledge_base import KnowledgeBase
+
+    settings = Settings()
+    ensure_content(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with console.status("Loading the embedding model…", spinner="dots") if _show_progress() else nullcontext():
+        encoder = load_encoder(settings)
+    kb = KnowledgeBase(settings=settings, encoder=encoder, engine=make_engine(settings.database))
+    previous = None if full else kb.store.load_latest()
+    with _progress() as bar:
+        task = bar.add_task("Embedding chunks", total=None)
+        report = kb.refresh(previous=previous, progress=lambda stage, done, total: bar.update(task, completed=done, total=total))
+    kb.close()
+    _print_report(report)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=not _show_progress(), transient=True,
+    )
+
+
+def _print_report(report: BuildReport) -> None:
+    kind = "incremental" if report.incremental else "full"
+    console.print(f"Indexed commit [bold]{report.commit[:12]}[/] ({kind}) in {report.seconds:.1f}s")
+    console.print(f"  articles indexed: {report.articles}   files parsed: {report.parsed}")
+    console.print(f"  chunks: {report.chunks}   embedded: {report.embedded}   from cache: {report.cached}")
+    if report.skipped:
+        console.print(f"  [yellow]skipped {len(report.skipped)} file(s):[/]")
+        for error in report.skipped:
+            console.print(f"    {error}", markup=False, highlight=False)
+    else:
+        console.print("  skipped: 0")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Overrides KB_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides KB_PORT.")] = None,
+) -> None:
+    """Serve the API (and the help center) with uvicorn."""
+    import uvicorn
+
+    settings = Settings()
+    # The app is named by its import string, so this module never imports `api` (imports go api → kb).
+    uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def search(
+    query: str,
+    locale: Annotated[str | None, typer.Option(help="en or ja; all locales when absent.")] = None,
+    mode: Annotated[str, typer.Option(help="keyword, semantic or hybrid.")] = "hybrid",
+    limit: Annotated[int, typer.Option(help="How many articles to show.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Search as an anonymous help-center visitor would."""
+    from kb.access import PUBLIC
+    from kb.bootstrap import open_knowledge_base
+    from kb.requests import InvalidRequest, SearchRequest
+
+    settings = Settings()
+    try:
+        request = SearchRequest(query=query, mode=mode, locale=locale, limit=limit, max_query_chars=settings.max_query_chars)
+    except InvalidRequest as invalid:
+        errors.print(f"error: {invalid}", markup=False)
+        raise typer.Exit(2) from None
+    kb = open_knowledge_base(settings)
+    response = kb.search(request, view=PUBLIC)
+    kb.close()
+    hits = response.results.hits
+    if as_json:
+        rows = [
+            {"id": h.article.id, "locale": h.article.locale, "title": h.article.title, "anchor": h.chunk.anchor,
+             "score": h.score, "snippet": h.snippet, "commit": response.commit}
+            for h in hits
+        ]
+        sys.stdout.write(json.dumps({"total": response.results.total, "hits": rows}, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("#", "article", "locale", "section", "score")
+    for rank, hit in enumerate(hits, start=1):
+        table.add_row(str(rank), f"{hit.article.title}\n[dim]{hit.article.id}[/]", hit.article.locale,
+                      " › ".join(hit.chunk.heading_path) or "—", f"{hit.score:.4f}")
+    console.print(table)
+    console.print(f"{response.results.total} matching article(s) at commit {response.commit[:12]}")
+
+
+@app.command()
+def check(path: Annotated[Path, typer.Argument(help="A content folder (the root holding .kb/ and the locale folders).")]) -> None:
+    """Validate every article and .kb/access.yml; exit 1 if anything is wrong (for a content repo's CI)."""
+    from kb.validation import check_folder
+
+    if not path.is_dir():
+        errors.print(f"error: {path} is not a folder", markup=False)
+        raise typer.Exit(2)
+    report = check_folder(path)
+    for error in report.errors:
+        errors.print(str(error), markup=False, highlight=False)
+    console.print(f"{len(report.articles)} article(s) valid, {len(report.errors)} error(s)")
+    if report.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,78 @@
+"""The database (sqlmodel; SQLite by default, PostgreSQL by URL) and the embedding cache kept in it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import sqlalchemy
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+_LOOKUP_BATCH = 500
+"""Keys per SELECT … IN (…): far below SQLite's and PostgreSQL's parameter limits."""
+
+
+class EmbeddingRecord(SQLModel, table=True):
+    """One cached embedding, keyed by sha256(model id + embedded text)."""
+
+    __tablename__ = "embedding_cache"
+
+    key: str = Field(primary_key=True, max_length=64)
+    dimension: int
+    vector: bytes
+
+
+def normalise_url(url: str) -> str:
+    """Let people write postgresql://… as libpq does; SQLAlchemy would otherwise look for psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with kb's tables created; SQLite is shared across the server's threads."""
+    url = normalise_url(url)
+    if not url.startswith(("sqlite", "postgresql")):
+        raise ValueError(f"KB_DATABASE_URL {url.split(':', 1)[0]!r}: kb supports sqlite:/// and postgresql:// URLs")
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+class DatabaseVectorStore:
+    """The embedding cache in the database, so API replicas sharing PostgreSQL share it too."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with Session(self.engine) as session:
+            for start in range(0, len(keys), _LOOKUP_BATCH):
+                batch = list(keys[start : start + _LOOKUP_BATCH])
+                rows = session.exec(
+                    select(EmbeddingRecord.key, EmbeddingRecord.vector).where(EmbeddingRecord.key.in_(batch))
+                )
+                for key, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, vectors: dict[str, np.ndarray]) -> None:
+        if not vectors:
+            return
+        rows = [
+            {"key": key, "dimension": int(vector.shape[0]), "vector": vector.astype(np.float32).tobytes()}
+            for key, vector in vectors.items()
+        ]
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(EmbeddingRecord).on_conflict_do_nothing(index_elements=["key"])
+        with self.engine.begin() as connection:
+            connection.execute(statement, rows)
+
+    def count(self) -> int:
+        with Session(self.engine) as session:
+            return session.exec(select(sqlalchemy.func.count()).select_from(EmbeddingRecord)).one()

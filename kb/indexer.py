@@ -1,0 +1,177 @@
+"""Building snapshots from the content repository: in full, or from the previous one and the Git diff."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from articles.chunk import chunk_article
+from articles.model import Article, ArticleError
+from articles.parse import InvalidArticle, is_article_path, parse_article
+from kb.access import ACCESS_FILE, parse_access_rules
+from kb.validation import select_articles, with_audience
+from search.analyze import Analyzer
+from search.encoder import CachedEncoder
+from search.fields import chunk_terms
+from search.snapshot import Entry, IndexSnapshot, SnapshotTag
+from versioning.repo import ContentRepo, GitFile
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): how `kb index` draws its bar; the server passes nothing."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for `kb index` and the logs."""
+
+    commit: str
+    incremental: bool
+    articles: int = 0
+    chunks: int = 0
+    parsed: int = 0
+    embedded: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    skipped: list[ArticleError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    max_tokens: int = 256
+    overlap_tokens: int = 32
+
+
+class Indexer:
+    """Turns a commit into an :class:`IndexSnapshot`, reusing everything the diff says is unchanged."""
+
+    def __init__(
+        self, *, repo: ContentRepo, encoder: CachedEncoder, analyzer: Analyzer, chunking: ChunkSettings
+    ) -> None:
+        self.repo = repo
+        self.encoder = encoder
+        self.analyzer = analyzer
+        self.chunking = chunking
+
+    @property
+    def settings_tag(self) -> str:
+        """Everything besides commit and model that shapes a snapshot; a saved one with another is rebuilt."""
+        return f"analyzer={self.analyzer.version};chunk={self.chunking.max_tokens}/{self.chunking.overlap_tokens}"
+
+    def tag(self, commit: str) -> SnapshotTag:
+        return SnapshotTag(commit=commit, model_id=self.encoder.encoder.model_id, settings=self.settings_tag)
+
+    def build(
+        self, commit: str, *, previous: IndexSnapshot | None = None, progress: Progress | None = None
+    ) -> tuple[IndexSnapshot, BuildReport]:
+        """A snapshot of ``commit``; with a compatible ``previous``, only files the diff touched are re-read."""
+        started = time.perf_counter()
+        reusable = previous is not None and previous.tag == dataclasses.replace(self.tag(commit), commit=previous.commit)
+        kept, errors, to_read = self._plan(commit, previous if reusable else None)
+        files = self.repo.files_at(commit, paths=to_read) if to_read is not None else self.repo.files_at(commit)
+        rules, rule_errors = parse_access_rules(self._access_file(commit))
+        parsed, parse_errors = _parse(file for file in files if is_article_path(file.path))
+        errors.update({error.path: error for error in [*parse_errors, *rule_errors]})
+        candidates = [with_audience(entry.article, rules) for entry in kept.values()]
+        candidates += [with_audience(article, rules) for article, _ in parsed]
+        active, rejected = select_articles(candidates, rules)
+        errors.update({error.path: error for error in rejected})
+        blob_of = {article.path: blob for article, blob in parsed}
+        before = dataclasses.replace(self.encoder.stats)
+        entries = self._entries(active, kept, blob_of, progress)
+        snapshot = IndexSnapshot(tag=self.tag(commit), entries=entries, errors=sorted(errors.values(), key=_by_path))
+        report = BuildReport(
+            commit=commit,
+            incremental=reusable,
+            articles=len(entries),
+            chunks=len(snapshot.chunks),
+            parsed=len(parsed),
+            embedded=self.encoder.stats.embedded - before.embedded,
+            cached=self.encoder.stats.cached - before.cached,
+            seconds=time.perf_counter() - started,
+            skipped=list(snapshot.errors),
+        )
+        return snapshot, report
+
+    def _plan(
+        self, commit: str, previous: IndexSnapshot | None
+    ) -> tuple[dict[str, Entry], dict[str, ArticleError], list[str] | None]:
+        """Entries to keep as they are, errors still standing, and paths to read (None: every file)."""
+        if previous is None:
+            return {}, {}, None
+        changes = self.repo.changes(previous.commit, commit)
+        touched = {change.path for change in changes} | {c.old_path for c in changes if c.old_path}
+        # Duplicate ids and undeclared segments are errors that depend on other files: re-read them so
+        # that deleting the first of two duplicates, or declaring the segment, brings the article in.
+        retry = {error.path for error in previous.errors if error.field in ("id", "audience")}
+        kept = {e.article.path: e for e in previous.entries if e.article.path not in touched | retry}
+        errors = {e.path: e for e in previous.errors if e.path not in touched | retry and e.path != ACCESS_FILE}
+        present = {change.path for change in changes if change.kind != "deleted"}
+        return kept, errors, sorted((present | retry) - {ACCESS_FILE})
+
+    def _access_file(self, commit: str) -> bytes | None:
+        found = self.repo.files_at(commit, paths=[ACCESS_FILE])
+        return found[0].data if found else None
+
+    def _entries(
+        self, active: list[Article], kept: dict[str, Entry], blob_of: dict[str, str], progress: Progress | None
+    ) -> list[Entry]:
+        """Entries in path order: kept ones with their (possibly new) audience, new ones chunked and embedded."""
+        fresh = [article for article in active if article.path not in kept or article.path in blob_of]
+        chunked = {article.path: self._chunk(article) for article in fresh}
+        vectors = self._embed(chunked, progress)
+        entries = []
+        for article in active:
+            if article.path in chunked:
+                chunks, terms = chunked[article.path]
+                entries.append(Entry(article, blob_of[article.path], chunks, terms, vectors[article.path]))
+            else:
+                entries.append(dataclasses.replace(kept[article.path], article=article))
+        return entries
+
+    def _chunk(self, article: Article) -> tuple[tuple, tuple]:
+        chunks = tuple(
+            chunk_article(
+                article,
+                max_tokens=self.chunking.max_tokens,
+                overlap_tokens=self.chunking.overlap_tokens,
+                count_tokens=self.encoder.encoder.count_tokens,
+            )
+        )
+        return chunks, tuple(chunk_terms(chunk, article, analyzer=self.analyzer) for chunk in chunks)
+
+    def _embed(self, chunked: dict[str, tuple[tuple, tuple]], progress: Progress | None) -> dict[str, np.ndarray]:
+        texts = [chunk.embed_text for chunks, _ in chunked.values() for chunk in chunks]
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress:
+                progress("embedding", done, len(texts))
+
+        matrix = self.encoder.encode(texts, progress=advance)
+        result, start = {}, 0
+        for path, (chunks, _) in chunked.items():
+            result[path] = matrix[start : start + len(chunks)]
+            start += len(chunks)
+        return result
+
+
+def _parse(files: Iterable[GitFile]) -> tuple[list[tuple[Article, str]], list[ArticleError]]:
+    parsed, errors = [], []
+    for file in files:
+        try:
+            article = parse_article(file.path, file.data, revision=file.revision, updated_at=file.updated_at)
+        except InvalidArticle as invalid:
+            errors.append(invalid.error)
+        else:
+            parsed.append((article, file.blob_sha))
+    return parsed, errors
+
+
+def _by_path(error: ArticleError) -> str:
+    return error.path

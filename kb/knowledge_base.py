@@ -1,0 +1,166 @@
+"""KnowledgeBase: a content repository tied to its current snapshot, swapped atomically after each reindex."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Engine
+
+from articles.model import Article
+from kb.access import View
+from kb.db import DatabaseVectorStore
+from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
+from kb.requests import SearchRequest
+from kb.settings import Settings
+from search.analyze import Analyzer, query_language
+from search.encoder import CachedEncoder, Encoder
+from search.fuse import fusion_weights
+from search.snapshot import Filters, IndexSnapshot, Results
+from search.snippets import snippet
+from search.store import SnapshotStore
+from versioning.repo import ContentRepo
+
+log = logging.getLogger(__name__)
+
+QUERY_CACHE_SIZE = 2048
+"""Query vectors kept in memory: a help center's head queries repeat, and encoding is most of a search."""
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    results: Results
+    commit: str
+
+
+class KnowledgeBase:
+    """Everything a request needs, behind one object.
+
+    Searches read ``self.snapshot`` once and use that object to the end, so a reindex that swaps in a
+    new snapshot never changes the ground under a search in progress, and never makes one wait.
+    """
+
+    def __init__(self, *, settings: Settings, encoder: Encoder, engine: Engine) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self.engine = engine
+        self.repo = ContentRepo(settings.content_path)
+        self.store = SnapshotStore(settings.data_dir / "snapshots")
+        self.analyzer = Analyzer()
+        self.indexer = Indexer(
+            repo=self.repo,
+            encoder=CachedEncoder(encoder, DatabaseVectorStore(engine)),
+            analyzer=self.analyzer,
+            chunking=ChunkSettings(settings.chunk_max_tokens, settings.chunk_overlap_tokens),
+        )
+        self._snapshot: IndexSnapshot | None = None
+        self._reindexing = threading.Lock()
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        snapshot = self._snapshot
+        if snapshot is None:
+            raise RuntimeError("the knowledge base has no snapshot yet: call load() first")
+        return snapshot
+
+    @property
+    def ready(self) -> bool:
+        return self._snapshot is not None
+
+    def load(self, *, progress: Progress | None = None) -> BuildReport | None:
+        """Start-up: reuse the saved snapshot if it is of the current commit, else update or rebuild it.
+
+        Returns None when the saved snapshot was taken as it is (nothing parsed, nothing embedded).
+        """
+        head = self.repo.resolve()
+        wanted = self.indexer.tag(head)
+        if self.store.latest_tag() == wanted:
+            saved = self.store.load_latest()
+            if saved is not None:
+                self._snapshot = saved
+                log.info("loaded saved snapshot of %s", head[:12])
+                return None
+        return self.refresh(previous=self.store.load_latest(), progress=progress)
+
+    def refresh(
+        self, ref: str | None = None, *, previous: IndexSnapshot | None = None, progress: Progress | None = None
+    ) -> BuildReport:
+        """Index ``ref`` (default branch when None) and swap the new snapshot in; one reindex at a time."""
+        with self._reindexing:
+            commit = self.repo.resolve(ref)
+            base = previous if previous is not None else self._snapshot
+            snapshot, report = self.indexer.build(commit, previous=base, progress=progress)
+            self.store.save(snapshot)
+            self._snapshot = snapshot
+        log.info(
+            "indexed %s: %d articles, %d chunks (%d embedded, %d cached), %d skipped in %.2fs",
+            commit[:12], report.articles, report.chunks, report.embedded, report.cached, len(report.skipped), report.seconds,
+        )
+        return report
+
+    def search(self, request: SearchRequest, *, view: View) -> SearchResponse:
+        return self.search_many([request], view=view)[0]
+
+    def search_many(self, requests: Sequence[SearchRequest], *, view: View) -> list[SearchResponse]:
+        """Run several searches against one snapshot, encoding their queries in one model call."""
+        snapshot = self.snapshot
+        visible = snapshot.visible_articles(view.key, view.can_see)
+        vectors = self._encode_queries([r.text for r in requests if r.mode != "keyword"])
+        responses = []
+        for request in requests:
+            terms = self.analyzer.analyze(request.text)
+            wanted = set(terms)
+            results = snapshot.search(
+                terms=terms,
+                query_vector=vectors.get(request.text),
+                mode=request.mode,  # type: ignore[arg-type]  # validated by SearchRequest
+                allowed_articles=visible & snapshot.filtered_articles(request.filters),
+                weights=fusion_weights(request.locale or query_language(request.text)),
+                depth=self.settings.search_depth,
+                limit=request.limit,
+                offset=request.offset,
+                snippeter=lambda chunk: snippet(chunk.text, wanted, analyzer=self.analyzer),
+            )
+            responses.append(SearchResponse(results=results, commit=snapshot.commit))
+        return responses
+
+    def article(self, article_id: str, *, locale: str, view: View) -> Article | None:
+        """The article as ``view`` may see it; a hidden article is exactly as absent as a missing one."""
+        article = self.snapshot.article(article_id, locale)
+        return article if article is not None and view.can_see(article) else None
+
+    def translations(self, article_id: str, *, view: View) -> list[Article]:
+        return [a for a in self.snapshot.articles if a.id == article_id and view.can_see(a)]
+
+    def articles(self, *, view: View, filters: Filters = Filters()) -> list[Article]:
+        """Visible articles matching ``filters``, ordered by (id, locale) for stable cursor paging."""
+        snapshot = self.snapshot
+        allowed = snapshot.visible_articles(view.key, view.can_see) & snapshot.filtered_articles(filters)
+        return sorted((a for a, ok in zip(snapshot.articles, allowed) if ok), key=lambda a: a.key)
+
+    def _encode_queries(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._query_lock:
+            for text in texts:
+                if text in self._query_vectors:
+                    self._query_vectors.move_to_end(text)
+                    found[text] = self._query_vectors[text]
+        missing = list(dict.fromkeys(text for text in texts if text not in found))
+        if missing:
+            fresh = dict(zip(missing, self.encoder.encode(missing)))
+            found.update(fresh)
+            with self._query_lock:
+                self._query_vectors.update(fresh)
+                while len(self._query_vectors) > QUERY_CACHE_SIZE:
+                    self._query_vectors.popitem(last=False)
+        return found
+
+    def close(self) -> None:
+        """Release database connections (the snapshot is plain memory)."""
+        self.engine.dispose()

@@ -1,0 +1,57 @@
+"""Search requests, validated once here so the API, the CLI and batch callers reject bad input alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from articles.model import LOCALES
+from search.snapshot import MODES, Filters
+
+MAX_LIMIT = 50
+MAX_OFFSET = 1000
+MAX_TAGS = 20
+
+
+class InvalidRequest(ValueError):
+    """A request field a caller got wrong; ``field`` names it so the error can point at it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    mode: str = "hybrid"
+    locale: str | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    limit: int = 10
+    offset: int = 0
+    max_query_chars: int = field(default=1000, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.query or not self.query.strip():
+            raise InvalidRequest("q", "the query is empty; type at least one word")
+        if len(self.query) > self.max_query_chars:
+            raise InvalidRequest("q", f"the query is {len(self.query)} characters; the limit is {self.max_query_chars}")
+        if self.mode not in MODES:
+            raise InvalidRequest("mode", f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
+        if self.locale is not None and self.locale not in LOCALES:
+            raise InvalidRequest("locale", f"unknown locale {self.locale!r}; kb has {', '.join(LOCALES)}")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidRequest("limit", f"must be between 1 and {MAX_LIMIT}, got {self.limit}")
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise InvalidRequest("offset", f"must be between 0 and {MAX_OFFSET}, got {self.offset}")
+        if len(self.tags) > MAX_TAGS:
+            raise InvalidRequest("tags", f"at most {MAX_TAGS} tags, got {len(self.tags)}")
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.query.split())
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(locale=self.locale, category=self.category, tags=tuple(sorted(set(self.tags))))

