@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The browser tests drive Debian's Chromium through Playwright (no Playwright browser download).
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	touch $(STAMP)
 
 serve: $(STAMP)

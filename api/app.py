@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import problems
 from api.routes import articles, health, search
+from api.site import routes as site
 from kb.bootstrap import open_knowledge_base
 from kb.settings import Settings
 from search.encoder import Encoder
@@ -36,4 +37,5 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(articles.router)
+    app.include_router(site.router)
     return app

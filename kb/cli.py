@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one error per line, whatever the terminal width
 
 
 def _show_progress() -> bool:
@@ -72,7 +72,7 @@ def _print_report(report: BuildReport) -> None:
     if report.skipped:
         console.print(f"  [yellow]skipped {len(report.skipped)} file(s):[/]")
         for error in report.skipped:
-            console.print(f"    {error}", markup=False, highlight=False)
+            console.print(f"    {error}", markup=False, highlight=False, soft_wrap=True)
     else:
         console.print("  skipped: 0")
 

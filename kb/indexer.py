@@ -136,7 +136,8 @@ class Indexer:
         chunks = tuple(
             chunk_article(
                 article,
-                max_tokens=self.chunking.max_tokens,
+                # The model adds [CLS] and [SEP]: two tokens of its window are not ours to fill.
+                max_tokens=min(self.chunking.max_tokens, self.encoder.encoder.max_tokens - 2),
                 overlap_tokens=self.chunking.overlap_tokens,
                 count_tokens=self.encoder.encoder.count_tokens,
             )

@@ -96,7 +96,7 @@ class Analyzer:
     def _sudachi(self):  # sudachipy.Tokenizer; imported lazily because its dictionary takes time to load
         tokenizer = getattr(self._local, "sudachi", None)
         if tokenizer is None:
-            tokenizer = self._local.sudachi = self._dictionary.create()
+            tokenizer = self._local.sudachi = self._dictionary.tokenizer()
         return tokenizer
 
     @cached_property

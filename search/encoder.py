@@ -55,6 +55,9 @@ class SentenceTransformerEncoder:
     def __init__(self, name_or_path: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str = "cpu") -> None:
         # Imported here: torch and transformers take seconds to import, and `kb --help` should not wait.
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars would clutter `kb` output and logs
 
         path = resolve_model_path(name_or_path)
         if Path(path).exists():
@@ -78,7 +81,8 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
-        return len(self._model.tokenizer.tokenize(text))
+        """Model tokens in ``text``; used to cut chunks to the model's window, so it must not truncate."""
+        return len(self._model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
 def cache_key(model_id: str, text: str) -> str:

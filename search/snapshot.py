@@ -141,12 +141,15 @@ class IndexSnapshot:
         """Rank chunks among ``allowed_articles`` only, group them per article, and page the articles."""
         allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
         depth = max(depth, (offset + limit) * 4)
-        rankings: list[tuple[np.ndarray, float]] = []
+        rankings: list[tuple[np.ndarray, np.ndarray, float]] = []
         if mode in ("keyword", "hybrid"):
-            rankings.append((self.lexical_index.search(terms, k=depth, allowed=allowed)[0], weights.lexical))
+            rankings.append((*self.lexical_index.search(terms, k=depth, allowed=allowed), weights.lexical))
         if mode in ("semantic", "hybrid") and query_vector is not None:
-            rankings.append((self.vector_index.search(query_vector, k=depth, allowed=allowed)[0], weights.semantic))
-        chunk_ids, scores = reciprocal_rank_fusion(rankings, k=weights.k)
+            rankings.append((*self.vector_index.search(query_vector, k=depth, allowed=allowed), weights.semantic))
+        if mode == "hybrid":
+            chunk_ids, scores = reciprocal_rank_fusion([(ids, weight) for ids, _, weight in rankings], k=weights.k)
+        else:  # one retriever: keep its own scores (BM25, cosine), which say more than a rank
+            chunk_ids, scores = rankings[0][:2] if rankings else (np.zeros(0, dtype=np.int64), np.zeros(0))
         best = _best_chunk_per_article(chunk_ids, scores, self.chunk_article)
         page = best[offset : offset + limit]
         hits = [

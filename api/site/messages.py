@@ -1,0 +1,138 @@
+"""UI strings of the help-center site, one small dictionary per locale (article text comes from the content)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+LOCALE_NAMES = {"en": "English", "ja": "日本語"}
+"""Each locale named in its own language, as a reader looks for it in a language switcher."""
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "site_name": "Help Center",
+        "skip_to_content": "Skip to content",
+        "hero_title": "How can we help?",
+        "hero_lead": "Search our guides and answers, or browse by topic.",
+        "search_label": "Search the help center",
+        "search_placeholder": "Search for answers, e.g. “reset password”",
+        "search_button": "Search",
+        "search_title": "Search results",
+        "search_prompt": "Type a question or a few words to search the help center.",
+        "suggestions_label": "Suggested articles",
+        "suggestions_all": "See all results for “{query}”",
+        "suggestions_none": "No suggestions",
+        "suggestions_count": "{count} suggestions available; use the up and down arrows to choose.",
+        "results_one": "1 result for “{query}”",
+        "results_many": "{count} results for “{query}”",
+        "no_results_title": "No results for “{query}”",
+        "no_results_hint": "Check the spelling, try fewer or more general words, or browse the topics below.",
+        "invalid_query": "That search could not be run: {reason}",
+        "pagination_label": "Search result pages",
+        "previous": "Previous",
+        "next": "Next",
+        "page_of": "Page {page} of {pages}",
+        "categories_title": "Browse by topic",
+        "articles_count_one": "1 article",
+        "articles_count_many": "{count} articles",
+        "see_all": "See all {count} articles",
+        "other_articles": "Other articles",
+        "breadcrumb_label": "Breadcrumb",
+        "toc_title": "On this page",
+        "updated": "Updated {date}",
+        "translations_label": "Also available in",
+        "language_label": "Language",
+        "not_found_title": "We couldn’t find that page",
+        "not_found_lead": "The page may have moved, or the address may be mistyped. Try a search instead.",
+        "back_home": "Back to the help center",
+        "footer": "Powered by kb, an open-source knowledge base.",
+    },
+    "ja": {
+        "site_name": "ヘルプセンター",
+        "skip_to_content": "本文へスキップ",
+        "hero_title": "どのようなことでお困りですか？",
+        "hero_lead": "ガイドやよくある質問を検索するか、トピックから探してください。",
+        "search_label": "ヘルプセンターを検索",
+        "search_placeholder": "キーワードを入力（例: パスワード 再設定）",
+        "search_button": "検索",
+        "search_title": "検索結果",
+        "search_prompt": "質問やキーワードを入力して、ヘルプセンターを検索してください。",
+        "suggestions_label": "おすすめの記事",
+        "suggestions_all": "「{query}」の検索結果をすべて表示",
+        "suggestions_none": "候補はありません",
+        "suggestions_count": "候補が {count} 件あります。上下の矢印キーで選択できます。",
+        "results_one": "「{query}」の検索結果 1 件",
+        "results_many": "「{query}」の検索結果 {count} 件",
+        "no_results_title": "「{query}」に一致する記事は見つかりませんでした",
+        "no_results_hint": "キーワードの表記を確認するか、別の言葉や短い言葉で検索してください。下のトピックから探すこともできます。",
+        "invalid_query": "この検索は実行できません: {reason}",
+        "pagination_label": "検索結果のページ",
+        "previous": "前へ",
+        "next": "次へ",
+        "page_of": "{pages} ページ中 {page} ページ目",
+        "categories_title": "トピックから探す",
+        "articles_count_one": "1 件の記事",
+        "articles_count_many": "{count} 件の記事",
+        "see_all": "{count} 件の記事をすべて表示",
+        "other_articles": "その他の記事",
+        "breadcrumb_label": "パンくずリスト",
+        "toc_title": "目次",
+        "updated": "更新日: {date}",
+        "translations_label": "他の言語",
+        "language_label": "言語",
+        "not_found_title": "ページが見つかりませんでした",
+        "not_found_lead": "ページが移動したか、アドレスが間違っている可能性があります。検索をお試しください。",
+        "back_home": "ヘルプセンターのトップへ",
+        "footer": "Powered by kb（オープンソースのナレッジベース）",
+    },
+}
+
+CATEGORIES: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "getting-started": ("Getting started", "Set up your workspace and learn the basics."),
+        "account": ("Account & sign-in", "Passwords, two-factor authentication and your profile."),
+        "billing": ("Billing & plans", "Plans, invoices, payment methods and refunds."),
+        "integrations": ("Integrations & API", "Connect Slack, GitHub, webhooks and the REST API."),
+        "security": ("Security & admin", "Single sign-on, audit logs, encryption and sessions."),
+        "troubleshooting": ("Troubleshooting", "Error codes and fixes for common problems."),
+    },
+    "ja": {
+        "getting-started": ("はじめに", "ワークスペースの作成と基本的な使い方。"),
+        "account": ("アカウントとサインイン", "パスワード、2 段階認証、プロフィール。"),
+        "billing": ("お支払いとプラン", "プラン、請求書、お支払い方法、返金。"),
+        "integrations": ("連携と API", "Slack、GitHub、Webhook、REST API との連携。"),
+        "security": ("セキュリティと管理", "シングルサインオン、監査ログ、暗号化、セッション。"),
+        "troubleshooting": ("トラブルシューティング", "エラーコードとよくある問題の解決方法。"),
+    },
+}
+"""Names of the sample's categories; any other category shows its slug, humanised, until .kb/site.yml names it."""
+
+CATEGORY_ORDER = ("getting-started", "account", "billing", "integrations", "security", "troubleshooting")
+
+
+def category_name(locale: str, slug: str) -> str:
+    known = CATEGORIES.get(locale, {}).get(slug)
+    return known[0] if known else slug.replace("-", " ").replace("_", " ").capitalize()
+
+
+def category_description(locale: str, slug: str) -> str:
+    known = CATEGORIES.get(locale, {}).get(slug)
+    return known[1] if known else ""
+
+
+def category_sort_key(slug: str) -> tuple[int, str]:
+    return (CATEGORY_ORDER.index(slug), "") if slug in CATEGORY_ORDER else (len(CATEGORY_ORDER), slug)
+
+
+def count_text(messages: dict[str, str], key: str, count: int, **values: object) -> str:
+    """``key_one`` for exactly one, ``key_many`` otherwise (enough plural rules for English and Japanese)."""
+    return messages[f"{key}_one" if count == 1 else f"{key}_many"].format(count=count, **values)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+
+
+def format_date(locale: str, value: dt.datetime | dt.date) -> str:
+    """A long date as readers of ``locale`` write it; month names spelt out so no process locale is involved."""
+    if locale == "ja":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"

@@ -1,0 +1,178 @@
+"""Shared fixtures: the real model (loaded once), real databases, real Git repositories, a real server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+import sqlalchemy
+import uvicorn
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from kb.db import normalise_url
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import SAMPLE_CONTENT, Settings
+from search.encoder import SentenceTransformerEncoder
+from versioning.bootstrap import create_repo_from_folder
+
+TEST_DATABASE_ENV = "KB_TEST_DATABASE_URL"
+
+
+class CountingEncoder:
+    """The real encoder, recording every text it is asked to embed (to prove what was re-embedded)."""
+
+    def __init__(self, inner: SentenceTransformerEncoder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+        self.max_tokens = inner.max_tokens
+        self.inputs: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.inputs.extend(texts)
+        return self.inner.encode(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+
+@pytest.fixture(scope="session")
+def model() -> SentenceTransformerEncoder:
+    """The packaged all-MiniLM-L6-v2, loaded once per test session."""
+    return SentenceTransformerEncoder()
+
+
+@pytest.fixture
+def encoder(model: SentenceTransformerEncoder) -> CountingEncoder:
+    return CountingEncoder(model)
+
+
+def _database(name: str, folder: Path) -> Iterator[str]:
+    """SQLite in ``folder``, or a fresh schema of KB_TEST_DATABASE_URL's PostgreSQL, dropped afterwards."""
+    server = os.environ.get(TEST_DATABASE_ENV)
+    if not server:
+        yield f"sqlite:///{folder / 'kb.sqlite3'}"
+        return
+    schema = f"kb_test_{name}_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(normalise_url(server))
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in server else "?"
+    try:
+        yield f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    yield from _database("t", tmp_path)
+
+
+@pytest.fixture(scope="session")
+def session_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _database("s", tmp_path_factory.mktemp("db"))
+
+
+def make_settings(*, data_dir: Path, repo_path: Path | None, database_url: str, **overrides: object) -> Settings:
+    """Settings for a test, never read from the developer's environment."""
+    return Settings(data_dir=data_dir, repo_path=repo_path, database_url=database_url, **overrides)
+
+
+@pytest.fixture
+def content_repo(tmp_path: Path) -> Path:
+    """A Git repository with a small public article, ready for a test to commit more."""
+    from tests.gitutil import commit_files, init_repo
+
+    repo = init_repo(tmp_path / "content")
+    commit_files(repo, {"en/start.md": article_text("start", "Getting started", "## First steps\n\nCreate a workspace.")})
+    return repo
+
+
+def article_text(article_id: str, title: str, body: str, **front: object) -> str:
+    """A Markdown article with front matter; extra keyword arguments become front matter fields."""
+    lines = [f"id: {article_id}", f"title: {title}"]
+    lines += [f"{key}: {value}" for key, value in front.items()]
+    return "---\n" + "\n".join(lines) + "\n---\n\n" + body.strip() + "\n"
+
+
+@pytest.fixture
+def make_kb(tmp_path: Path, encoder: CountingEncoder, database_url: str):
+    """Open a KnowledgeBase over a repository, as the server would (data directory kept per test)."""
+    from kb.bootstrap import open_knowledge_base
+
+    opened: list[KnowledgeBase] = []
+
+    def make(repo: Path, **overrides: object) -> KnowledgeBase:
+        settings = make_settings(data_dir=tmp_path / "data", repo_path=repo, database_url=database_url, **overrides)
+        kb = open_knowledge_base(settings, encoder=encoder)
+        opened.append(kb)
+        return kb
+
+    yield make
+    for kb in opened:
+        kb.close()
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory: pytest.TempPathFactory, session_database_url: str) -> Settings:
+    """The bundled sample help center as a Git repository of its own, as `make serve` sets it up."""
+    root = tmp_path_factory.mktemp("sample")
+    create_repo_from_folder(SAMPLE_CONTENT, root / "content")
+    return make_settings(data_dir=root / "data", repo_path=root / "content", database_url=session_database_url)
+
+
+@pytest.fixture(scope="session")
+def client(sample_settings: Settings, model: SentenceTransformerEncoder) -> Iterator[TestClient]:
+    """An in-process client of the app over the sample help center (indexed once per session)."""
+    with TestClient(create_app(sample_settings, encoder=model)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def sample_kb(client: TestClient) -> KnowledgeBase:
+    return client.app.state.kb
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(client: TestClient, sample_settings: Settings, model: SentenceTransformerEncoder) -> Iterator[str]:
+    """A real uvicorn server over the sample (it reuses the snapshot the in-process client saved)."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(sample_settings, encoder=model), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def copy_of_sample(tmp_path: Path) -> Path:
+    """A writable copy of the sample content folder (not a repository), for `kb check` tests."""
+    destination = tmp_path / "helpcenter"
+    shutil.copytree(SAMPLE_CONTENT, destination)
+    return destination

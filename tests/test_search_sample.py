@@ -1,0 +1,91 @@
+"""Search over the bundled sample help center, in English and Japanese, with the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.access import PUBLIC
+from kb.requests import SearchRequest
+from search.analyze import Analyzer
+
+
+def top(kb, query: str, **options) -> list[tuple[str, str]]:
+    response = kb.search(SearchRequest(query=query, **options), view=PUBLIC)
+    return [(hit.article.id, hit.article.locale) for hit in response.results.hits]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+@pytest.mark.parametrize(
+    ("code", "article"),
+    [("E1042", "e1042-sync-token-expired"), ("E2001", "e2001-saml-assertion-invalid"), ("E3007", "e3007-payment-declined")],
+)
+def test_error_code_query_ranks_its_article_first(sample_kb, mode: str, code: str, article: str) -> None:
+    assert top(sample_kb, code, mode=mode, locale="en")[0] == (article, "en")
+
+
+def test_error_code_in_lowercase_or_full_width_still_matches(sample_kb) -> None:
+    assert top(sample_kb, "e1042", mode="keyword", locale="en")[0][0] == "e1042-sync-token-expired"
+    assert top(sample_kb, "Ｅ１０４２", mode="keyword", locale="ja")[0] == ("e1042-sync-token-expired", "ja")
+
+
+def test_japanese_query_finds_the_japanese_article(sample_kb) -> None:
+    assert top(sample_kb, "パスワードを忘れました", locale="ja")[0] == ("reset-password", "ja")
+
+
+def test_japanese_query_without_locale_prefers_japanese_articles(sample_kb) -> None:
+    assert top(sample_kb, "請求書をダウンロードしたい", mode="keyword")[0] == ("download-invoices", "ja")
+
+
+def test_paraphrase_without_shared_words_is_found_semantically(sample_kb) -> None:
+    results = top(sample_kb, "I can't get into my account because I lost my phone", mode="semantic", locale="en")
+    assert ("recover-account-without-2fa", "en") in results[:3]
+
+
+def test_hybrid_ranks_a_paraphrased_question_first(sample_kb) -> None:
+    assert top(sample_kb, "I lost my phone and can't sign in", mode="hybrid", locale="en")[0] == (
+        "recover-account-without-2fa",
+        "en",
+    )
+
+
+def test_locale_filter_is_applied_inside_retrieval(sample_kb) -> None:
+    results = top(sample_kb, "SAML", mode="hybrid", locale="ja", limit=50)
+    assert results and all(locale == "ja" for _, locale in results)
+
+
+def test_category_and_tag_filters_narrow_every_hit(sample_kb) -> None:
+    response = sample_kb.search(SearchRequest(query="invoice", category="billing", limit=50), view=PUBLIC)
+    assert response.results.hits and all(h.article.front.category == "billing" for h in response.results.hits)
+    tag = response.results.hits[0].article.front.tags[0]
+    tagged = sample_kb.search(SearchRequest(query="invoice", tags=(tag,), limit=50), view=PUBLIC)
+    assert tagged.results.hits and all(tag in h.article.front.tags for h in tagged.results.hits)
+
+
+def test_hits_are_grouped_one_per_article_with_the_best_section(sample_kb) -> None:
+    response = sample_kb.search(SearchRequest(query="two-factor authentication code", locale="en", limit=20), view=PUBLIC)
+    keys = [(h.article.id, h.article.locale) for h in response.results.hits]
+    assert len(keys) == len(set(keys))
+    best = response.results.hits[0]
+    assert best.chunk.anchor in {s.anchor for s in best.article.sections}
+
+
+def test_snippet_highlights_the_query_terms_and_escapes_html(sample_kb) -> None:
+    hit = sample_kb.search(SearchRequest(query="invoice", mode="keyword", locale="en"), view=PUBLIC).results.hits[0]
+    assert "<mark>" in hit.snippet
+    assert "<script" not in hit.snippet
+
+
+def test_paging_with_offset_continues_the_same_ranking(sample_kb) -> None:
+    whole = top(sample_kb, "workspace", locale="en", limit=10)
+    assert top(sample_kb, "workspace", locale="en", limit=5, offset=5) == whole[5:10]
+
+
+@pytest.mark.parametrize("text", ["E1042", "SAML", "2FA", "X-Orbitly-Signature"])
+def test_identifiers_survive_analysis(text: str) -> None:
+    assert Analyzer().analyze(text) == Analyzer().analyze(text.lower()) != []
+    assert text.lower().split("-")[0] in Analyzer().analyze(text)
+
+
+def test_japanese_text_is_split_into_words_and_particles_dropped() -> None:
+    terms = Analyzer().analyze("パスワードを再設定する")
+    assert "パスワード" in terms and "を" not in terms
