@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -103,7 +104,7 @@ def content_repo(tmp_path: Path) -> Path:
 
 def article_text(article_id: str, title: str, body: str, **front: object) -> str:
     """A Markdown article with front matter; extra keyword arguments become front matter fields."""
-    lines = [f"id: {article_id}", f"title: {title}"]
+    lines = [f"id: {article_id}", f"title: {json.dumps(title)}"]  # quoted: titles often contain colons
     lines += [f"{key}: {value}" for key, value in front.items()]
     return "---\n" + "\n".join(lines) + "\n---\n\n" + body.strip() + "\n"
 

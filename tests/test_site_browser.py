@@ -1,0 +1,186 @@
+"""The help-center site in a real headless Chromium (Debian's, driven by Playwright) against a real server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extras: pip install -e '.[dev]'")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path("/tmp")
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium (make install does it)")
+
+
+@dataclass
+class Tab:
+    """A page and everything it reported as an error: console errors (CSP violations among them) and exceptions."""
+
+    page: sync_api.Page
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open_tab(browser: sync_api.Browser, live_server: str, **options: object) -> Iterator[Tab]:
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, **options)
+    tab = Tab(context.new_page())
+    tab.page.on("console", lambda message: tab.errors.append(message.text) if message.type == "error" else None)
+    tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def tab(browser: sync_api.Browser, live_server: str) -> Iterator[Tab]:
+    yield from _open_tab(browser, live_server)
+
+
+@pytest.fixture
+def no_js_tab(browser: sync_api.Browser, live_server: str) -> Iterator[Tab]:
+    yield from _open_tab(browser, live_server, java_script_enabled=False)
+
+
+def suggestions(page: sync_api.Page, box: str) -> sync_api.Locator:
+    """The options of the listbox the box controls, once they show."""
+    listbox = page.locator(f"#{page.locator(box).get_attribute('aria-controls')}")
+    sync_api.expect(listbox).to_be_visible()
+    return listbox.locator("[role=option]")
+
+
+def option_index(options: sync_api.Locator, href_part: str) -> int:
+    hrefs = [options.nth(i).get_attribute("data-href") or "" for i in range(options.count())]
+    matching = [i for i, href in enumerate(hrefs) if href_part in href]
+    assert matching, f"no suggestion for {href_part} among {hrefs}"
+    return matching[0]
+
+
+def test_typing_shows_suggestions_and_enter_opens_the_article(tab: Tab) -> None:
+    page = tab.page
+    page.goto("/hc/en")
+    box = page.locator("#search-hero")
+    box.press_sequentially("reset password", delay=30)  # keystroke by keystroke: debounce and aborts at work
+    options = suggestions(page, "#search-hero")
+    sync_api.expect(box).to_have_attribute("aria-expanded", "true")
+    assert options.count() <= 6  # five suggestions and "see all results"
+    target = option_index(options, "/hc/en/articles/reset-password")
+    for _ in range(target + 1):
+        box.press("ArrowDown")
+    chosen = options.nth(target)
+    sync_api.expect(chosen).to_have_attribute("aria-selected", "true")
+    sync_api.expect(box).to_have_attribute("aria-activedescendant", chosen.get_attribute("id") or "")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/hc/en/articles/reset-password"))
+    sync_api.expect(page.locator("h1")).to_have_text("Reset your password")
+    assert tab.errors == []
+
+
+def test_clicking_a_japanese_suggestion_opens_the_article(tab: Tab) -> None:
+    page = tab.page
+    page.goto("/hc/ja")
+    page.locator("#search-hero").fill("パスワード")
+    options = suggestions(page, "#search-hero")
+    options.nth(option_index(options, "/hc/ja/articles/reset-password")).click()
+    page.wait_for_url(re.compile(r"/hc/ja/articles/reset-password"))
+    sync_api.expect(page.locator("h1")).to_have_text("パスワードを再設定する")
+    assert tab.errors == []
+
+
+def test_arrow_up_reaches_see_all_results_and_escape_closes(tab: Tab) -> None:
+    page = tab.page
+    page.goto("/hc/en/search")
+    box = page.locator("#search-page")
+    box.fill("invoice")
+    options = suggestions(page, "#search-page")
+    box.press("Escape")
+    sync_api.expect(page.locator("#search-page-listbox")).to_be_hidden()
+    sync_api.expect(box).to_have_attribute("aria-expanded", "false")
+    box.press("ArrowUp")  # reopens, and from nothing chosen goes to the last option
+    sync_api.expect(options.last).to_have_attribute("aria-selected", "true")
+    sync_api.expect(options.last).to_contain_text("See all results for “invoice”")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/hc/en/search\?q=invoice$"))
+    sync_api.expect(page.locator(".result-count")).to_contain_text("results for “invoice”")
+    assert tab.errors == []
+
+
+def test_suggestions_never_offer_hidden_articles(tab: Tab) -> None:
+    page = tab.page
+    page.goto("/hc/en")
+    box = page.locator("#search-hero")
+    for query in ("offline mode", "data residency", "escalation matrix"):
+        box.fill(query)
+        options = suggestions(page, "#search-hero")
+        sync_api.expect(options.last).to_contain_text(query)  # the answer for this query has arrived
+        hrefs = [options.nth(i).get_attribute("data-href") or "" for i in range(options.count())]
+        assert not [href for href in hrefs if re.search(r"/(offline-mode|data-residency|escalation-matrix)\b", href)]
+
+
+def test_form_submits_to_the_search_page_without_javascript(no_js_tab: Tab) -> None:
+    page = no_js_tab.page
+    page.goto("/hc/en")
+    box = page.locator("#search-hero")
+    assert box.get_attribute("role") is None  # the combobox exists only when the script can drive it
+    box.fill("reset password")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/hc/en/search\?q=reset\+password$"))
+    sync_api.expect(page.locator(".result-count")).to_contain_text("results for “reset password”")
+    sync_api.expect(page.locator(".result-snippet mark").first).to_be_visible()
+    sync_api.expect(page.locator("#search-page-listbox")).to_be_hidden()
+
+
+def test_pages_log_no_console_errors(tab: Tab) -> None:
+    page = tab.page
+    for url in ["/hc/en", "/hc/ja", "/hc/en/categories/billing", "/hc/en/articles/reset-password",
+                "/hc/ja/articles/reset-password", "/hc/en/search?q=reset+password", "/hc/ja/search?q=パスワード"]:  # fmt: skip
+        response = page.goto(url)
+        assert response is not None and response.ok, url
+        page.wait_for_load_state("load")
+    page.locator("#search-page").press_sequentially("refund", delay=20)
+    suggestions(page, "#search-page")
+    assert tab.errors == []
+
+
+def test_csp_stops_injected_inline_script(tab: Tab) -> None:
+    """The policy is really enforced: an inline script that got into a page would not run (and is reported)."""
+    page = tab.page
+    page.goto("/hc/en")
+    try:
+        page.add_script_tag(content="window.injected = true;")
+    except sync_api.Error:
+        pass  # Playwright may report the blocked script itself; what matters is that it did not run
+    assert page.evaluate("window.injected === undefined")
+    assert any("Content Security Policy" in error for error in tab.errors)
+
+
+def test_screenshots_of_home_and_article(tab: Tab) -> None:
+    """Pictures for a person to look at (the design is not asserted); the pages must still render cleanly."""
+    page = tab.page
+    page.goto("/hc/en")
+    page.screenshot(path=str(SCREENSHOTS / "site-home.png"), full_page=True)
+    page.goto("/hc/en/articles/reset-password")
+    page.screenshot(path=str(SCREENSHOTS / "site-article.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "site-article-mobile.png"), full_page=True)
+    for name in ("site-home.png", "site-article.png", "site-article-mobile.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 10_000
+    assert tab.errors == []
