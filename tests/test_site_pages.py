@@ -125,12 +125,13 @@ def test_home_lists_categories_and_their_public_articles(client: TestClient) -> 
     assert response.status_code == 200
     assert '<html lang="en">' in response.text
     page = parse(response.text)
-    links = dict((urlsplit(href).path, text) for href, text in page.links)
-    assert links["/hc/en/categories/account"] == "Account & sign-in"
-    assert links["/hc/en/categories/troubleshooting"] == "Troubleshooting"
-    assert links["/hc/en/articles/reset-password"] == "Reset your password"
-    assert links["/hc/en/articles/cancel-subscription"] == "Cancel your subscription"
-    assert "/hc/en/categories/agents" not in links  # a category of internal articles only
+    links = set(page.links)
+    assert ("/hc/en/categories/account", "Account & sign-in") in links
+    assert ("/hc/en/categories/troubleshooting", "Troubleshooting") in links
+    assert ("/hc/en/articles/reset-password", "Reset your password") in links
+    assert ("/hc/en/articles/cancel-subscription", "Cancel your subscription") in links
+    assert ("/hc/en/categories/account", "See all 7 articles") in links
+    assert not [href for href, _ in links if "/categories/agents" in href]  # a category of internal articles only
     assert 'name="q"' in response.text and 'action="/hc/en/search"' in response.text
 
 
@@ -138,8 +139,7 @@ def test_japanese_home_is_in_japanese(client: TestClient) -> None:
     response = client.get("/hc/ja")
     assert '<html lang="ja">' in response.text
     assert "どのようなことでお困りですか" in response.text
-    links = {urlsplit(href).path: text for href, text in parse(response.text).links}
-    assert links["/hc/ja/articles/reset-password"] == "パスワードを再設定する"
+    assert ("/hc/ja/articles/reset-password", "パスワードを再設定する") in parse(response.text).links
     assert all(path.startswith("/hc/ja/") for path in article_links(parse(response.text)))
 
 
