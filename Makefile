@@ -3,20 +3,19 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DATA ?= ../shared/data
 
-.PHONY: install serve test bench eval clean
+.PHONY: install serve test bench clean
 
 install: $(STAMP)
 
 # torch is installed first and pinned: an unpinned torch would pull a multi-GB CUDA build.
+# Chromium (Debian's package) drives the help-center browser tests; it is installed when missing.
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
-	# The browser tests drive Debian's Chromium through Playwright (no Playwright browser download).
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	touch $(STAMP)
 
 serve: $(STAMP)
@@ -29,4 +28,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.search_latency
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data bench/results

@@ -27,9 +27,6 @@ from versioning.repo import ContentRepo
 
 log = logging.getLogger(__name__)
 
-QUERY_CACHE_SIZE = 2048
-"""Query vectors kept in memory: a help center's head queries repeat, and encoding is most of a search."""
-
 
 @dataclass(frozen=True)
 class SearchResponse:
@@ -157,7 +154,7 @@ class KnowledgeBase:
             found.update(fresh)
             with self._query_lock:
                 self._query_vectors.update(fresh)
-                while len(self._query_vectors) > QUERY_CACHE_SIZE:
+                while len(self._query_vectors) > self.settings.query_cache_size:
                     self._query_vectors.popitem(last=False)
         return found
 

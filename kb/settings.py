@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         description="Longest chunk in model tokens; longer sections are split. 256 is MiniLM's window.",
     )
     chunk_overlap_tokens: int = Field(default=32, ge=0, description="Tokens shared by consecutive windows of a long section.")
+    query_cache_size: int = Field(
+        default=2048,
+        ge=0,
+        description="Query embeddings kept in memory (0 turns the cache off): head queries repeat, and "
+        "encoding is most of a search's cost.",
+    )
     search_depth: int = Field(
         default=100, ge=10, le=2000, description="Candidate chunks each retriever returns before fusion and grouping."
     )

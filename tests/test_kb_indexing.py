@@ -142,3 +142,26 @@ def test_searches_during_a_reindex_see_one_whole_snapshot(content_repo: Path, ma
     assert failures == []
     assert {commit for commit, _ in seen} <= {old, new}
     assert all(ids == (["other"] if commit == new else []) for commit, ids in seen)
+
+
+def test_a_repeated_query_is_not_encoded_again(content_repo: Path, make_kb, encoder) -> None:
+    kb = make_kb(content_repo)
+    encoder.inputs.clear()
+    for _ in range(3):
+        kb.search(SearchRequest(query="create a workspace"), view=PUBLIC)
+    assert encoder.inputs == ["create a workspace"]
+
+
+def test_query_cache_can_be_turned_off(content_repo: Path, make_kb, encoder) -> None:
+    kb = make_kb(content_repo, query_cache_size=0)
+    encoder.inputs.clear()
+    for _ in range(2):
+        kb.search(SearchRequest(query="create a workspace"), view=PUBLIC)
+    assert encoder.inputs == ["create a workspace"] * 2
+
+
+def test_keyword_search_never_calls_the_model(content_repo: Path, make_kb, encoder) -> None:
+    kb = make_kb(content_repo)
+    encoder.inputs.clear()
+    kb.search(SearchRequest(query="workspace", mode="keyword"), view=PUBLIC)
+    assert encoder.inputs == []

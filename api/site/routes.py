@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlencode
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
@@ -22,25 +17,42 @@ from api.deps import KnowledgeBaseDep, ViewDep
 from api.rendering import article_html
 from api.schemas import article_url
 from api.site import messages
-from articles.model import LOCALES, Article
+from api.site.views import (
+    PAGE_SIZE,
+    LanguageLink,
+    Link,
+    category_groups,
+    category_url,
+    language_links,
+    last_page,
+    lead,
+    page_number,
+    result_page,
+    result_view,
+    search_url,
+    table_of_contents,
+    without_inline_styles,
+)
+from articles.model import LOCALES
+from kb.access import View
 from kb.knowledge_base import KnowledgeBase
-from kb.requests import MAX_OFFSET, InvalidRequest, SearchRequest
-from search.snapshot import Filters, Hit
+from kb.requests import InvalidRequest, SearchRequest
+from search.snapshot import Filters, Results
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 STATIC_URL = "/hc/static"
 DEFAULT_LOCALE = "en"
-PAGE_SIZE = 10
-MAX_PAGE = MAX_OFFSET // PAGE_SIZE + 1
-"""The last page whose offset kb accepts; later pages are clamped to it rather than refused."""
 HOME_ARTICLES = 6
 """Articles listed per category card on the home page; the category page lists them all."""
 SUGGESTIONS = 5
+"""Results search.js asks /v1/search for while the reader types."""
+RELATED = 5
+"""Closest articles offered under "no results" when no word of the query occurs in any article."""
 
 SECURITY_HEADERS = {
     # No inline script or style anywhere: search.js and site.css are files, and the article HTML has
-    # its only style attribute (table alignment) turned into classes by _without_inline_styles.
+    # its only style attribute (table alignment) turned into classes by without_inline_styles.
     "Content-Security-Policy": "; ".join(
         (
             "default-src 'self'",
@@ -89,48 +101,6 @@ def static_url(name: str) -> str:
     return f"{STATIC_URL}/{name}?v={digest}"
 
 
-@dataclass(frozen=True)
-class Link:
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class CategoryGroup:
-    slug: str
-    name: str
-    description: str
-    url: str | None
-    articles: list[Link]
-    total: int
-
-
-@dataclass(frozen=True)
-class LanguageLink:
-    locale: str
-    name: str
-    url: str
-    current: bool
-
-
-@dataclass(frozen=True)
-class TocEntry:
-    anchor: str
-    title: str
-    level: int
-
-
-@dataclass(frozen=True)
-class ResultView:
-    title: str
-    url: str
-    path: str
-    snippet: Markup
-
-
-# -- responses ---------------------------------------------------------------------------------------------
-
-
 def _secured(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
     return response
@@ -140,16 +110,16 @@ def _redirect(url: str) -> Response:
     return _secured(RedirectResponse(url, status_code=307))
 
 
-def _page(template: str, *, locale: str, status: int = 200, languages: list[LanguageLink] | None = None, **values: object) -> Response:
-    t = messages.MESSAGES[locale]
+def _page(template: str, *, kb: KnowledgeBase, locale: str, status: int = 200, **values: object) -> Response:
     context = {
         "locale": locale,
-        "t": t,
+        "t": messages.MESSAGES[locale],
         "static": static_url,
         "home_url": f"/hc/{locale}",
         "search_url": f"/hc/{locale}/search",
         "suggestions": SUGGESTIONS,
-        "languages": languages or _language_links(locale, {code: f"/hc/{code}" for code in LOCALES}),
+        "max_query": kb.settings.max_query_chars,
+        "languages": language_links(locale, {}),
         "description": "",
         **values,
     }
@@ -159,99 +129,7 @@ def _page(template: str, *, locale: str, status: int = 200, languages: list[Lang
 
 def _not_found(kb: KnowledgeBase, locale: str) -> Response:
     """One page for every missing thing, built from the locale alone: a hidden article looks exactly like a missing one."""
-    locale = locale if locale in LOCALES else DEFAULT_LOCALE
-    return _page("not_found.html", locale=locale, status=404, max_query=kb.settings.max_query_chars)
-
-
-def _language_links(locale: str, urls: dict[str, str]) -> list[LanguageLink]:
-    return [
-        LanguageLink(locale=code, name=messages.LOCALE_NAMES[code], url=urls.get(code, f"/hc/{code}"), current=code == locale)
-        for code in LOCALES
-    ]
-
-
-# -- view models -------------------------------------------------------------------------------------------
-
-
-def _category_url(locale: str, slug: str) -> str:
-    return f"/hc/{locale}/categories/{slug}"
-
-
-def _by_title(articles: Iterable[Article]) -> list[Article]:
-    return sorted(articles, key=lambda article: article.title.casefold())
-
-
-def _groups(articles: list[Article], locale: str, *, per_group: int | None = None) -> list[CategoryGroup]:
-    """Articles by category in the help center's topic order; articles without a category come last."""
-    slugs = sorted({a.front.category for a in articles if a.front.category}, key=messages.category_sort_key)
-    groups = []
-    for slug in [*slugs, None]:
-        members = _by_title(a for a in articles if a.front.category == slug)
-        if not members:
-            continue
-        groups.append(
-            CategoryGroup(
-                slug=slug or "",
-                name=messages.category_name(locale, slug) if slug else messages.MESSAGES[locale]["other_articles"],
-                description=messages.category_description(locale, slug) if slug else "",
-                url=_category_url(locale, slug) if slug else None,
-                articles=[Link(a.title, article_url(a.id, a.locale)) for a in members[:per_group]],
-                total=len(members),
-            )
-        )
-    return groups
-
-
-def _toc(article: Article) -> list[TocEntry]:
-    return [
-        TocEntry(anchor=s.anchor, title=s.heading_path[-1], level=len(s.heading_path))
-        for s in article.sections
-        if s.anchor and s.heading_path
-    ]
-
-
-_ALIGN_STYLE = re.compile(r' style="text-align:(left|center|right)"')
-
-
-def _without_inline_styles(html: str) -> str:
-    """Table alignment as classes: the CSP forbids inline styles, and nh3 lets only text-align through."""
-    return _ALIGN_STYLE.sub(r' class="align-\1"', html)
-
-
-def _result(hit: Hit, locale: str) -> ResultView:
-    article, chunk = hit.article, hit.chunk
-    category = messages.category_name(locale, article.front.category) if article.front.category else ""
-    return ResultView(
-        title=article.title,
-        url=article_url(article.id, article.locale, chunk.anchor),
-        path=" › ".join(part for part in (category, *chunk.heading_path) if part),
-        # The snippet is HTML-escaped by search.snippets with only <mark> added: the one field trusted as markup.
-        snippet=Markup(hit.snippet),
-    )
-
-
-def _page_number(raw: str) -> int:
-    """A page number from the query string; anything odd reads as the first page, far pages as the last one kb serves."""
-    try:
-        number = int(raw)
-    except ValueError:
-        return 1
-    return min(max(number, 1), MAX_PAGE)
-
-
-def _search_url(locale: str, query: str, page: int = 1) -> str:
-    params = {"q": query} | ({"page": str(page)} if page > 1 else {})
-    return f"/hc/{locale}/search?{urlencode(params)}"
-
-
-def _pages(locale: str, query: str, page: int, total: int) -> list[Link]:
-    """Numbered page links around the current one (at most 7), as (label, url) pairs."""
-    last = min(math.ceil(total / PAGE_SIZE), MAX_PAGE)
-    first = max(1, min(page - 3, last - 6))
-    return [Link(str(number), _search_url(locale, query, number)) for number in range(first, min(last, first + 6) + 1)]
-
-
-# -- routes ------------------------------------------------------------------------------------------------
+    return _page("not_found.html", kb=kb, locale=locale if locale in LOCALES else DEFAULT_LOCALE, status=404)
 
 
 @router.get("/")
@@ -269,13 +147,12 @@ def home(kb: KnowledgeBaseDep, view: ViewDep, locale: str) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     articles = kb.articles(view=view, filters=Filters(locale=locale))
-    t = messages.MESSAGES[locale]
     return _page(
         "home.html",
+        kb=kb,
         locale=locale,
-        groups=_groups(articles, locale, per_group=HOME_ARTICLES),
-        max_query=kb.settings.max_query_chars,
-        description=t["hero_lead"],
+        groups=category_groups(articles, locale, per_group=HOME_ARTICLES),
+        description=messages.MESSAGES[locale]["hero_lead"],
     )
 
 
@@ -286,18 +163,14 @@ def category_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, category: st
     articles = kb.articles(view=view, filters=Filters(locale=locale, category=category))
     if not articles:  # a category of hidden articles only is as absent as one that does not exist
         return _not_found(kb, locale)
-    group = _groups(articles, locale)[0]
-    urls = {
-        code: _category_url(code, category)
-        for code in LOCALES
-        if code == locale or kb.articles(view=view, filters=Filters(locale=code, category=category))
-    }
+    group = category_groups(articles, locale)[0]
+    translated = [code for code in LOCALES if kb.articles(view=view, filters=Filters(locale=code, category=category))]
     return _page(
         "category.html",
+        kb=kb,
         locale=locale,
         group=group,
-        languages=_language_links(locale, urls),
-        max_query=kb.settings.max_query_chars,
+        languages=language_links(locale, {code: category_url(code, category) for code in translated}),
         description=group.description,
     )
 
@@ -308,70 +181,59 @@ def article_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, article_id: s
     if article is None:
         return _not_found(kb, locale)
     translations = [a for a in kb.translations(article_id, view=view) if a.locale != locale]
-    category = article.front.category
-    updated = article.updated_at
+    category, updated = article.front.category, article.updated_at
     return _page(
         "article.html",
+        kb=kb,
         locale=locale,
         article=article,
-        body=Markup(_without_inline_styles(article_html(kb, article, view=view))),  # sanitised by nh3 in render_html
-        toc=_toc(article),
-        category=Link(messages.category_name(locale, category), _category_url(locale, category)) if category else None,
+        body=Markup(without_inline_styles(article_html(kb, article, view=view))),  # sanitised by nh3 in render_html
+        toc=table_of_contents(article),
+        category=Link(messages.category_name(locale, category), category_url(locale, category)) if category else None,
         updated=(updated.date().isoformat(), messages.format_date(locale, updated)) if updated else None,
         translations=[LanguageLink(a.locale, messages.LOCALE_NAMES[a.locale], article_url(a.id, a.locale), False) for a in translations],
-        languages=_language_links(locale, {locale: article_url(article.id, locale)} | {a.locale: article_url(a.id, a.locale) for a in translations}),
-        max_query=kb.settings.max_query_chars,
-        description=_lead(article),
+        languages=language_links(locale, {a.locale: article_url(a.id, a.locale) for a in (article, *translations)}),
+        description=lead(article),
     )
-
-
-def _lead(article: Article) -> str:
-    lead = next((s.text for s in article.sections if not s.anchor), "")
-    return " ".join(lead.split())[:160]
 
 
 @router.get("/hc/{locale}/search")
 def search_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, q: str = "", page: str = "1") -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
-    query = q.strip()
-    number = _page_number(page)
+    query, number = q.strip(), page_number(page)
     values: dict[str, object] = {
-        "query": query,
-        "results": [],
-        "total": None,
-        "error": None,
-        "pages": [],
-        "page": number,
-        "previous_url": None,
-        "next_url": None,
-        "last_page": 0,
-        "max_query": kb.settings.max_query_chars,
-        "languages": _language_links(locale, {code: _search_url(code, query) if query else f"/hc/{code}/search" for code in LOCALES}),
-    }
+        "query": query, "results": [], "related": [], "total": None, "error": None,
+        "pages": [], "page": number, "last_page": 0, "previous_url": None, "next_url": None,
+    }  # fmt: skip
     status = 200
     if query:
         try:
-            request = SearchRequest(
-                query=query, locale=locale, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
-                max_query_chars=kb.settings.max_query_chars,
-            )  # fmt: skip
+            found, lexical = _search(kb, view, query=query, locale=locale, page=number)
         except InvalidRequest as error:
             values["error"], status = error.message, 400
         else:
-            results = kb.search(request, view=view).results
-            last = min(math.ceil(results.total / PAGE_SIZE), MAX_PAGE)
-            values |= {
-                "results": [_result(hit, locale) for hit in results.hits],
-                "total": results.total,
-                "pages": _pages(locale, query, number, results.total) if last > 1 else [],
-                "previous_url": _search_url(locale, query, number - 1) if number > 1 else None,
-                "next_url": _search_url(locale, query, number + 1) if number < last else None,
-                "last_page": last,
-            }
+            if lexical == 0:
+                # Semantic search ranks every article for any query, even gibberish. When no word of the
+                # query occurs in any article the page says so, and offers the closest articles as "might help".
+                values |= {"total": 0, "related": [result_view(hit, locale) for hit in found.hits[:RELATED]] if number == 1 else []}
+            elif not found.hits and number > 1:  # past the end, e.g. an old link after a reindex
+                return _redirect(search_url(locale, query, last_page(found.total)))
+            else:
+                values |= result_page(found, locale=locale, query=query, page=number)
     if not values["results"]:
-        values["groups"] = _groups(kb.articles(view=view, filters=Filters(locale=locale)), locale, per_group=0)
-    return _page("search.html", locale=locale, status=status, **values)
+        values["groups"] = category_groups(kb.articles(view=view, filters=Filters(locale=locale)), locale, per_group=0)
+    urls = {code: search_url(code, query) if query else f"/hc/{code}/search" for code in LOCALES}
+    return _page("search.html", kb=kb, locale=locale, status=status, languages=language_links(locale, urls), **values)
+
+
+def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int) -> tuple[Results, int]:
+    """One page of hybrid results, and how many articles share a word with the query, in one batch."""
+    limit = kb.settings.max_query_chars
+    hybrid = SearchRequest(query=query, locale=locale, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, max_query_chars=limit)
+    keyword = SearchRequest(query=query, mode="keyword", locale=locale, limit=1, max_query_chars=limit)
+    found, lexical = kb.search_many([hybrid, keyword], view=view)
+    return found.results, lexical.results.total
 
 
 @router.get("/hc/{rest:path}")

@@ -1,0 +1,169 @@
+"""What the site's templates show: small view models built from articles and hits, and pagination."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+
+from api.schemas import article_url
+from api.site import messages
+from articles.model import LOCALES, Article
+from kb.requests import MAX_OFFSET
+from search.snapshot import Hit, Results
+
+PAGE_SIZE = 10
+MAX_PAGE = MAX_OFFSET // PAGE_SIZE + 1
+"""The last page whose offset kb accepts; later pages are clamped to it rather than refused."""
+PAGE_LINKS = 7
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CategoryGroup:
+    slug: str
+    name: str
+    description: str
+    url: str | None
+    articles: list[Link]
+    total: int
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    locale: str
+    name: str
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    anchor: str
+    title: str
+    level: int
+
+
+@dataclass(frozen=True)
+class ResultView:
+    title: str
+    url: str
+    path: str
+    snippet: Markup
+
+
+def category_url(locale: str, slug: str) -> str:
+    return f"/hc/{locale}/categories/{slug}"
+
+
+def search_url(locale: str, query: str, page: int = 1) -> str:
+    params = {"q": query} | ({"page": str(page)} if page > 1 else {})
+    return f"/hc/{locale}/search?{urlencode(params)}"
+
+
+def language_links(locale: str, urls: dict[str, str]) -> list[LanguageLink]:
+    """One link per locale: to ``urls[locale]`` where the page exists in it, else to that locale's home."""
+    return [
+        LanguageLink(locale=code, name=messages.LOCALE_NAMES[code], url=urls.get(code, f"/hc/{code}"), current=code == locale)
+        for code in LOCALES
+    ]
+
+
+def _by_title(articles: Iterable[Article]) -> list[Article]:
+    return sorted(articles, key=lambda article: article.title.casefold())
+
+
+def category_groups(articles: list[Article], locale: str, *, per_group: int | None = None) -> list[CategoryGroup]:
+    """Articles by category in the help center's topic order; articles without a category come last."""
+    slugs = sorted({a.front.category for a in articles if a.front.category}, key=messages.category_sort_key)
+    groups = []
+    for slug in [*slugs, None]:
+        members = _by_title(a for a in articles if a.front.category == slug)
+        if not members:
+            continue
+        groups.append(
+            CategoryGroup(
+                slug=slug or "",
+                name=messages.category_name(locale, slug) if slug else messages.MESSAGES[locale]["other_articles"],
+                description=messages.category_description(locale, slug) if slug else "",
+                url=category_url(locale, slug) if slug else None,
+                articles=[Link(a.title, article_url(a.id, a.locale)) for a in members[:per_group]],
+                total=len(members),
+            )
+        )
+    return groups
+
+
+def table_of_contents(article: Article) -> list[TocEntry]:
+    """The article's H2 / H3 sections; their anchors are the ids render_html gives the headings."""
+    return [
+        TocEntry(anchor=s.anchor, title=s.heading_path[-1], level=len(s.heading_path))
+        for s in article.sections
+        if s.anchor and s.heading_path
+    ]
+
+
+def lead(article: Article, *, chars: int = 160) -> str:
+    """The start of the text before the first heading, for the page's meta description."""
+    text = next((s.text for s in article.sections if not s.anchor), "")
+    return " ".join(text.split())[:chars]
+
+
+_ALIGN_STYLE = re.compile(r'<(th|td) style="text-align:(left|center|right)">')
+
+
+def without_inline_styles(html: str) -> str:
+    """Table alignment as classes: the CSP forbids inline styles, and nh3 lets only text-align through.
+
+    Only real tags can match: nh3 escapes every ``<`` in text, and th / td may carry no other attribute.
+    """
+    return _ALIGN_STYLE.sub(r'<\1 class="align-\2">', html)
+
+
+def result_view(hit: Hit, locale: str) -> ResultView:
+    article, chunk = hit.article, hit.chunk
+    category = messages.category_name(locale, article.front.category) if article.front.category else ""
+    return ResultView(
+        title=article.title,
+        url=article_url(article.id, article.locale, chunk.anchor),
+        path=" › ".join(part for part in (category, *chunk.heading_path) if part),
+        # search.snippets HTML-escapes the text and adds only <mark>: the one search field trusted as markup.
+        snippet=Markup(hit.snippet),
+    )
+
+
+def page_number(raw: str) -> int:
+    """A page number from the query string: anything odd reads as the first page, far pages as the last kb serves."""
+    try:
+        number = int(raw)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def last_page(total: int) -> int:
+    return min(math.ceil(total / PAGE_SIZE), MAX_PAGE)
+
+
+def result_page(results: Results, *, locale: str, query: str, page: int) -> dict[str, object]:
+    """The results of one page, their count, and the links to the pages around it."""
+    last = last_page(results.total)
+    first = max(1, min(page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
+    numbered = range(first, min(last, first + PAGE_LINKS - 1) + 1)
+    return {
+        "results": [result_view(hit, locale) for hit in results.hits],
+        "total": results.total,
+        "pages": [Link(str(n), search_url(locale, query, n)) for n in numbered] if last > 1 else [],
+        "previous_url": search_url(locale, query, page - 1) if page > 1 else None,
+        "next_url": search_url(locale, query, page + 1) if page < last else None,
+        "last_page": last,
+    }
