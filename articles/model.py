@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -166,31 +166,3 @@ class ArticleError:
     def __str__(self) -> str:
         where = f"{self.path}: {self.field}" if self.field else self.path
         return f"{where}: {self.reason}"
-
-
-@dataclass
-class ParseResult:
-    """Articles that validated and errors for the files that did not; one bad file never stops the rest."""
-
-    articles: list[Article] = field(default_factory=list)
-    errors: list[ArticleError] = field(default_factory=list)
-
-
-class SourceFile(Protocol):
-    """One file of the content repository as ``parse_articles`` needs it.
-
-    A protocol rather than a class so that ``versioning``'s file objects (which ``articles`` must not
-    import) satisfy it as they are; read-only properties so frozen dataclasses and named tuples do too.
-    """
-
-    @property
-    def path(self) -> str: ...
-
-    @property
-    def data(self) -> bytes: ...
-
-    @property
-    def revision(self) -> str: ...
-
-    @property
-    def updated_at(self) -> dt.datetime | None: ...

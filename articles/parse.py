@@ -5,14 +5,13 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
-from collections.abc import Iterable
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from articles.model import LOCALES, Article, ArticleError, FrontMatter, ParseResult, SourceFile
+from articles.model import LOCALES, Article, ArticleError, FrontMatter
 from articles.sections import split_sections
 
 ROOT_DOCUMENTS = frozenset({"readme.md", "contributing.md", "changelog.md"})
@@ -40,9 +39,19 @@ def is_article_path(path: str) -> bool:
 def parse_article(path: str, data: bytes, *, revision: str = "", updated_at: dt.datetime | None = None) -> Article:
     """Decode, split off the front matter, validate it and split the body into sections.
 
-    Raises ``InvalidArticle`` with the first thing a writer has to fix; never anything else for
-    bad content.
+    Raises ``InvalidArticle`` with the first thing a writer has to fix, and nothing else: even a
+    parser bug on one file becomes that file's error, so it cannot stop the rest from being indexed.
     """
+    try:
+        return _parse(path, data, revision=revision, updated_at=updated_at)
+    except InvalidArticle:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        reason = f"could not be parsed ({type(exc).__name__}: {exc}); this is a kb bug, please report it"
+        raise _fail(path, "content", reason) from exc
+
+
+def _parse(path: str, data: bytes, *, revision: str, updated_at: dt.datetime | None) -> Article:
     text = _decode(path, data)
     front_text, body = _split_front_matter(path, text)
     front = _validate(path, _load_yaml(path, front_text))
@@ -54,49 +63,8 @@ def parse_article(path: str, data: bytes, *, revision: str = "", updated_at: dt.
         sections=split_sections(body),
         revision=revision,
         updated_at=updated_at,
-        # Unset audience keeps Article's default; kb replaces it from .kb/access.yml.
-        **({"audience": front.audience} if front.audience is not None else {}),
+        audience=front.audience,  # None when unset: kb decides it from .kb/access.yml
     )
-
-
-def parse_articles(files: Iterable[SourceFile]) -> ParseResult:
-    """Parse every article among ``files``; bad files and duplicates become errors, never exceptions.
-
-    Files go in path order so that which of two duplicates wins does not depend on the order Git
-    lists them: the first path keeps (id, locale), each later one is reported and skipped.
-    """
-    result = ParseResult()
-    owners: dict[tuple[str, str], str] = {}
-    for file in sorted((f for f in files if is_article_path(f.path)), key=lambda f: f.path):
-        try:
-            article = _parse_file(file)
-        except InvalidArticle as invalid:
-            result.errors.append(invalid.error)
-            continue
-        owner = owners.setdefault(article.key, article.path)
-        if owner == article.path:
-            result.articles.append(article)
-        else:
-            result.errors.append(_duplicate(article, owner))
-    return result
-
-
-def _parse_file(file: SourceFile) -> Article:
-    try:
-        return parse_article(file.path, file.data, revision=file.revision, updated_at=file.updated_at)
-    except InvalidArticle:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the index
-        reason = f"could not be parsed ({type(exc).__name__}: {exc}); this is a kb bug, please report it"
-        raise InvalidArticle(ArticleError(file.path, "content", reason)) from exc
-
-
-def _duplicate(article: Article, owner: str) -> ArticleError:
-    reason = (
-        f"id {article.id!r} is already used by {owner} for locale {article.locale!r}; "
-        "translations share an id, other articles need their own"
-    )
-    return ArticleError(article.path, "id", reason)
 
 
 def _fail(path: str, field: str, reason: str) -> InvalidArticle:

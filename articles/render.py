@@ -16,6 +16,7 @@ LinkResolver = Callable[[str], str | None]
 
 EXTERNAL_REL = "noopener noreferrer"
 _CODE_CLASS = re.compile(r"^language-[\w.+#-]{1,40}$")
+_ALIGN_CLASSES = frozenset({"align-left", "align-center", "align-right"})
 
 _TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code", "pre",
@@ -24,7 +25,7 @@ _TAGS = {
 _ATTRIBUTES = {
     "h2": {"id"}, "h3": {"id"}, "h4": {"id"},
     "a": {"href", "title"}, "img": {"src", "alt", "title"}, "code": {"class"}, "ol": {"start"},
-    "th": {"style"}, "td": {"style"},
+    "th": {"class"}, "td": {"class"},
 }  # fmt: skip
 
 
@@ -42,6 +43,8 @@ def render_html(body: str, *, resolve_link: LinkResolver | None = None) -> str:
         tokens[index].attrSet("id", anchor)
     for link in _links(tokens):
         _rewrite_link(link, resolve_link)
+    for cell in (t for t in tokens if t.type in ("th_open", "td_open")):
+        _alignment_as_class(cell)
     return _sanitise(parser.renderer.render(tokens, parser.options, {}))
 
 
@@ -62,6 +65,14 @@ def _rewrite_link(link: Token, resolve_link: LinkResolver | None) -> None:
             link.attrSet("href", resolved)
 
 
+def _alignment_as_class(cell: Token) -> None:
+    """``style="text-align:right"`` becomes ``class="align-right"``: pages may forbid inline styles (CSP)."""
+    style = str(cell.attrGet("style") or "")
+    if style.startswith("text-align:"):
+        cell.attrs.pop("style")
+        cell.attrSet("class", f"align-{style.removeprefix('text-align:')}")
+
+
 def _is_external(href: str) -> bool:
     return href.startswith("//") or urlsplit(href).scheme.lower() in ("http", "https")
 
@@ -76,7 +87,7 @@ def _sanitise(html: str) -> str:
     """nh3 with an allow-list that fits article HTML and nothing more.
 
     ``rel`` is restricted to the one value we set (``link_rel=None`` so internal links do not get
-    it); code classes are limited to ``language-*``; table cells keep only their alignment.
+    it); code classes are limited to ``language-*``, table cell classes to ``align-*``; no styles.
     """
     return nh3.clean(
         html,
@@ -87,11 +98,12 @@ def _sanitise(html: str) -> str:
         attribute_filter=_filter_attribute,
         url_schemes={"http", "https", "mailto"},
         link_rel=None,
-        filter_style_properties={"text-align"},
     )
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if tag == "code" and attribute == "class":
         return value if _CODE_CLASS.match(value) else None
+    if tag in ("th", "td") and attribute == "class":
+        return value if value in _ALIGN_CLASSES else None
     return value

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
 # Runs of Japanese script (kana, CJK ideographs, the long-vowel mark, half-width katakana). Everything
 # else goes through the English rules, so ASCII identifiers inside Japanese text (E1042, SAML, 2FA) are
@@ -23,7 +22,6 @@ _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5
 _SUDACHI_MAX_CHARS = 4000
 # Parts of speech that carry no meaning for retrieval: particles, auxiliary verbs, punctuation, blanks.
 _JA_DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
-_EN_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 @dataclass(frozen=True)
@@ -36,14 +34,22 @@ class Token:
 
 
 class Analyzer:
-    """English: lowercase, stop words, Snowball stemming. Japanese: SudachiPy morphemes, normalised form.
+    """English: lowercase and Snowball stemming. Japanese: SudachiPy words plus character bigrams.
 
     One analyser serves every locale: each run of text is analysed by the rules of its script, so a
     mixed query ("E1042 エラー") and mixed articles need no language detection. Sudachi tokenizers are
     not thread-safe, hence one per thread.
+
+    Measured with bm25s on ../shared/data (nDCG@10, all queries):
+    - English: stemming +0.046 over lowercase words alone (0.660 vs 0.621, mean of stackfaq and both
+      feedbackqa sets); stop-word lists gave no significant gain (33 words: 0.660, p=0.55) and delete
+      "IT", "not", "no", so there are none.
+    - Japanese (jsquad): Sudachi mode A normalised, particles dropped 0.935; character bigrams 0.931;
+      both in one token list 0.947 (p=6e-26 against Sudachi alone): words match exact terms, bigrams
+      rescue compounds and spellings the dictionary splits differently.
     """
 
-    version = "mixed-1"
+    version = "mixed-2"
     """Part of the snapshot tag: a saved index analysed by other rules must not be reused."""
 
     def __init__(self) -> None:
@@ -66,15 +72,15 @@ class Analyzer:
         return tokens
 
     def _english(self, text: str, start: int, end: int) -> list[Token]:
-        result = []
-        for match in _WORD.finditer(text, start, end):
-            word = match.group().lower()
-            if word in _EN_STOPWORDS:
-                continue
-            result.append(Token(self._stemmer.stemWord(word), match.start(), match.end()))
-        return result
+        return [
+            Token(self._stemmer.stemWord(match.group().lower()), match.start(), match.end())
+            for match in _WORD.finditer(text, start, end)
+        ]
 
     def _japanese(self, text: str, start: int, end: int) -> list[Token]:
+        return self._japanese_words(text, start, end) + _bigrams(text, start, end)
+
+    def _japanese_words(self, text: str, start: int, end: int) -> list[Token]:
         result = []
         for piece_start in range(start, end, _SUDACHI_MAX_CHARS):
             piece_end = min(piece_start + _SUDACHI_MAX_CHARS, end)
@@ -110,6 +116,13 @@ class Analyzer:
         from sudachipy import SplitMode
 
         return SplitMode.A
+
+
+def _bigrams(text: str, start: int, end: int) -> list[Token]:
+    """Overlapping character pairs of a Japanese run (a lone character stands for itself)."""
+    if end - start == 1:
+        return [Token(text[start], start, end)]
+    return [Token(text[i : i + 2], i, i + 2) for i in range(start, end - 1)]
 
 
 def query_language(text: str) -> str:

@@ -15,7 +15,9 @@ class LexicalIndex:
     heading terms in a chunk's token list: a cheap BM25F approximation that keeps one index.
     """
 
-    def __init__(self, documents: Sequence[list[str]], *, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, documents: Sequence[list[str]], *, k1: float = 1.5, b: float = 0.75) -> None:
+        # k1=1.5, b=0.75 with the title counted twice was the best of (1.5, .75), (1.2, .75), (.9, .4) on
+        # the three English sets in ../shared/data, and within 0.003 nDCG@10 of the best on jsquad.
         self.size = len(documents)
         self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
         if documents:

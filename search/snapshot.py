@@ -145,7 +145,11 @@ class IndexSnapshot:
         if mode in ("keyword", "hybrid"):
             rankings.append((*self.lexical_index.search(terms, k=depth, allowed=allowed), weights.lexical))
         if mode in ("semantic", "hybrid") and query_vector is not None:
-            rankings.append((*self.vector_index.search(query_vector, k=depth, allowed=allowed), weights.semantic))
+            ids, similarities = self.vector_index.search(query_vector, k=depth, allowed=allowed)
+            keep = similarities >= weights.semantic_floor
+            if mode == "hybrid" and not weights.semantic_recall:
+                keep &= np.isin(ids, rankings[0][0])
+            rankings.append((ids[keep], similarities[keep], weights.semantic))
         if mode == "hybrid":
             chunk_ids, scores = reciprocal_rank_fusion([(ids, weight) for ids, _, weight in rankings], k=weights.k)
         else:  # one retriever: keep its own scores (BM25, cosine), which say more than a rank

@@ -57,11 +57,20 @@ def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 def _mark(text: str, tokens: list[Token], start: int, end: int) -> str:
     parts: list[str] = []
     position = start
-    for token in sorted(tokens, key=lambda t: t.start):
-        if token.start < position:
-            continue
-        parts.append(html.escape(text[position : token.start]))
-        parts.append(f"<mark>{html.escape(text[token.start : token.end])}</mark>")
-        position = token.end
+    for span_start, span_end in _merged(tokens):
+        parts.append(html.escape(text[position:span_start]))
+        parts.append(f"<mark>{html.escape(text[span_start:span_end])}</mark>")
+        position = span_end
     parts.append(html.escape(text[position:end]))
     return "".join(parts)
+
+
+def _merged(tokens: list[Token]) -> list[tuple[int, int]]:
+    """Overlapping or touching matches as one span: Japanese bigrams overlap, and one <mark> reads better."""
+    spans: list[tuple[int, int]] = []
+    for token in sorted(tokens, key=lambda t: t.start):
+        if spans and token.start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], token.end))
+        else:
+            spans.append((token.start, token.end))
+    return spans

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 
 from articles.model import ArticleError
-from articles.parse import InvalidArticle, is_article_path, parse_article, parse_articles
-
-
-@dataclass(frozen=True)
-class File:
-    """What versioning hands over; satisfies articles.model.SourceFile."""
-
-    path: str
-    data: bytes
-    revision: str = "c0ffee"
-    updated_at: dt.datetime | None = None
+from articles.parse import InvalidArticle, is_article_path, parse_article
 
 
 def md(front: str, body: str = "Some text.\n") -> bytes:
@@ -32,12 +21,6 @@ def error_for(path: str, data: bytes) -> ArticleError:
     with pytest.raises(InvalidArticle) as raised:
         parse_article(path, data)
     return raised.value.error
-
-
-def only_error(files: list[File]) -> ArticleError:
-    result = parse_articles(files)
-    assert len(result.errors) == 1, result.errors
-    return result.errors[0]
 
 
 # --- which paths are articles ---
@@ -188,10 +171,10 @@ def test_no_locale_anywhere_is_reported_with_how_to_fix_it() -> None:
     assert "locale: en" in error.reason and "en/" in error.reason
 
 
-def test_non_utf8_file_is_reported_with_byte_offset_and_skipped() -> None:
+def test_non_utf8_file_is_reported_with_byte_offset() -> None:
     data = b"---\nid: x\ntitle: X\n---\nLatin-1 caf\xe9\n"
     offset = data.index(b"\xe9")
-    error = only_error([File("en/x.md", data)])
+    error = error_for("en/x.md", data)
     assert error.field == "encoding"
     assert f"byte offset {offset}" in error.reason
 
@@ -208,40 +191,11 @@ def test_utf16_file_is_reported_as_an_encoding_problem() -> None:
 # --- many files ---
 
 
-def test_good_files_beside_bad_ones_still_parse() -> None:
-    files = [
-        File("en/a.md", md("id: a\ntitle: A")),
-        File("en/bad-yaml.md", md("id: b\ntitle: [oops")),
-        File("en/binary.md", b"\x00\x01"),
-        File("en/latin1.md", b"---\nid: c\ntitle: caf\xe9\n---\n"),
-        File("en/z.md", md("id: z\ntitle: Z")),
-    ]
-    result = parse_articles(files)
-    assert [a.id for a in result.articles] == ["a", "z"]
-    assert [e.path for e in result.errors] == ["en/bad-yaml.md", "en/binary.md", "en/latin1.md"]
-
-
-def test_non_article_paths_are_skipped_without_errors() -> None:
-    result = parse_articles([File("README.md", b"# Repo"), File(".kb/x.md", b"\x00"), File("en/a.md", GOOD)])
-    assert ([a.path for a in result.articles], result.errors) == (["en/a.md"], [])
-
-
-def test_duplicate_id_and_locale_keeps_the_first_path_and_reports_the_second() -> None:
-    files = [File("en/z-copy.md", md("id: reset\ntitle: Copy")), File("en/a-reset.md", md("id: reset\ntitle: Reset"))]
-    result = parse_articles(files)
-    assert [a.path for a in result.articles] == ["en/a-reset.md"]
-    assert [(e.path, e.field) for e in result.errors] == [("en/z-copy.md", "id")]
-    assert "en/a-reset.md" in result.errors[0].reason
-
-
-def test_translations_share_an_id_without_being_duplicates() -> None:
-    files = [File("en/reset.md", md("id: reset\ntitle: Reset")), File("ja/reset.md", md("id: reset\ntitle: リセット"))]
-    result = parse_articles(files)
-    assert sorted(a.key for a in result.articles) == [("reset", "en"), ("reset", "ja")]
-    assert result.errors == []
-
-
-def test_revision_and_updated_at_come_from_the_source_file() -> None:
+def test_revision_and_updated_at_are_kept_on_the_article() -> None:
     when = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
-    (article,) = parse_articles([File("en/a.md", GOOD, revision="deadbeef", updated_at=when)]).articles
+    article = parse_article("en/a.md", GOOD, revision="deadbeef", updated_at=when)
     assert (article.revision, article.updated_at) == ("deadbeef", when)
+
+
+def test_audience_is_left_undecided_when_the_front_matter_has_none() -> None:
+    assert parse_article("en/a.md", GOOD).audience is None

@@ -88,7 +88,14 @@ def test_tables_and_strikethrough_render() -> None:
     html = render_html("| a | b |\n|:--|--:|\n| 1 | ~~2~~ |\n")
     tags = [tag for tag, _ in elements(html)]
     assert {"table", "thead", "tbody", "tr", "th", "td", "s"} <= set(tags)
-    assert 'style="text-align:left"' in html
+    assert 'class="align-left"' in html
+
+
+def test_table_alignment_is_a_class_not_an_inline_style() -> None:
+    html = render_html('| a | b |\n|:-:|--:|\n| x | <td style="text-align:left"> |\n')
+    assert '<th class="align-center">a</th>' in html
+    assert '<td class="align-right">&lt;td style="text-align:left"&gt;</td>' in html  # text stays text
+    assert "style=" not in html.replace("&lt;td style", "")
 
 
 # --- links ---

@@ -89,3 +89,14 @@ def test_identifiers_survive_analysis(text: str) -> None:
 def test_japanese_text_is_split_into_words_and_particles_dropped() -> None:
     terms = Analyzer().analyze("パスワードを再設定する")
     assert "パスワード" in terms and "を" not in terms
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_nonsense_query_gets_no_results_instead_of_the_nearest_noise(sample_kb, mode: str) -> None:
+    response = sample_kb.search(SearchRequest(query="qwxzv plorkh", mode=mode, locale="en"), view=PUBLIC)
+    assert response.results.hits == [] and response.results.total == 0
+
+
+def test_japanese_nonsense_gets_no_results_in_hybrid_mode(sample_kb) -> None:
+    response = sample_kb.search(SearchRequest(query="ほげほげふがふが", locale="ja"), view=PUBLIC)
+    assert response.results.hits == []

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extras: pip install -e '.[dev]'")
+from playwright import sync_api
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -22,9 +21,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path("/tmp")
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium (make install does it)")
-
-
 @dataclass
 class Tab:
     """A page and everything it reported as an error: console errors (CSP violations among them) and exceptions."""
@@ -35,6 +31,8 @@ class Tab:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
+    # A missing browser fails the run rather than skipping it: `make test` installs it, so its absence is a bug.
+    assert CHROMIUM.exists(), "needs Debian's chromium: apt-get install -y chromium (`make install` does it)"
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser

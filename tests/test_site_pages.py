@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.site.routes import SECURITY_HEADERS
-from api.site.views import without_inline_styles
 from kb.knowledge_base import KnowledgeBase
 
 HIDDEN = [
@@ -191,15 +190,6 @@ def test_pages_are_csp_clean(crawled: dict[str, _Page]) -> None:
         assert (page.inline_scripts, page.style_attributes, page.style_elements) == (0, 0, 0), url
 
 
-def test_table_alignment_becomes_classes() -> None:
-    from articles.render import render_html
-
-    html = without_inline_styles(render_html('| a | b |\n|:-:|--:|\n| x | <td style="text-align:left"> |\n'))
-    assert '<th class="align-center">a</th>' in html
-    assert '<td class="align-right">&lt;td style="text-align:left"&gt;</td>' in html  # text stays text
-    assert "<td style" not in html
-
-
 def test_search_page_highlights_matches(client: TestClient) -> None:
     response = client.get("/hc/en/search", params={"q": "reset password"})
     assert response.status_code == 200
@@ -236,7 +226,7 @@ def test_search_without_results_gives_a_hint(client: TestClient) -> None:
     assert 'id="result-count"' not in response.text
     page = parse(response.text)
     assert ("/hc/en/categories/account", "Account & sign-in") in page.links
-    assert len(article_links(page)) <= 5  # semantic neighbours, offered as "might help", never as results
+    assert not article_links(page)
 
 
 def test_japanese_search_without_results(client: TestClient) -> None:

@@ -31,7 +31,6 @@ from api.site.views import (
     result_view,
     search_url,
     table_of_contents,
-    without_inline_styles,
 )
 from articles.model import LOCALES
 from kb.access import View
@@ -47,12 +46,10 @@ HOME_ARTICLES = 6
 """Articles listed per category card on the home page; the category page lists them all."""
 SUGGESTIONS = 5
 """Results search.js asks /v1/search for while the reader types."""
-RELATED = 5
-"""Closest articles offered under "no results" when no word of the query occurs in any article."""
 
 SECURITY_HEADERS = {
-    # No inline script or style anywhere: search.js and site.css are files, and the article HTML has
-    # its only style attribute (table alignment) turned into classes by without_inline_styles.
+    # No inline script or style anywhere: search.js and site.css are files, and render_html writes
+    # table alignment as classes.
     "Content-Security-Policy": "; ".join(
         (
             "default-src 'self'",
@@ -187,7 +184,7 @@ def article_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, article_id: s
         kb=kb,
         locale=locale,
         article=article,
-        body=Markup(without_inline_styles(article_html(kb, article, view=view))),  # sanitised by nh3 in render_html
+        body=Markup(article_html(kb, article, view=view)),  # sanitised by nh3 in render_html
         toc=table_of_contents(article),
         category=Link(messages.category_name(locale, category), category_url(locale, category)) if category else None,
         updated=(updated.date().isoformat(), messages.format_date(locale, updated)) if updated else None,
@@ -203,37 +200,30 @@ def search_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, q: str = "", p
         return _not_found(kb, locale)
     query, number = q.strip(), page_number(page)
     values: dict[str, object] = {
-        "query": query, "results": [], "related": [], "total": None, "error": None,
+        "query": query, "results": [], "total": None, "error": None,
         "pages": [], "page": number, "last_page": 0, "previous_url": None, "next_url": None,
     }  # fmt: skip
     status = 200
     if query:
         try:
-            found, lexical = _search(kb, view, query=query, locale=locale, page=number)
+            found = _search(kb, view, query=query, locale=locale, page=number)
         except InvalidRequest as error:
             values["error"], status = error.message, 400
         else:
-            if lexical == 0:
-                # Semantic search ranks every article for any query, even gibberish. When no word of the
-                # query occurs in any article the page says so, and offers the closest articles as "might help".
-                values |= {"total": 0, "related": [result_view(hit, locale) for hit in found.hits[:RELATED]] if number == 1 else []}
-            elif not found.hits and number > 1:  # past the end, e.g. an old link after a reindex
+            if not found.hits and number > 1:  # past the end, e.g. an old link after a reindex
                 return _redirect(search_url(locale, query, last_page(found.total)))
-            else:
-                values |= result_page(found, locale=locale, query=query, page=number)
+            values |= result_page(found, locale=locale, query=query, page=number)
     if not values["results"]:
         values["groups"] = category_groups(kb.articles(view=view, filters=Filters(locale=locale)), locale, per_group=0)
     urls = {code: search_url(code, query) if query else f"/hc/{code}/search" for code in LOCALES}
     return _page("search.html", kb=kb, locale=locale, status=status, languages=language_links(locale, urls), **values)
 
 
-def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int) -> tuple[Results, int]:
-    """One page of hybrid results, and how many articles share a word with the query, in one batch."""
-    limit = kb.settings.max_query_chars
-    hybrid = SearchRequest(query=query, locale=locale, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, max_query_chars=limit)
-    keyword = SearchRequest(query=query, mode="keyword", locale=locale, limit=1, max_query_chars=limit)
-    found, lexical = kb.search_many([hybrid, keyword], view=view)
-    return found.results, lexical.results.total
+def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int) -> Results:
+    request = SearchRequest(
+        query=query, locale=locale, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, max_query_chars=kb.settings.max_query_chars
+    )
+    return kb.search(request, view=view).results
 
 
 @router.get("/hc/{rest:path}")

@@ -118,15 +118,6 @@ def lead(article: Article, *, chars: int = 160) -> str:
     return " ".join(text.split())[:chars]
 
 
-_ALIGN_STYLE = re.compile(r'<(th|td) style="text-align:(left|center|right)">')
-
-
-def without_inline_styles(html: str) -> str:
-    """Table alignment as classes: the CSP forbids inline styles, and nh3 lets only text-align through.
-
-    Only real tags can match: nh3 escapes every ``<`` in text, and th / td may carry no other attribute.
-    """
-    return _ALIGN_STYLE.sub(r'<\1 class="align-\2">', html)
 
 
 def result_view(hit: Hit, locale: str) -> ResultView:
