@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -22,6 +23,9 @@ _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5
 _SUDACHI_MAX_CHARS = 4000
 # Parts of speech that carry no meaning for retrieval: particles, auxiliary verbs, punctuation, blanks.
 _JA_DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
+# Snowball stems keep a word's first letters: a word whose first three cannot begin any query stem
+# needs no stemming to know it does not match.
+_PREFIX = 3
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,37 @@ class Analyzer:
             position = match.end()
         tokens.extend(self._english(normalised, position, len(normalised)))
         return tokens
+
+    def matches(self, text: str, wanted: Collection[str]) -> list[Token]:
+        """Where the terms ``wanted`` occur in ``text``: the same terms as :meth:`tokens`, found cheaply.
+
+        For highlighting at query time. Only words whose first letters could begin a wanted stem are
+        stemmed (Snowball changes endings, not beginnings), and the regex engine finds those; a
+        Japanese run is matched by its single characters and bigrams, which cover every word Sudachi
+        would find there, checked only where a wanted term could start.
+        """
+        normalised = text.translate(_FULLWIDTH)
+        words = _candidate_words([term for term in wanted if not _CJK_RUN.match(term)])
+        firsts = {term[0] for term in wanted if _CJK_RUN.match(term)}
+        found: list[Token] = []
+        position = 0
+        for run in _CJK_RUN.finditer(normalised):
+            found += self._stems_in(words, normalised, position, run.start(), wanted)
+            found += _ngrams_in(normalised, run.start(), run.end(), wanted, firsts)
+            position = run.end()
+        found += self._stems_in(words, normalised, position, len(normalised), wanted)
+        return found
+
+    def _stems_in(
+        self, words: re.Pattern[str] | None, text: str, start: int, end: int, wanted: Collection[str]
+    ) -> list[Token]:
+        if words is None:
+            return []
+        return [
+            Token(stem, match.start(), match.end())
+            for match in words.finditer(text, start, end)
+            if (stem := self._stemmer.stemWord(match.group().lower())) in wanted
+        ]
 
     def _english(self, text: str, start: int, end: int) -> list[Token]:
         return [
@@ -123,6 +158,23 @@ def _bigrams(text: str, start: int, end: int) -> list[Token]:
     if end - start == 1:
         return [Token(text[start], start, end)]
     return [Token(text[i : i + 2], i, i + 2) for i in range(start, end - 1)]
+
+
+def _candidate_words(terms: list[str]) -> re.Pattern[str] | None:
+    """A regex for whole words beginning like one of ``terms`` (None when there are no such terms)."""
+    if not terms:
+        return None
+    prefixes = "|".join(sorted({re.escape(term[:_PREFIX]) for term in terms}))
+    return re.compile(rf"(?<![^\W_])(?:{prefixes})[^\W_]*", re.IGNORECASE)
+
+
+def _ngrams_in(text: str, start: int, end: int, wanted: Collection[str], firsts: set[str]) -> list[Token]:
+    """Single characters and bigrams of a Japanese run that are wanted terms."""
+    found = []
+    for i in range(start, end):
+        if text[i] in firsts:
+            found += [Token(text[i:j], i, j) for j in (i + 1, i + 2) if j <= end and text[i:j] in wanted]
+    return found
 
 
 def query_language(text: str) -> str:

@@ -19,7 +19,7 @@ def snippet(text: str, query_terms: Collection[str], *, analyzer: Analyzer, widt
     the excerpt is the start of the text.
     """
     flat = " ".join(text.split())
-    matches = [token for token in analyzer.tokens(flat) if token.term in query_terms]
+    matches = analyzer.matches(flat, query_terms)
     start = _window_start(flat, matches, width)
     end = min(len(flat), start + width)
     start, end = _snap_to_words(flat, start, end)
