@@ -83,8 +83,15 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Overrides KB_PORT.")] = None,
 ) -> None:
     """Serve the API (and the help center) with uvicorn."""
+    import logging
+
     import uvicorn
 
+    # uvicorn configures only its own loggers; kb's (sample copy, indexing progress) need a handler too.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s: %(message)s")
+    for package in ("kb", "api"):
+        logging.getLogger(package).setLevel(logging.INFO)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
     settings = Settings()
     # The app is named by its import string, so this module never imports `api` (imports go api → kb).
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)

@@ -113,8 +113,10 @@ class Indexer:
         return kept, errors, sorted((present | retry) - {ACCESS_FILE})
 
     def _access_file(self, commit: str) -> bytes | None:
-        found = self.repo.files_at(commit, paths=[ACCESS_FILE])
-        return found[0].data if found else None
+        try:
+            return self.repo.read_blob(commit, ACCESS_FILE)
+        except FileNotFoundError:
+            return None
 
     def _entries(
         self, active: list[Article], kept: dict[str, Entry], blob_of: dict[str, str], progress: Progress | None

@@ -159,5 +159,6 @@ class KnowledgeBase:
         return found
 
     def close(self) -> None:
-        """Release database connections (the snapshot is plain memory)."""
+        """Release database connections and git helper processes (the snapshot is plain memory)."""
         self.engine.dispose()
+        self.repo.close()
