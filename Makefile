@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test bench clean
+.PHONY: install serve test bench eval clean
 
 install: $(STAMP)
 
@@ -26,6 +26,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.search_latency
+
+# Search quality on the BEIR sets beside the project (../shared/data by default; DATA=… to change it).
+DATA ?= ../shared/data
+eval: $(STAMP)
+	$(BIN)/python -m bench.eval_all $(DATA)
 
 clean:
 	rm -rf $(VENV) data bench/results

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from articles.model import LOCALES
 from search.snapshot import MODES, Filters
 
-MAX_LIMIT = 50
+MAX_LIMIT = 100
 MAX_OFFSET = 1000
 MAX_TAGS = 20
 

@@ -1,0 +1,140 @@
+"""Evaluating kb's search modes (and, beside them, the baselines) on one data set."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.access import PUBLIC
+from kb.db import DatabaseVectorStore, make_engine
+from kb.evaluation.baselines import Baseline
+from kb.evaluation.beir import Dataset
+from kb.evaluation.corpus import article_ids, corpus_language, write_repository
+from kb.evaluation.metrics import score
+from kb.knowledge_base import KnowledgeBase
+from kb.requests import InvalidRequest, SearchRequest
+from kb.settings import Settings
+from search.encoder import Encoder
+
+DEPTH = 100
+"""Results per query: enough for Recall@100."""
+BATCH = 64
+"""Queries per search_many call: one model call encodes them all."""
+LATENCY_SAMPLE = 200
+"""Queries timed one at a time per mode (a fixed random sample, so runs compare)."""
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ModeResult:
+    name: str
+    metrics: dict[str, float]
+    latency_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class EvalReport:
+    dataset: str
+    language: str
+    documents: int
+    queries: int
+    chunks: int
+    results: list[ModeResult]
+
+
+def open_corpus(
+    dataset: Dataset, *, settings: Settings, encoder: Encoder, progress: Progress | None
+) -> tuple[KnowledgeBase, dict[str, str], str]:
+    """A knowledge base over the data set, in its own folder keyed by the corpus's content (reused across runs)."""
+    language = corpus_language(dataset.documents)
+    digest = hashlib.sha256("\x00".join(f"{d.id}\x01{d.title}\x01{d.text}" for d in dataset.documents).encode()).hexdigest()[:12]
+    root = settings.data_dir / "eval" / f"{dataset.name}-{digest}"
+    content = root / "content"
+    if not content.exists():
+        write_repository(dataset.documents, content, locale=language)
+    corpus_settings = settings.model_copy(update={"data_dir": root, "repo_path": content, "query_cache_size": 0})
+    kb = KnowledgeBase(settings=corpus_settings, encoder=encoder, engine=make_engine(settings.database))
+    kb.load(progress=progress)
+    return kb, {article: document for document, article in article_ids(dataset.documents).items()}, language
+
+
+def rank_with_kb(
+    kb: KnowledgeBase, ids: dict[str, str], queries: dict[str, str], *, mode: str, locale: str, progress: Progress | None
+) -> dict[str, dict[str, float]]:
+    """Every query through KnowledgeBase.search_many, as the API runs it; article ids mapped back to document ids."""
+    ranking: dict[str, dict[str, float]] = {}
+    items = list(queries.items())
+    for start in range(0, len(items), BATCH):
+        batch = [(qid, _request(text, mode=mode, locale=locale)) for qid, text in items[start : start + BATCH]]
+        valid = [(qid, request) for qid, request in batch if request is not None]
+        responses = kb.search_many([request for _, request in valid], view=PUBLIC)
+        for (qid, _), response in zip(valid, responses):
+            ranking[qid] = {ids[hit.article.id]: hit.score for hit in response.results.hits}
+        if progress:
+            progress(f"kb {mode}", min(start + BATCH, len(items)), len(items))
+    return ranking
+
+
+def _request(text: str, *, mode: str, locale: str) -> SearchRequest | None:
+    """None for a query the API would refuse (empty, too long): it then scores zero, as it would for a user."""
+    try:
+        return SearchRequest(query=text, mode=mode, locale=locale, limit=DEPTH)
+    except InvalidRequest:
+        return None
+
+
+def latency(kb: KnowledgeBase, queries: dict[str, str], *, mode: str, locale: str) -> dict[str, float]:
+    """p50 / p95 of single searches (query encoding included: the query cache is off)."""
+    texts = list(queries.values())
+    sample = random.Random(0).sample(texts, min(LATENCY_SAMPLE, len(texts)))
+    samples = []
+    for text in sample:
+        request = _request(text, mode=mode, locale=locale)
+        if request is None:
+            continue
+        started = time.perf_counter()
+        kb.search(request, view=PUBLIC)
+        samples.append(time.perf_counter() - started)
+    values = np.asarray(samples) * 1000
+    return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
+
+
+def evaluate(
+    dataset: Dataset,
+    *,
+    settings: Settings,
+    encoder: Encoder,
+    modes: Sequence[str],
+    baselines: Sequence[Baseline] = (),
+    progress: Progress | None = None,
+) -> EvalReport:
+    kb, ids, language = open_corpus(dataset, settings=settings, encoder=encoder, progress=progress)
+    results = []
+    for mode in modes:
+        ranking = rank_with_kb(kb, ids, dataset.queries, mode=mode, locale=language, progress=progress)
+        results.append(ModeResult(f"kb {mode}", score(dataset.qrels, ranking), latency(kb, dataset.queries, mode=mode, locale=language)))
+    for baseline in baselines:
+        if progress:
+            progress(baseline.name, 0, 1)
+        baseline.index(dataset.documents)
+        results.append(ModeResult(baseline.name, score(dataset.qrels, baseline.rank(dataset.queries, depth=DEPTH))))
+        if progress:
+            progress(baseline.name, 1, 1)
+    report = EvalReport(dataset.name, language, len(dataset.documents), len(dataset.queries), len(kb.snapshot.chunks), results)
+    kb.close()
+    return report
+
+
+def baselines_for(language: str, *, encoder: Encoder, settings: Settings) -> list[Baseline]:
+    """Plain BM25, plain dense retrieval with the same model, and txtai's hybrid index as the peer."""
+    from kb.evaluation.baselines import PlainBM25, PlainDense, TxtaiHybrid
+    from search.encoder import resolve_model_path
+
+    store = DatabaseVectorStore(make_engine(settings.database))
+    return [PlainBM25(language), PlainDense(encoder, store=store), TxtaiHybrid(resolve_model_path(settings.embedding_model))]
