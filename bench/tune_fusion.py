@@ -24,6 +24,7 @@ from kb.evaluation.beir import load_dataset
 from kb.evaluation.metrics import score
 from kb.evaluation.run import open_corpus
 from kb.settings import Settings
+from search.fuse import FusionWeights, hybrid
 
 console = Console()
 DEPTH = 100
@@ -38,34 +39,13 @@ class Candidates:
 Fuser = Callable[[Candidates], tuple[np.ndarray, np.ndarray]]
 
 
-def rrf(k: int, lexical: float, semantic: float, floor: float) -> Fuser:
-    def fuse(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
-        fused: dict[int, float] = {}
-        keep = c.semantic[1] >= floor
-        for ids, weight in ((c.lexical[0], lexical), (c.semantic[0][keep], semantic)):
-            for rank, chunk in enumerate(ids.tolist(), start=1):
-                fused[chunk] = fused.get(chunk, 0.0) + weight / (k + rank)
-        ordered = sorted(fused.items(), key=lambda item: -item[1])
-        return np.array([i for i, _ in ordered], dtype=np.int64), np.array([s for _, s in ordered])
-
-    return fuse
-
-
-def convex(alpha: float, floor: float) -> Fuser:
-    """alpha × semantic + (1 − alpha) × lexical, each min-max normalised over its own candidates."""
+def variant(floor: float = 0.3, **weights: object) -> Fuser:
+    """kb's own hybrid step (search.fuse.hybrid) with other weights; the floor cuts semantic first."""
+    settings = FusionWeights(semantic_floor=floor, **weights)
 
     def fuse(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
-        fused: dict[int, float] = {}
-        keep = c.semantic[1] >= floor
-        for (ids, scores), weight in (((c.lexical[0], c.lexical[1]), 1 - alpha), ((c.semantic[0][keep], c.semantic[1][keep]), alpha)):
-            if len(ids) == 0:
-                continue
-            low, high = float(scores.min()), float(scores.max())
-            norm = (scores - low) / (high - low) if high > low else np.ones_like(scores)
-            for chunk, value in zip(ids.tolist(), norm.tolist()):
-                fused[chunk] = fused.get(chunk, 0.0) + weight * value
-        ordered = sorted(fused.items(), key=lambda item: -item[1])
-        return np.array([i for i, _ in ordered], dtype=np.int64), np.array([s for _, s in ordered])
+        close = c.semantic[1] >= floor
+        return hybrid(c.lexical, (c.semantic[0][close], c.semantic[1][close]), settings)
 
     return fuse
 
@@ -108,10 +88,13 @@ def evaluate(found: dict[str, Candidates], kb_ids, qrels, fuser: Fuser) -> float
 VARIANTS: dict[str, Fuser] = {
     "lexical only": lambda c: c.lexical,
     "semantic only": lambda c: c.semantic,
-    **{f"rrf k={k} sem×{w} floor={f}": rrf(k, 1.0, w, f) for k in (60, 20) for w in (1.0, 1.5, 2.0, 3.0) for f in (0.0, 0.3)},
-    **{f"rrf k=60 sem×{w} (ja-style)": rrf(60, 1.0, w, 0.3) for w in (0.1, 0.3)},
-    **{f"convex α={a} floor={f}": convex(a, f) for a in (0.5, 0.6, 0.7, 0.8, 0.9) for f in (0.0, 0.3)},
-}
+    **{f"rrf k={k} sem×{w} floor={f}": variant(f, method="rrf", k=k, lexical=1.0, semantic=w)
+       for k in (60, 20) for w in (1.0, 2.0) for f in (0.3,)},
+    **{f"convex {n} α={a} floor={f}": variant(f, lexical=1 - a, semantic=a, normalise=n)
+       for n in ("min-max", "max") for a in (0.6, 0.7, 0.8, 0.85, 0.9) for f in (0.0, 0.3)},
+    **{f"convex {n} α={a} semantic re-orders only": variant(0.0, lexical=1 - a, semantic=a, semantic_recall=False, normalise=n)
+       for n in ("min-max", "max") for a in (0.1, 0.3, 0.5)},
+}  # fmt: skip
 
 
 def main() -> None:

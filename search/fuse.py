@@ -1,16 +1,23 @@
-"""Hybrid fusion: weighted reciprocal rank fusion of the lexical and semantic rankings."""
+"""Hybrid fusion of the lexical and semantic rankings: convex combination of scores, or weighted RRF."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+
+Ranking = tuple[np.ndarray, np.ndarray, float]
+"""(chunk ids best first, their scores, the weight of this side)."""
 
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """How much each side is trusted. RRF adds ``weight / (k + rank)`` per side a chunk appears in.
+    """How much each side is trusted, and how the two are combined.
+
+    ``convex``: each side's scores are min-max normalised over its candidates, then added with their
+    weights. ``rrf``: each side adds ``weight / (k + rank)``.
 
     ``semantic_floor`` is the cosine below which a chunk is not a semantic match at all. Without it
     the semantic side ranks every chunk, so no query could ever get "no results". With the packaged
@@ -19,8 +26,13 @@ class FusionWeights:
     start at 0.37. Provisional: the evaluation issue (#3) checks its cost in recall on real data.
     """
 
-    lexical: float = 1.0
-    semantic: float = 1.0
+    method: Literal["convex", "rrf"] = "convex"
+    normalise: Literal["min-max", "max"] = "max"
+    """How convex fusion puts scores on one scale. ``min-max`` stretches each side over [0, 1];
+    ``max`` divides BM25 by the query's best score and keeps cosines as they are, so a near-tie on
+    one side stays a near-tie instead of being stretched into a full point."""
+    lexical: float = 0.2
+    semantic: float = 0.8
     k: int = 60
     semantic_floor: float = 0.3
     semantic_recall: bool = True
@@ -39,8 +51,53 @@ def fusion_weights(locale: str | None) -> FusionWeights:
     if locale == "ja":
         # MiniLM's Japanese similarities are noise (a weather query scores 0.42 against a sync-error
         # article), above any floor that keeps English recall: let them break ties, never add hits.
-        return FusionWeights(lexical=1.0, semantic=0.1, semantic_recall=False)
+        return FusionWeights(lexical=0.9, semantic=0.1, semantic_recall=False)
     return FusionWeights()
+
+
+Scored = tuple[np.ndarray, np.ndarray]
+"""(chunk ids best first, their scores) from one retriever."""
+
+
+def hybrid(lexical: Scored, semantic: Scored, weights: FusionWeights) -> Scored:
+    """Fuse a lexical and a semantic ranking (the latter already cut at the floor) as ``weights`` say."""
+    semantic_ids, similarities = semantic
+    if not weights.semantic_recall:
+        keep = np.isin(semantic_ids, lexical[0])
+        semantic_ids, similarities = semantic_ids[keep], similarities[keep]
+    return fuse([(*lexical, weights.lexical), (semantic_ids, similarities, weights.semantic)], weights)
+
+
+def fuse(rankings: Sequence[Ranking], weights: FusionWeights) -> Scored:
+    """The rankings as one, by ``weights.method``, best first."""
+    if weights.method == "rrf":
+        return reciprocal_rank_fusion([(ids, weight) for ids, _, weight in rankings], k=weights.k)
+    if weights.normalise == "max":
+        (lexical_ids, bm25, lexical_weight), (semantic_ids, cosines, semantic_weight) = rankings
+        scaled = bm25 / bm25.max() if len(bm25) else bm25
+        return convex_combination([(lexical_ids, scaled, lexical_weight), (semantic_ids, cosines, semantic_weight)], rescale=False)
+    return convex_combination(rankings)
+
+
+def convex_combination(rankings: Sequence[Ranking], *, rescale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Sum of each side's scores (min-max normalised unless ``rescale`` is off) times its weight.
+
+    A side a chunk is missing from adds 0. Unlike RRF it keeps how far apart the candidates are,
+    which is what lets a confident side win.
+    """
+    parts = [(ids, (_min_max(scores) if rescale else scores) * weight) for ids, scores, weight in rankings if len(ids)]
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    unique, inverse = np.unique(np.concatenate([ids for ids, _ in parts]), return_inverse=True)
+    totals = np.zeros(len(unique))
+    np.add.at(totals, inverse, np.concatenate([values for _, values in parts]))
+    order = np.lexsort((unique, -totals))
+    return unique[order], totals[order].astype(np.float32)
+
+
+def _min_max(scores: np.ndarray) -> np.ndarray:
+    low, high = float(scores.min()), float(scores.max())
+    return (scores - low) / (high - low) if high > low else np.ones(len(scores))
 
 
 def reciprocal_rank_fusion(

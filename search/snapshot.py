@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 
 from articles.model import Article, ArticleError, Chunk
-from search.fuse import FusionWeights, reciprocal_rank_fusion
+from search.fuse import FusionWeights, hybrid
 from search.lexical import LexicalIndex
 from search.vector import VectorIndex
 
@@ -141,19 +141,20 @@ class IndexSnapshot:
         """Rank chunks among ``allowed_articles`` only, group them per article, and page the articles."""
         allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
         depth = max(depth, (offset + limit) * 4)
-        rankings: list[tuple[np.ndarray, np.ndarray, float]] = []
-        if mode in ("keyword", "hybrid"):
-            rankings.append((*self.lexical_index.search(terms, k=depth, allowed=allowed), weights.lexical))
-        if mode in ("semantic", "hybrid") and query_vector is not None:
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        lexical = self.lexical_index.search(terms, k=depth, allowed=allowed) if mode != "semantic" else empty
+        semantic = empty
+        if mode != "keyword" and query_vector is not None:
             ids, similarities = self.vector_index.search(query_vector, k=depth, allowed=allowed)
-            keep = similarities >= weights.semantic_floor
-            if mode == "hybrid" and not weights.semantic_recall:
-                keep &= np.isin(ids, rankings[0][0])
-            rankings.append((ids[keep], similarities[keep], weights.semantic))
-        if mode == "hybrid":
-            chunk_ids, scores = reciprocal_rank_fusion([(ids, weight) for ids, _, weight in rankings], k=weights.k)
-        else:  # one retriever: keep its own scores (BM25, cosine), which say more than a rank
-            chunk_ids, scores = rankings[0][:2] if rankings else (np.zeros(0, dtype=np.int64), np.zeros(0))
+            close = similarities >= weights.semantic_floor
+            semantic = (ids[close], similarities[close])
+        # One retriever keeps its own scores (BM25, cosine), which say more than a fused value.
+        if mode == "keyword":
+            chunk_ids, scores = lexical
+        elif mode == "semantic":
+            chunk_ids, scores = semantic
+        else:
+            chunk_ids, scores = hybrid(lexical, semantic, weights)
         best = _best_chunk_per_article(chunk_ids, scores, self.chunk_article)
         page = best[offset : offset + limit]
         hits = [

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from search.fuse import reciprocal_rank_fusion
+from search.fuse import FusionWeights, convex_combination, hybrid, reciprocal_rank_fusion
 from search.lexical import LexicalIndex
 from search.vector import VectorIndex
 
@@ -91,3 +91,19 @@ def test_reciprocal_rank_fusion_weights_each_side() -> None:
     assert ids.tolist() == [1, 2, 3]
     ids, scores = reciprocal_rank_fusion([(lexical, 1.0), (semantic, 1.0)], k=60)
     assert ids.tolist() == [2, 1, 3] or math.isclose(scores[0], scores[1])
+
+
+def test_convex_combination_adds_each_sides_normalised_score() -> None:
+    lexical = (np.array([1, 2, 3]), np.array([10.0, 5.0, 0.0]), 0.3)
+    semantic = (np.array([3, 1]), np.array([0.9, 0.5]), 0.7)
+    ids, scores = convex_combination([lexical, semantic])
+    assert ids.tolist() == [3, 1, 2]
+    assert np.allclose(scores, [0.7, 0.3, 0.15])
+
+
+def test_semantic_side_can_be_limited_to_reordering_lexical_matches() -> None:
+    lexical = (np.array([1, 2]), np.array([2.0, 1.0]))
+    semantic = (np.array([9, 2]), np.array([0.9, 0.8]))
+    ids, _ = hybrid(lexical, semantic, FusionWeights(semantic_recall=False))
+    assert 9 not in ids.tolist()
+    assert 9 in hybrid(lexical, semantic, FusionWeights())[0].tolist()
