@@ -19,7 +19,7 @@ from kb.requests import SearchRequest
 from kb.settings import Settings
 from search.analyze import Analyzer, query_language
 from search.encoder import CachedEncoder, Encoder
-from search.fuse import fusion_weights
+from search.fuse import FusionWeights, fusion_weights
 from search.snapshot import Filters, IndexSnapshot, Results
 from search.snippets import snippet
 from search.store import SnapshotStore
@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 class SearchResponse:
     results: Results
     commit: str
+
+
+def _needs_vector(mode: str, weights: FusionWeights) -> bool:
+    """Semantic search needs the query's embedding; hybrid only when its semantic side has weight."""
+    return mode == "semantic" or (mode == "hybrid" and weights.semantic > 0)
 
 
 class KnowledgeBase:
@@ -108,9 +113,10 @@ class KnowledgeBase:
         """Run several searches against one snapshot, encoding their queries in one model call."""
         snapshot = self.snapshot
         visible = snapshot.visible_articles(view.key, view.can_see)
-        vectors = self._encode_queries([r.text for r in requests if r.mode != "keyword"])
+        weights = [fusion_weights(r.locale or query_language(r.text), model_id=self.encoder.model_id) for r in requests]
+        vectors = self._encode_queries([r.text for r, w in zip(requests, weights) if _needs_vector(r.mode, w)])
         responses = []
-        for request in requests:
+        for request, weight in zip(requests, weights):
             terms = self.analyzer.analyze(request.text)
             wanted = set(terms)
             results = snapshot.search(
@@ -118,7 +124,7 @@ class KnowledgeBase:
                 query_vector=vectors.get(request.text),
                 mode=request.mode,  # type: ignore[arg-type]  # validated by SearchRequest
                 allowed_articles=visible & snapshot.filtered_articles(request.filters),
-                weights=fusion_weights(request.locale or query_language(request.text)),
+                weights=weight,
                 depth=self.settings.search_depth,
                 limit=request.limit,
                 offset=request.offset,

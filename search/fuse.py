@@ -40,18 +40,35 @@ class FusionWeights:
     Off where the model cannot be trusted: it then only re-orders lexical matches."""
 
 
-def fusion_weights(locale: str | None) -> FusionWeights:
-    """Per-language trust in each retriever.
+ENGLISH_ONLY_MODELS = frozenset({"sentence-transformers/all-MiniLM-L6-v2"})
+"""Models whose similarities mean nothing outside English (MiniLM alone: 0.25 nDCG@10 on jsquad)."""
 
-    The packaged model (all-MiniLM-L6-v2) is English-only: on Japanese it is close to noise
-    (~0.49 nDCG@10 when fused equally with BM25 on jsquad vs ~0.93 for BM25 alone, per DESIGN), so
-    Japanese leans on BM25 and the semantic side only re-orders its matches. These are provisional
-    values; the evaluation issue (#3) measures and tunes them per model.
+
+def fusion_weights(locale: str | None, *, model_id: str) -> FusionWeights:
+    """How to fuse for a query in ``locale`` with ``model_id``; every number measured by `make eval`.
+
+    English and any language the model knows — convex, BM25 scaled by its best score, cosines as
+    they are, semantic 0.8 / lexical 0.2, floor 0.3 (bench/tune_fusion.py, nDCG@10):
+
+    | fusion                     | feedbackqa-australia | feedbackqa-cdc |
+    | -------------------------- | -------------------- | -------------- |
+    | BM25 only                  | 0.5455               | 0.6694         |
+    | semantic only              | 0.5922               | 0.7094         |
+    | RRF, k=60, equal weights   | 0.5990               | 0.7339         |
+    | best RRF (k=20, sem ×2)    | 0.6035               | 0.7403         |
+    | convex, min-max, α=0.7     | 0.6207               | 0.7552         |
+    | **convex, max, α=0.8**     | **0.6205**           | **0.7602**     |
+    | txtai hybrid (peer)        | 0.6157               | 0.7443         |
+
+    Min-max stretches a near-tie of cosines (0.409 vs 0.362 for "E2001") to a full point and lets
+    it outvote an exact identifier match; scaling only BM25 keeps near-ties near.
+
+    Japanese with an English-only model — BM25 alone: on jsquad BM25 scores 0.9383, MiniLM 0.2512,
+    and every fusion loses (equal RRF 0.5040; the best, semantic re-ordering BM25's matches at
+    α=0.1, 0.9362), so the semantic side gets no weight and the query is not even encoded.
     """
-    if locale == "ja":
-        # MiniLM's Japanese similarities are noise (a weather query scores 0.42 against a sync-error
-        # article), above any floor that keeps English recall: let them break ties, never add hits.
-        return FusionWeights(lexical=0.9, semantic=0.1, semantic_recall=False)
+    if locale == "ja" and model_id in ENGLISH_ONLY_MODELS:
+        return FusionWeights(lexical=1.0, semantic=0.0, semantic_recall=False)
     return FusionWeights()
 
 

@@ -165,3 +165,11 @@ def test_keyword_search_never_calls_the_model(content_repo: Path, make_kb, encod
     encoder.inputs.clear()
     kb.search(SearchRequest(query="workspace", mode="keyword"), view=PUBLIC)
     assert encoder.inputs == []
+
+
+def test_japanese_hybrid_query_skips_the_english_only_model(content_repo: Path, make_kb, encoder) -> None:
+    commit_files(content_repo, {"ja/guide.md": article_text("guide", "請求ガイド", "## 請求書\n\n請求書は請求ページからダウンロードできます。")})
+    kb = make_kb(content_repo)
+    encoder.inputs.clear()
+    assert search_ids(kb, "請求書のダウンロード", locale="ja") == ["guide"]
+    assert encoder.inputs == []
