@@ -31,8 +31,8 @@ class FusionWeights:
     """How convex fusion puts scores on one scale. ``min-max`` stretches each side over [0, 1];
     ``max`` divides BM25 by the query's best score and keeps cosines as they are, so a near-tie on
     one side stays a near-tie instead of being stretched into a full point."""
-    lexical: float = 0.2
-    semantic: float = 0.8
+    lexical: float = 0.15
+    semantic: float = 0.85
     k: int = 60
     semantic_floor: float = 0.3
     semantic_recall: bool = True
@@ -48,17 +48,19 @@ def fusion_weights(locale: str | None, *, model_id: str) -> FusionWeights:
     """How to fuse for a query in ``locale`` with ``model_id``; every number measured by `make eval`.
 
     English and any language the model knows — convex, BM25 scaled by its best score, cosines as
-    they are, semantic 0.8 / lexical 0.2, floor 0.3 (bench/tune_fusion.py, nDCG@10):
+    they are, semantic 0.85 / lexical 0.15, floor 0.3 (bench/tune_fusion.py, nDCG@10 on kb's own
+    candidates):
 
-    | fusion                     | feedbackqa-australia | feedbackqa-cdc |
-    | -------------------------- | -------------------- | -------------- |
-    | BM25 only                  | 0.5455               | 0.6694         |
-    | semantic only              | 0.5922               | 0.7094         |
-    | RRF, k=60, equal weights   | 0.5990               | 0.7339         |
-    | best RRF (k=20, sem ×2)    | 0.6035               | 0.7403         |
-    | convex, min-max, α=0.7     | 0.6207               | 0.7552         |
-    | **convex, max, α=0.8**     | **0.6205**           | **0.7602**     |
-    | txtai hybrid (peer)        | 0.6157               | 0.7443         |
+    | fusion                     | feedbackqa-australia | feedbackqa-cdc | stackfaq   | mean       |
+    | -------------------------- | -------------------- | -------------- | ---------- | ---------- |
+    | BM25 only                  | 0.5455               | 0.6694         | 0.7591     | 0.6580     |
+    | semantic only              | 0.5922               | 0.7094         | 0.9522     | 0.7513     |
+    | RRF, k=60, equal weights   | 0.5990               | 0.7339         | 0.8910     | 0.7413     |
+    | best RRF (k=20, sem ×2)    | 0.6035               | 0.7403         | 0.9342     | 0.7593     |
+    | convex, min-max, α=0.8     | 0.6124               | 0.7449         | 0.9546     | 0.7706     |
+    | convex, max, α=0.8         | 0.6205               | 0.7602         | 0.9471     | 0.7759     |
+    | **convex, max, α=0.85**    | **0.6175**           | **0.7587**     | **0.9523** | **0.7762** |
+    | convex, max, α=0.9         | 0.6148               | 0.7511         | 0.9546     | 0.7735     |
 
     Min-max stretches a near-tie of cosines (0.409 vs 0.362 for "E2001") to a full point and lets
     it outvote an exact identifier match; scaling only BM25 keeps near-ties near.
