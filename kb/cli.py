@@ -17,6 +17,7 @@ from rich.table import Table
 from kb.settings import Settings
 
 if TYPE_CHECKING:
+    from kb.evaluation.run import EvalReport
     from kb.indexer import BuildReport
 
 app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
@@ -164,6 +165,7 @@ def evaluate_command(
 
     from kb.bootstrap import load_encoder
     from kb.evaluation.beir import DatasetError, load_dataset
+    from kb.evaluation.corpus import corpus_language
     from kb.evaluation.run import baselines_for, evaluate
     from search.snapshot import MODES
 
@@ -186,8 +188,6 @@ def evaluate_command(
             task = tasks.setdefault(stage, bar.add_task(stage, total=total))
             bar.update(task, completed=done, total=total)
 
-        from kb.evaluation.corpus import corpus_language
-
         chosen = baselines_for(corpus_language(data.documents), encoder=encoder, settings=settings) if baselines else []
         report = evaluate(data, settings=settings, encoder=encoder, modes=modes, baselines=chosen, progress=advance)
     if as_json:
@@ -196,7 +196,7 @@ def evaluate_command(
     _print_eval(report)
 
 
-def _print_eval(report) -> None:
+def _print_eval(report: EvalReport) -> None:
     from kb.evaluation.metrics import METRICS
 
     table = Table(title=f"{report.dataset} ({report.language}): {report.documents} documents, "
