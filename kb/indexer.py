@@ -16,7 +16,7 @@ from kb.access import ACCESS_FILE, parse_access_rules
 from kb.validation import select_articles, with_audience
 from search.analyze import Analyzer
 from search.encoder import CachedEncoder
-from search.fields import chunk_terms
+from search.fields import FIELDS_VERSION, chunk_terms
 from search.snapshot import Entry, IndexSnapshot, SnapshotTag
 from versioning.repo import ContentRepo, GitFile
 
@@ -59,7 +59,8 @@ class Indexer:
     @property
     def settings_tag(self) -> str:
         """Everything besides commit and model that shapes a snapshot; a saved one with another is rebuilt."""
-        return f"analyzer={self.analyzer.version};chunk={self.chunking.max_tokens}/{self.chunking.overlap_tokens}"
+        chunking = f"chunk={self.chunking.max_tokens}/{self.chunking.overlap_tokens}"
+        return f"analyzer={self.analyzer.version};{FIELDS_VERSION};{chunking}"
 
     def tag(self, commit: str) -> SnapshotTag:
         return SnapshotTag(commit=commit, model_id=self.encoder.encoder.model_id, settings=self.settings_tag)

@@ -17,7 +17,7 @@ from kb.db import DatabaseVectorStore
 from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.requests import SearchRequest
 from kb.settings import Settings
-from search.analyze import Analyzer, query_language
+from search.analyze import Analyzer, has_identifier, query_language
 from search.encoder import CachedEncoder, Encoder
 from search.fuse import FusionWeights, fusion_weights
 from search.snapshot import Filters, IndexSnapshot, Results
@@ -113,7 +113,10 @@ class KnowledgeBase:
         """Run several searches against one snapshot, encoding their queries in one model call."""
         snapshot = self.snapshot
         visible = snapshot.visible_articles(view.key, view.can_see)
-        weights = [fusion_weights(r.locale or query_language(r.text), model_id=self.encoder.model_id) for r in requests]
+        weights = [
+            fusion_weights(r.locale or query_language(r.text), model_id=self.encoder.model_id, identifier=has_identifier(r.text))
+            for r in requests
+        ]
         vectors = self._encode_queries([r.text for r, w in zip(requests, weights) if _needs_vector(r.mode, w)])
         responses = []
         for request, weight in zip(requests, weights):

@@ -177,6 +177,14 @@ def _ngrams_in(text: str, start: int, end: int, wanted: Collection[str], firsts:
     return found
 
 
+_IDENTIFIER = re.compile(r"(?<![^\W_])(?=[^\W\d_]*\d)(?=\d*[^\W\d_])[^\W_]{2,}")
+
+
+def has_identifier(text: str) -> bool:
+    """Whether the text holds a token of letters and digits (E1042, 2FA, W2): a code a model cannot embed."""
+    return bool(_IDENTIFIER.search(text.translate(_FULLWIDTH)))
+
+
 def query_language(text: str) -> str:
     """"ja" when the text contains Japanese script, else "en": picks fusion weights when no locale is given."""
     return "ja" if _CJK_RUN.search(text.translate(_FULLWIDTH)) else "en"

@@ -44,7 +44,7 @@ ENGLISH_ONLY_MODELS = frozenset({"sentence-transformers/all-MiniLM-L6-v2"})
 """Models whose similarities mean nothing outside English (MiniLM alone: 0.25 nDCG@10 on jsquad)."""
 
 
-def fusion_weights(locale: str | None, *, model_id: str) -> FusionWeights:
+def fusion_weights(locale: str | None, *, model_id: str, identifier: bool = False) -> FusionWeights:
     """How to fuse for a query in ``locale`` with ``model_id``; every number measured by `make eval`.
 
     English and any language the model knows — convex, BM25 scaled by its best score, cosines as
@@ -62,6 +62,10 @@ def fusion_weights(locale: str | None, *, model_id: str) -> FusionWeights:
     | **convex, max, α=0.85**    | **0.6175**           | **0.7587**     | **0.9523** | **0.7762** |
     | convex, max, α=0.9         | 0.6148               | 0.7511         | 0.9546     | 0.7735     |
 
+    A query holding an identifier (E2001, 2FA) weighs both sides equally: a model cannot embed a code,
+    and at 0.85 a cosine near-tie (0.409 for the codes reference vs 0.362 for the E2001 article)
+    outvotes BM25's exact match of the code.
+
     Min-max stretches a near-tie of cosines (0.409 vs 0.362 for "E2001") to a full point and lets
     it outvote an exact identifier match; scaling only BM25 keeps near-ties near.
 
@@ -71,6 +75,8 @@ def fusion_weights(locale: str | None, *, model_id: str) -> FusionWeights:
     """
     if locale == "ja" and model_id in ENGLISH_ONLY_MODELS:
         return FusionWeights(lexical=1.0, semantic=0.0, semantic_recall=False)
+    if identifier:
+        return FusionWeights(lexical=0.5, semantic=0.5)
     return FusionWeights()
 
 

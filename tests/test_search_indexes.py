@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from search.fuse import FusionWeights, convex_combination, hybrid, reciprocal_rank_fusion
+from search.analyze import has_identifier
+from search.fuse import FusionWeights, convex_combination, fusion_weights, hybrid, reciprocal_rank_fusion
 from search.lexical import LexicalIndex
 from search.vector import VectorIndex
 
@@ -107,3 +109,13 @@ def test_semantic_side_can_be_limited_to_reordering_lexical_matches() -> None:
     ids, _ = hybrid(lexical, semantic, FusionWeights(semantic_recall=False))
     assert 9 not in ids.tolist()
     assert 9 in hybrid(lexical, semantic, FusionWeights())[0].tolist()
+
+
+@pytest.mark.parametrize(("text", "expected"), [("E2001", True), ("2FA code", True), ("Ｅ１０４２", True), ("reset password", False), ("covid-19", False)])
+def test_identifiers_in_a_query_are_recognised(text: str, expected: bool) -> None:
+    assert has_identifier(text) is expected
+
+
+def test_a_query_with_an_identifier_trusts_both_sides_equally() -> None:
+    weights = fusion_weights("en", model_id="any/model", identifier=True)
+    assert weights.lexical == weights.semantic
