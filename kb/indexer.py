@@ -123,7 +123,7 @@ class Indexer:
         self, active: list[Article], kept: dict[str, Entry], blob_of: dict[str, str], progress: Progress | None
     ) -> list[Entry]:
         """Entries in path order: kept ones with their (possibly new) audience, new ones chunked and embedded."""
-        fresh = [article for article in active if article.path not in kept or article.path in blob_of]
+        fresh = [article for article in active if article.path in blob_of]  # parsed now, so never in `kept`
         chunked = {article.path: self._chunk(article) for article in fresh}
         vectors = self._embed(chunked, progress)
         entries = []

@@ -123,11 +123,6 @@ def category_sort_key(slug: str) -> tuple[int, str]:
     return (CATEGORY_ORDER.index(slug), "") if slug in CATEGORY_ORDER else (len(CATEGORY_ORDER), slug)
 
 
-def count_text(messages: dict[str, str], key: str, count: int, **values: object) -> str:
-    """``key_one`` for exactly one, ``key_many`` otherwise (enough plural rules for English and Japanese)."""
-    return messages[f"{key}_one" if count == 1 else f"{key}_many"].format(count=count, **values)
-
-
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
