@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The BEIR sets `make eval` and `make bench` read (../shared/data by default; DATA=… to change it).
+DATA ?= ../shared/data
 
 .PHONY: install serve test bench eval clean
 
@@ -24,11 +26,13 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# wrk (Debian's package) is the load generator; installed when missing, like Chromium for the tests.
 bench: $(STAMP)
-	$(BIN)/python -m bench.search_latency
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.search_latency --data $(DATA)
+	$(BIN)/python -m bench.vector_scale
 
-# Search quality on the BEIR sets beside the project (../shared/data by default; DATA=… to change it).
-DATA ?= ../shared/data
+# Search quality on the BEIR sets beside the project.
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval_all $(DATA)
 

@@ -1,12 +1,17 @@
-"""Search latency over HTTP and index build throughput on the sample help center, beside their raw parts.
+"""`make bench`: search latency, load, index build, re-index and memory, each beside its raw parts.
 
-Run with `make bench`. Every figure is printed next to the raw cost of the same work measured in the
-same run, so the ratios hold whatever the machine:
+Two knowledge bases: the bundled sample help center, and one made of every BEIR set beside the project
+(``--data``, default ../shared/data; skipped with a note when absent). Every figure is printed next to
+the raw cost of the same work measured in the same run, so the ratios hold whatever the machine:
 
-- index build (full, empty cache) vs `encode` of the same chunk texts at the same batch size;
-- search over HTTP to a running `kb serve` (sequential client, query cache off) vs one query `encode`
-  plus the two index lookups, in process, on the same snapshot;
-- the same queries repeated with the query cache on.
+- index build (full, empty embedding cache) vs `encode` of the same chunk texts at the same batch size;
+- search over HTTP to a running `kb serve` (sequential client, query cache off) vs the query's encode
+  (when the search needs one) plus the two index lookups, in process, on the same snapshot;
+- the same queries repeated with the query cache on;
+- wrk with 16 connections for 30 s (combined knowledge base, query cache off);
+- one article edited and committed → refreshed → found by search (combined knowledge base);
+- the server's resident memory, and bytes per chunk between the two knowledge bases;
+- query encoding and indexing throughput per embedding backend (torch, onnx, onnx-int8).
 """
 
 from __future__ import annotations
@@ -15,32 +20,36 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import numpy as np
 from rich.console import Console
-from rich.table import Table
 
+from bench.combined import CombinedCorpus, build_combined_repository
+from bench.encoders import compare_backends
+from bench.load import run_wrk, wrk_available
 from bench.queries import SAMPLE_QUERIES
+from bench.report import render, write_section
+from bench.server import running_server
 from kb.access import PUBLIC
-from kb.bootstrap import ensure_content
+from kb.bootstrap import ensure_content, load_encoder
 from kb.db import make_engine
-from kb.knowledge_base import KnowledgeBase
+from kb.knowledge_base import KnowledgeBase, needs_query_vector
 from kb.requests import SearchRequest
 from kb.settings import Settings
-from search.encoder import SentenceTransformerEncoder
+from search.analyze import has_identifier, query_language
+from search.encoder import Encoder
+from search.fuse import fusion_weights
 
 console = Console()
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+Queries = list[tuple[str, str]]
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -49,7 +58,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {name: float(np.percentile(values, q)) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))}
 
 
-def measure_build(kb: KnowledgeBase, encoder: SentenceTransformerEncoder) -> dict[str, float]:
+def measure_build(kb: KnowledgeBase, encoder: Encoder) -> dict[str, float]:
     """Full build from an empty embedding cache, then the raw encode of exactly the texts it embedded."""
     started = time.perf_counter()
     report = kb.refresh()
@@ -63,72 +72,37 @@ def measure_build(kb: KnowledgeBase, encoder: SentenceTransformerEncoder) -> dic
         "articles": report.articles,
         "build_seconds": build,
         "build_chunks_per_s": len(texts) / build,
-        "raw_encode_seconds": raw,
         "raw_encode_chunks_per_s": len(texts) / raw,
-        "ratio": (len(texts) / build) / (len(texts) / raw),
+        "ratio": raw / build,
     }
 
 
-def measure_parts(kb: KnowledgeBase, encoder: SentenceTransformerEncoder, rounds: int) -> list[float]:
-    """One query encode + analysis + the lexical and vector lookups, for each query, in process."""
+def measure_parts(kb: KnowledgeBase, encoder: Encoder, queries: Queries, rounds: int) -> list[float]:
+    """What a search cannot do without: the query's encode (when it needs one), analysis, both lookups."""
     snapshot = kb.snapshot
     samples = []
     for _ in range(rounds):
-        for query, locale in SAMPLE_QUERIES:
+        for query, locale in queries:
             request = SearchRequest(query=query, locale=locale)
             started = time.perf_counter()
-            vector = encoder.encode([request.text])[0]
+            weights = fusion_weights(locale or query_language(query), model=encoder.model_name, identifier=has_identifier(query))
+            vector = encoder.encode([request.text])[0] if needs_query_vector(request.mode, weights) else None
             terms = kb.analyzer.analyze(request.text)
             allowed = snapshot.visible_articles(PUBLIC.key, PUBLIC.can_see) & snapshot.filtered_articles(request.filters)
             chunk_allowed = allowed[snapshot.chunk_article]
             snapshot.lexical_index.search(terms, k=kb.settings.search_depth, allowed=chunk_allowed)
-            snapshot.vector_index.search(vector, k=kb.settings.search_depth, allowed=chunk_allowed)
+            if vector is not None:
+                snapshot.vector_index.search(vector, k=kb.settings.search_depth, allowed=chunk_allowed)
             samples.append(time.perf_counter() - started)
     return samples
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def running_server(env: dict[str, str]) -> Iterator[str]:
-    """`kb serve` in its own process, as deployed; yields its base URL once /readyz answers."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kb", "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"kb serve exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("kb serve did not become ready in 300 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def measure_http(base: str, rounds: int, *, skip_first_round: bool = False) -> list[float]:
+def measure_http(base: str, queries: Queries, rounds: int, *, skip_first_round: bool = False) -> list[float]:
     """Sequential GET /v1/search over one kept-alive connection, as a help-center backend would call it."""
     samples = []
     with httpx.Client(base_url=base, timeout=30) as client:
         for round_number in range(rounds + int(skip_first_round)):
-            for query, locale in SAMPLE_QUERIES:
+            for query, locale in queries:
                 started = time.perf_counter()
                 response = client.get("/v1/search", params={"q": query, "locale": locale})
                 elapsed = time.perf_counter() - started
@@ -138,65 +112,111 @@ def measure_http(base: str, rounds: int, *, skip_first_round: bool = False) -> l
     return samples
 
 
-def run(rounds: int) -> dict[str, object]:
-    workdir = Path(tempfile.mkdtemp(prefix="kb-bench-"))
-    settings = Settings(data_dir=workdir / "data", database_url=f"sqlite:///{workdir / 'kb.sqlite3'}")
-    ensure_content(settings)
-    encoder = SentenceTransformerEncoder(settings.embedding_model, batch_size=settings.embedding_batch_size)
-    encoder.encode(["warm up the model"])
+def measure_reindex(kb: KnowledgeBase, corpus: CombinedCorpus, *, times: int = 3) -> list[dict[str, float]]:
+    """Edit one article, commit, refresh, and search until the edit is found: commit to searchable."""
+    runs = []
+    for number in range(times):
+        probe = f"reindexprobe{number}x{int(time.time())}"
+        path = corpus.repository / corpus.edit_path
+        path.write_text(path.read_text(encoding="utf-8") + f"\nA new paragraph mentions {probe}.\n", encoding="utf-8")
+        subprocess.run(["git", "-C", str(corpus.repository), "commit", "-qam", f"Mention {probe}"], check=True)
+        started = time.perf_counter()
+        report = kb.refresh()
+        refreshed = time.perf_counter()
+        hits = kb.search(SearchRequest(query=probe, mode="keyword"), view=PUBLIC).results.hits
+        found = time.perf_counter()
+        if not hits or probe not in hits[0].article.body:
+            raise RuntimeError(f"the edit ({probe}) is not searchable after a refresh")
+        runs.append({"refresh_s": refreshed - started, "search_s": found - refreshed, "total_s": found - started,
+                     "embedded": report.embedded, "parsed": report.parsed})
+    return runs
+
+
+def scenario(name: str, settings: Settings, encoder: Encoder, queries: Queries, *, rounds: int,
+             corpus: CombinedCorpus | None = None, load_seconds: int = 30) -> dict[str, object]:
+    """Everything measured on one knowledge base: in process first, then through two real servers."""
     kb = KnowledgeBase(settings=settings, encoder=encoder, engine=make_engine(settings.database))
-    with console.status("Index build vs raw encode…"):
+    with console.status(f"{name}: index build vs raw encode…"):
         build = measure_build(kb, encoder)
-    with console.status("Raw parts of each query…"):
-        measure_parts(kb, encoder, 1)  # warm-up: first calls pay for lazy initialisation
-        parts = measure_parts(kb, encoder, rounds)
+    with console.status(f"{name}: raw parts of each query…"):
+        measure_parts(kb, encoder, queries, 1)  # warm-up: first calls pay for lazy initialisation
+        parts = measure_parts(kb, encoder, queries, rounds)
+    reindex = None
+    if corpus is not None:
+        with console.status(f"{name}: commit → searchable…"):
+            reindex = measure_reindex(kb, corpus)
     kb.close()
-    env = {"KB_DATA_DIR": str(settings.data_dir), "KB_DATABASE_URL": settings.database}
-    with console.status("Search over HTTP, query cache off…"), running_server(env | {"KB_QUERY_CACHE_SIZE": "0"}) as base:
-        measure_http(base, 1)
-        cold = measure_http(base, rounds)
-    with console.status("Search over HTTP, repeated queries, cache on…"), running_server(env) as base:
-        warm = measure_http(base, rounds, skip_first_round=True)
+    env = {"KB_DATA_DIR": str(settings.data_dir), "KB_DATABASE_URL": settings.database,
+           "KB_REPO_PATH": str(settings.content_path), "KB_EMBEDDING_BACKEND": settings.embedding_backend}
+    load = None
+    with console.status(f"{name}: search over HTTP, query cache off…"), running_server(env | {"KB_QUERY_CACHE_SIZE": "0"}) as server:
+        measure_http(server.base, queries, 1)
+        settled = server.memory_mb()["rss"]
+        cold = measure_http(server.base, queries, rounds)
+        if corpus is not None and wrk_available():
+            console.log(f"{name}: wrk, 16 connections, {load_seconds} s…")
+            load = run_wrk(server.base, queries, connections=16, seconds=load_seconds)
+        memory = {"rss": settled, "peak": server.memory_mb()["peak"]}
+    with console.status(f"{name}: search over HTTP, repeated queries, cache on…"), running_server(env) as server:
+        warm = measure_http(server.base, queries, rounds, skip_first_round=True)
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "model": settings.embedding_model,
-        "queries": len(SAMPLE_QUERIES),
-        "rounds": rounds,
-        "build": build,
-        "parts_ms": percentiles(parts),
-        "http_ms": percentiles(cold),
-        "http_cached_ms": percentiles(warm),
+        "name": name, "queries": len(queries), "rounds": rounds, "build": build,
+        "parts_ms": percentiles(parts), "http_ms": percentiles(cold), "http_cached_ms": percentiles(warm),
+        "load": load, "reindex": reindex, "memory_mb": memory,
     }
 
 
-def show(result: dict[str, object]) -> None:
-    build, parts, http, cached = result["build"], result["parts_ms"], result["http_ms"], result["http_cached_ms"]
-    table = Table(title=f"Search latency, sample help center ({result['queries']} queries × {result['rounds']} rounds, ms)")
-    for column in ("", "p50", "p95", "p99", "p50 ÷ parts p50"):
-        table.add_column(column, justify="right")
-    for name, row in (("raw parts (encode + lookups)", parts), ("HTTP, query cache off", http), ("HTTP, repeated query", cached)):
-        table.add_row(name, *(f"{row[p]:.2f}" for p in ("p50", "p95", "p99")), f"{row['p50'] / parts['p50']:.2f}×")
-    console.print(table)
-    console.print(f"p99 ÷ p50 over HTTP (cache off): {http['p99'] / http['p50']:.2f}")
-    console.print(
-        f"Index build: {build['chunks']} chunks of {build['articles']} articles in {build['build_seconds']:.1f}s = "
-        f"{build['build_chunks_per_s']:.1f} chunks/s; raw encode {build['raw_encode_chunks_per_s']:.1f} chunks/s; "
-        f"ratio {build['ratio']:.2f}"
-    )
-    console.print(f"{result['machine']}; model {result['model']}; {result['date']}")
+def run(rounds: int, data: Path, load_seconds: int) -> dict[str, object]:
+    workdir = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    base_settings = Settings()
+    sample = base_settings.model_copy(update={"data_dir": workdir / "sample", "repo_path": None,
+                                              "database_url": f"sqlite:///{workdir / 'sample.sqlite3'}"})
+    ensure_content(sample)
+    encoder = load_encoder(sample)
+    encoder.encode(["warm up the model"])
+    result: dict[str, object] = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "model": sample.embedding_model,
+        "backend": sample.embedding_backend,
+        "wrk": wrk_available(),
+        "scenarios": [scenario("sample help center", sample, encoder, SAMPLE_QUERIES, rounds=rounds)],
+    }
+    if (data / "").is_dir() and any(data.glob("*/corpus.jsonl")):
+        with console.status("Writing the combined knowledge base's repository…"):
+            corpus = build_combined_repository(data, workdir / "combined-content")
+        combined = base_settings.model_copy(update={"data_dir": workdir / "combined", "repo_path": corpus.repository,
+                                                    "database_url": f"sqlite:///{workdir / 'combined.sqlite3'}"})
+        combined.data_dir.mkdir(parents=True)
+        result["combined_sets"] = corpus.sets
+        result["scenarios"].append(scenario("combined BEIR sets", combined, encoder, corpus.queries, rounds=rounds,
+                                            corpus=corpus, load_seconds=load_seconds))
+    else:
+        console.print(f"[yellow]no BEIR sets under {data}: the combined knowledge base is skipped[/]")
+    kb_sample = KnowledgeBase(settings=sample, encoder=encoder, engine=make_engine(sample.database))
+    kb_sample.load()
+    texts = [chunk.embed_text for chunk in kb_sample.snapshot.chunks]
+    kb_sample.close()
+    with console.status("Embedding backends side by side…"):
+        result["backends"] = compare_backends(sample, texts, rounds=rounds)
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=10, help="times each query is sent (default 10)")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="folder of BEIR sets")
+    parser.add_argument("--load-seconds", type=int, default=30, help="duration of the wrk run (default 30)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="page to write the figures into")
     args = parser.parse_args(argv)
-    result = run(args.rounds)
+    result = run(args.rounds, args.data, args.load_seconds)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"search-latency-{result['date'].replace(':', '')}.json"
     out.write_text(json.dumps(result, indent=2))
-    show(result)
-    console.print(f"written to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+    markdown = render(result, command="make bench  # = python -m bench.search_latency")
+    console.print(markdown)
+    write_section(args.out, "make bench", markdown)
+    console.print(f"written to {out} and {args.out}")
 
 
 if __name__ == "__main__":

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+from pathlib import Path
 
 from kb.db import make_engine
 from kb.indexer import Progress
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import SAMPLE_CONTENT, Settings
 from search.encoder import Encoder, SentenceTransformerEncoder
+from search.onnx_encoder import OnnxEncoder
 from versioning.bootstrap import create_repo_from_folder
 
 log = logging.getLogger(__name__)
@@ -24,7 +28,22 @@ def ensure_content(settings: Settings) -> None:
 
 
 def load_encoder(settings: Settings) -> Encoder:
-    return SentenceTransformerEncoder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+    """The model on the configured backend; an ONNX backend exports the model on first use (seconds, once)."""
+    if settings.embedding_backend == "torch":
+        return SentenceTransformerEncoder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+    return OnnxEncoder(
+        settings.embedding_model,
+        export_dir=onnx_export_dir(settings),
+        quantized=settings.embedding_backend == "onnx-int8",
+        batch_size=settings.embedding_batch_size,
+    )
+
+
+def onnx_export_dir(settings: Settings) -> Path:
+    """<model cache>/<readable name>-<hash>: a model path and a hub name never share a folder."""
+    name = settings.embedding_model
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "--", name).strip("-.")[-60:]
+    return settings.models_path / f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def open_knowledge_base(

@@ -34,7 +34,7 @@ class SearchResponse:
     commit: str
 
 
-def _needs_vector(mode: str, weights: FusionWeights) -> bool:
+def needs_query_vector(mode: str, weights: FusionWeights) -> bool:
     """Semantic search needs the query's embedding; hybrid only when its semantic side has weight."""
     return mode == "semantic" or (mode == "hybrid" and weights.semantic > 0)
 
@@ -114,10 +114,10 @@ class KnowledgeBase:
         snapshot = self.snapshot
         visible = snapshot.visible_articles(view.key, view.can_see)
         weights = [
-            fusion_weights(r.locale or query_language(r.text), model_id=self.encoder.model_id, identifier=has_identifier(r.text))
+            fusion_weights(r.locale or query_language(r.text), model=self.encoder.model_name, identifier=has_identifier(r.text))
             for r in requests
         ]
-        vectors = self._encode_queries([r.text for r, w in zip(requests, weights) if _needs_vector(r.mode, w)])
+        vectors = self._encode_queries([r.text for r, w in zip(requests, weights) if needs_query_vector(r.mode, w)])
         responses = []
         for request, weight in zip(requests, weights):
             terms = self.analyzer.analyze(request.text)

@@ -18,7 +18,10 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 class Encoder(Protocol):
     """Turns texts into L2-normalised float32 vectors, so inner product is cosine similarity."""
 
+    model_name: str
+    """The model as configured (name or path)."""
     model_id: str
+    """What the vectors depend on: the model, plus the backend where it changes them (keys the cache)."""
     dimension: int
     max_tokens: int
 
@@ -62,7 +65,7 @@ class SentenceTransformerEncoder:
         path = resolve_model_path(name_or_path)
         if Path(path).exists():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.model_id = name_or_path
+        self.model_name = self.model_id = name_or_path
         self.batch_size = batch_size
         self._model = SentenceTransformer(path, device=device)
         self.dimension = int(self._model.get_embedding_dimension())

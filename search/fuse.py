@@ -44,8 +44,8 @@ ENGLISH_ONLY_MODELS = frozenset({"sentence-transformers/all-MiniLM-L6-v2"})
 """Models whose similarities mean nothing outside English (MiniLM alone: 0.25 nDCG@10 on jsquad)."""
 
 
-def fusion_weights(locale: str | None, *, model_id: str, identifier: bool = False) -> FusionWeights:
-    """How to fuse for a query in ``locale`` with ``model_id``; every number measured by `make eval`.
+def fusion_weights(locale: str | None, *, model: str, identifier: bool = False) -> FusionWeights:
+    """How to fuse for a query in ``locale`` with ``model`` (its configured name); every number measured by `make eval`.
 
     English and any language the model knows — convex, BM25 scaled by its best score, cosines as
     they are, semantic 0.85 / lexical 0.15, floor 0.3 (bench/tune_fusion.py, nDCG@10 on kb's own
@@ -73,7 +73,7 @@ def fusion_weights(locale: str | None, *, model_id: str, identifier: bool = Fals
     and every fusion loses (equal RRF 0.5040; the best, semantic re-ordering BM25's matches at
     α=0.1, 0.9362), so the semantic side gets no weight and the query is not even encoded.
     """
-    if locale == "ja" and model_id in ENGLISH_ONLY_MODELS:
+    if locale == "ja" and model in ENGLISH_ONLY_MODELS:
         return FusionWeights(lexical=1.0, semantic=0.0, semantic_recall=False)
     if identifier:
         return FusionWeights(lexical=0.5, semantic=0.5)

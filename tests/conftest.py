@@ -20,10 +20,11 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from kb.bootstrap import load_encoder, onnx_export_dir
 from kb.db import normalise_url
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import SAMPLE_CONTENT, Settings
-from search.encoder import SentenceTransformerEncoder
+from search.encoder import Encoder, SentenceTransformerEncoder
 from versioning.bootstrap import create_repo_from_folder
 
 TEST_DATABASE_ENV = "KB_TEST_DATABASE_URL"
@@ -32,8 +33,9 @@ TEST_DATABASE_ENV = "KB_TEST_DATABASE_URL"
 class CountingEncoder:
     """The real encoder, recording every text it is asked to embed (to prove what was re-embedded)."""
 
-    def __init__(self, inner: SentenceTransformerEncoder) -> None:
+    def __init__(self, inner: Encoder) -> None:
         self.inner = inner
+        self.model_name = inner.model_name
         self.model_id = inner.model_id
         self.dimension = inner.dimension
         self.max_tokens = inner.max_tokens
@@ -47,14 +49,35 @@ class CountingEncoder:
         return self.inner.count_tokens(text)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One ONNX export of the model for the whole session, found by every Settings (the CLI's included)."""
+    folder = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KB_MODEL_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
-def model() -> SentenceTransformerEncoder:
-    """The packaged all-MiniLM-L6-v2, loaded once per test session."""
+def model(model_cache: Path) -> Encoder:
+    """The packaged all-MiniLM-L6-v2 on the default backend, exported and loaded once per test session."""
+    return load_encoder(Settings())
+
+
+@pytest.fixture(scope="session")
+def torch_model() -> SentenceTransformerEncoder:
+    """The same model run by sentence-transformers: the reference the ONNX exports are held to."""
     return SentenceTransformerEncoder()
 
 
+@pytest.fixture(scope="session")
+def onnx_export(model: Encoder) -> Path:
+    """The folder of the session's export (fp32 and int8), made when ``model`` loaded."""
+    return onnx_export_dir(Settings())
+
+
 @pytest.fixture
-def encoder(model: SentenceTransformerEncoder) -> CountingEncoder:
+def encoder(model: Encoder) -> CountingEncoder:
     return CountingEncoder(model)
 
 
@@ -136,7 +159,7 @@ def sample_settings(tmp_path_factory: pytest.TempPathFactory, session_database_u
 
 
 @pytest.fixture(scope="session")
-def client(sample_settings: Settings, model: SentenceTransformerEncoder) -> Iterator[TestClient]:
+def client(sample_settings: Settings, model: Encoder) -> Iterator[TestClient]:
     """An in-process client of the app over the sample help center (indexed once per session)."""
     with TestClient(create_app(sample_settings, encoder=model)) as test_client:
         yield test_client
@@ -154,7 +177,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(client: TestClient, sample_settings: Settings, model: SentenceTransformerEncoder) -> Iterator[str]:
+def live_server(client: TestClient, sample_settings: Settings, model: Encoder) -> Iterator[str]:
     """A real uvicorn server over the sample (it reuses the snapshot the in-process client saved)."""
     port = _free_port()
     config = uvicorn.Config(create_app(sample_settings, encoder=model), host="127.0.0.1", port=port, log_level="warning")

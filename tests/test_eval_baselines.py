@@ -20,7 +20,7 @@ from kb.evaluation.baselines import (
     TxtaiHybrid,
     document_text,
 )
-from search.encoder import DEFAULT_MODEL, SentenceTransformerEncoder, resolve_model_path
+from search.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder, resolve_model_path
 from tests.conftest import CountingEncoder
 
 ENGLISH = [
@@ -81,7 +81,7 @@ def txtai_hybrid() -> TxtaiHybrid:
 
 
 @pytest.fixture(params=["bm25", "dense", "txtai-hybrid"])
-def baseline(request: pytest.FixtureRequest, model: SentenceTransformerEncoder) -> Baseline:
+def baseline(request: pytest.FixtureRequest, model: Encoder) -> Baseline:
     """Each baseline, indexed over the English corpus."""
     if request.param == "txtai-hybrid":
         return request.getfixturevalue("txtai_hybrid")
@@ -135,13 +135,13 @@ def test_bm25_refuses_a_language_it_has_no_tokenizer_for() -> None:
 
 
 @pytest.mark.parametrize("make", [lambda model: PlainBM25("en"), lambda model: PlainDense(model)])
-def test_an_empty_corpus_ranks_nothing(make, model: SentenceTransformerEncoder) -> None:
+def test_an_empty_corpus_ranks_nothing(make, model: Encoder) -> None:
     baseline = make(model)
     baseline.index([])
     assert baseline.rank(QUERIES) == {query_id: {} for query_id in QUERIES}
 
 
-def test_dense_scores_are_the_cosine_of_the_models_vectors(model: SentenceTransformerEncoder) -> None:
+def test_dense_scores_are_the_cosine_of_the_models_vectors(model: Encoder) -> None:
     dense = PlainDense(model)
     dense.index(ENGLISH)
     ranking = dense.rank(QUERIES, depth=len(ENGLISH))
@@ -168,11 +168,11 @@ def test_txtai_runs_offline_on_the_packaged_model(txtai_hybrid: TxtaiHybrid) -> 
 
 
 def test_txtai_embeds_with_the_same_model_and_window_as_kb(
-    txtai_hybrid: TxtaiHybrid, model: SentenceTransformerEncoder
+    txtai_hybrid: TxtaiHybrid, torch_model: Encoder
 ) -> None:
     # The long text passes the model's 256-token window: txtai's own pooling would read 512 tokens.
     texts = [document_text(ENGLISH[0]), "password " * 400 + "invoice " * 200]
-    np.testing.assert_allclose(txtai_hybrid.embeddings.batchtransform(texts), model.encode(texts), atol=1e-5)
+    np.testing.assert_allclose(txtai_hybrid.embeddings.batchtransform(texts), torch_model.encode(texts), atol=1e-5)
 
 
 def test_missing_txtai_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import pytest
 from search.analyze import has_identifier
 from search.fuse import FusionWeights, convex_combination, fusion_weights, hybrid, reciprocal_rank_fusion
 from search.lexical import LexicalIndex
-from search.vector import VectorIndex
+from search.vector import HNSW_MIN_CHUNKS, HNSWParameters, VectorIndex, index_kind
 
 RNG = np.random.default_rng(7)
 
@@ -39,6 +39,67 @@ def test_vector_search_fills_k_from_the_allowed_set_only() -> None:
 def test_vector_search_with_nothing_allowed_returns_nothing() -> None:
     ids, _ = VectorIndex(normalised(20)).search(normalised(1)[0], k=5, allowed=np.zeros(20, dtype=bool))
     assert ids.size == 0
+
+
+def clustered(rows: int, *, rng: np.random.Generator, dimension: int = 32, centres: int = 50) -> np.ndarray:
+    """Normalised vectors around a few centres: the shape embeddings have, which HNSW relies on."""
+    middles = rng.normal(size=(centres, dimension))
+    vectors = (middles[rng.integers(0, centres, rows)] + 0.5 * rng.normal(size=(rows, dimension))).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def recall(found: list[np.ndarray], expected: list[np.ndarray]) -> float:
+    return sum(len(np.intersect1d(ids, truth)) for ids, truth in zip(found, expected)) / sum(map(len, expected))
+
+
+def test_hnsw_top_10_matches_a_brute_force_dot_product_on_clustered_vectors() -> None:
+    rng = np.random.default_rng(11)
+    vectors, queries = clustered(3000, rng=rng), clustered(50, rng=rng)
+    index = VectorIndex(vectors, kind="hnsw")
+    found = [index.search(query, k=10)[0] for query in queries]
+    assert index.kind == "hnsw"
+    assert recall(found, [np.argsort(-(vectors @ query))[:10] for query in queries]) >= 0.95
+
+
+def test_hnsw_fills_k_from_the_allowed_set_only() -> None:
+    rng = np.random.default_rng(12)
+    vectors, queries = clustered(3000, rng=rng), clustered(20, rng=rng)
+    allowed = rng.random(3000) < 0.3
+    index = VectorIndex(vectors, kind="hnsw")
+    found = [index.search(query, k=10, allowed=allowed)[0] for query in queries]
+    assert all(len(ids) == 10 and allowed[ids].all() for ids in found)
+    expected = [np.argsort(-np.where(allowed, vectors @ query, -np.inf))[:10] for query in queries]
+    assert recall(found, expected) >= 0.95
+
+
+@pytest.mark.parametrize("share", [0.1, 0.02], ids=["narrow", "narrower than the exact-scan share"])
+def test_hnsw_finds_the_exact_hits_of_a_narrow_allow_list(share: float) -> None:
+    rng = np.random.default_rng(15)
+    vectors, queries = clustered(5000, rng=rng), clustered(20, rng=rng)
+    allowed = rng.random(5000) < share
+    index = VectorIndex(vectors, kind="hnsw")
+    found = [index.search(query, k=50, allowed=allowed)[0] for query in queries]
+    expected = [np.argsort(-np.where(allowed, vectors @ query, -np.inf))[:50] for query in queries]
+    assert all(allowed[ids].all() for ids in found)
+    assert recall(found, expected) >= 0.95
+
+
+def test_hnsw_with_nothing_allowed_returns_nothing() -> None:
+    vectors = clustered(200, rng=np.random.default_rng(13))
+    ids, _ = VectorIndex(vectors, kind="hnsw").search(vectors[0], k=5, allowed=np.zeros(200, dtype=bool))
+    assert ids.size == 0
+
+
+def test_hnsw_returns_k_hits_when_k_exceeds_ef_search() -> None:
+    vectors = clustered(500, rng=np.random.default_rng(14))
+    index = VectorIndex(vectors, kind="hnsw", hnsw=HNSWParameters(m=16, ef_construction=40, ef_search=16))
+    assert index.search(vectors[0], k=100)[0].size == 100
+
+
+def test_index_kind_is_flat_below_the_threshold_and_hnsw_from_it() -> None:
+    assert index_kind(HNSW_MIN_CHUNKS - 1) == "flat"
+    assert index_kind(HNSW_MIN_CHUNKS) == "hnsw"
+    assert VectorIndex(normalised(50)).kind == "flat"
 
 
 DOCS = [
@@ -117,5 +178,5 @@ def test_identifiers_in_a_query_are_recognised(text: str, expected: bool) -> Non
 
 
 def test_a_query_with_an_identifier_trusts_both_sides_equally() -> None:
-    weights = fusion_weights("en", model_id="any/model", identifier=True)
+    weights = fusion_weights("en", model="any/model", identifier=True)
     assert weights.lexical == weights.semantic

@@ -1,0 +1,76 @@
+"""The ONNX Runtime encoder: the torch model's vectors without torch, checked at export, refused when it cannot be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.bootstrap import load_encoder, onnx_export_dir
+from kb.settings import Settings
+from search.encoder import DEFAULT_MODEL, SentenceTransformerEncoder, resolve_model_path
+from search.onnx_encoder import OnnxEncoder, OnnxExportError, export_onnx
+
+TEXTS = [
+    "How do I reset my password?",
+    "E2001",
+    "ワークスペースにメンバーを招待するには、設定画面の「メンバー」タブを開きます。",
+    "Billing › Invoices: Download every invoice of the last twelve months as one ZIP file. " * 20,
+]
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)
+
+
+def test_fp32_export_gives_the_torch_vectors(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
+    onnx = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export)
+    assert cosines(onnx.encode(TEXTS), torch_model.encode(TEXTS)).min() > 0.9999
+
+
+def test_fp32_export_shares_the_torch_embedding_cache(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
+    assert OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export).model_id == torch_model.model_id
+
+
+def test_int8_vectors_stay_close_and_are_cached_apart(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
+    int8 = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, quantized=True)
+    assert cosines(int8.encode(TEXTS), torch_model.encode(TEXTS)).min() > 0.95
+    assert int8.model_id != torch_model.model_id
+    assert int8.model_name == torch_model.model_name
+
+
+def test_vectors_come_back_in_input_order_whatever_the_batching(onnx_export: Path) -> None:
+    onnx = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, batch_size=1)
+    together = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, batch_size=64).encode(TEXTS)
+    assert cosines(onnx.encode(TEXTS), together).min() > 0.9999
+
+
+def test_token_counts_match_the_torch_tokenizer_without_truncating(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
+    onnx = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export)
+    assert [onnx.count_tokens(t) for t in TEXTS] == [torch_model.count_tokens(t) for t in TEXTS]
+    assert onnx.count_tokens(TEXTS[-1]) > onnx.max_tokens
+
+
+def test_an_empty_batch_gives_no_vectors(onnx_export: Path) -> None:
+    assert OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export).encode([]).shape == (0, 384)
+
+
+def test_a_model_without_mean_pooling_is_refused_by_name(tmp_path: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Pooling, Transformer
+
+    transformer = Transformer(resolve_model_path(DEFAULT_MODEL))
+    cls_model = SentenceTransformer(modules=[transformer, Pooling(384, pooling_mode="cls")], device="cpu")
+    cls_model.save(str(tmp_path / "cls-model"))
+    with pytest.raises(OnnxExportError, match="mean pooling.*KB_EMBEDDING_BACKEND=torch"):
+        export_onnx(str(tmp_path / "cls-model"), tmp_path / "export")
+    assert not (tmp_path / "export").exists()
+
+
+def test_the_onnx_backend_setting_exports_into_the_data_folder_on_first_use(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, model_cache_dir=None, embedding_backend="onnx")
+    encoder = load_encoder(settings)
+    assert isinstance(encoder, OnnxEncoder)
+    assert (onnx_export_dir(settings) / "model.onnx").is_file()
+    assert onnx_export_dir(settings).is_relative_to(tmp_path / "models")
