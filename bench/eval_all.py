@@ -22,7 +22,7 @@ from kb.evaluation.corpus import corpus_language
 from kb.evaluation.metrics import METRICS
 from kb.evaluation.run import EvalReport, ModeResult, baselines_for, evaluate
 from kb.settings import Settings
-from search.encoder import Encoder
+from search.encoder import Encoder, SentenceTransformerEncoder
 from search.snapshot import MODES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,10 +83,11 @@ def main(argv: list[str] | None = None) -> None:
     names = BACKENDS if args.other_backends is None else args.other_backends
     others = [backend_settings(settings, b) for b in names if b != settings.embedding_backend]
     other_encoders = [load_encoder(other) for other in others]
+    reference = SentenceTransformerEncoder(settings.embedding_model, batch_size=settings.embedding_batch_size)
     reports = []
     for folder in folders:
         dataset = load_dataset(folder)
-        baselines = baselines_for(corpus_language(dataset.documents), encoder=encoder, settings=settings)
+        baselines = baselines_for(corpus_language(dataset.documents), settings=settings, reference=reference)
         with _progress(dataset.name) as advance:
             report = evaluate(dataset, settings=settings, encoder=encoder, modes=MODES, baselines=baselines, progress=advance)
             for other, other_encoder in zip(others, other_encoders):

@@ -188,7 +188,7 @@ def evaluate_command(
             task = tasks.setdefault(stage, bar.add_task(stage, total=total))
             bar.update(task, completed=done, total=total)
 
-        chosen = baselines_for(corpus_language(data.documents), encoder=encoder, settings=settings) if baselines else []
+        chosen = baselines_for(corpus_language(data.documents), settings=settings) if baselines else []
         report = evaluate(data, settings=settings, encoder=encoder, modes=modes, baselines=chosen, progress=advance)
     if as_json:
         sys.stdout.write(json.dumps(asdict(report), indent=2) + "\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from articles.model import Article, Chunk
 from search.analyze import Analyzer
 
@@ -22,4 +24,6 @@ def chunk_terms(chunk: Chunk, article: Article, *, analyzer: Analyzer) -> tuple[
     title = analyzer.analyze(article.title) * TITLE_WEIGHTS.get(article.locale, 1)
     headings = analyzer.analyze(" ".join(chunk.heading_path))
     labels = analyzer.analyze(" ".join((*article.front.keywords, *article.front.tags)))
-    return tuple(title + headings + labels + analyzer.analyze(chunk.text))
+    # Interned: the snapshot keeps every chunk's list (incremental builds reuse them), and a corpus
+    # repeats a few thousand distinct terms hundreds of thousands of times. Pickle keeps the sharing.
+    return tuple(sys.intern(term) for term in title + headings + labels + analyzer.analyze(chunk.text))

@@ -14,12 +14,14 @@ import contextlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 import platform
 import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +69,7 @@ class OnnxEncoder:
 
         model_file = export_dir / (INT8_FILE if quantized else MODEL_FILE)
         if not model_file.exists():
-            export_onnx(name_or_path, export_dir)
+            export_in_subprocess(name_or_path, export_dir)
         meta = json.loads((export_dir / META_FILE).read_text())
         self.model_name = name_or_path
         # fp32 reproduces the torch vectors (checked at export), so both share the embedding cache.
@@ -115,6 +117,17 @@ def mean_pool_normalised(hidden: np.ndarray, attention_mask: np.ndarray) -> np.n
     return (pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
 
 
+def export_in_subprocess(name_or_path: str, destination: Path) -> None:
+    """:func:`export_onnx` in a child process: torch, needed only to export, never enters this one.
+
+    A server that exported in its own process would keep torch's few hundred MB for its lifetime.
+    Errors (an :class:`OnnxExportError` included) are raised here as the child raised them.
+    """
+    log.info("exporting %s to ONNX in %s (once)", name_or_path, destination)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(export_onnx, name_or_path, destination).result()
+
+
 def export_onnx(name_or_path: str, destination: Path) -> None:
     """Export the model to ``destination`` (fp32 and dynamic int8), checked against torch, written atomically.
 
@@ -123,10 +136,11 @@ def export_onnx(name_or_path: str, destination: Path) -> None:
     compute other vectors than the model's own.
     """
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
     model = SentenceTransformer(resolve_model_path(name_or_path), device="cpu")
     _check_supported(model, name_or_path)
-    log.info("exporting %s to ONNX in %s (once)", name_or_path, destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=destination.parent))
     try:
@@ -191,6 +205,7 @@ def _x86_without_vnni() -> bool:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """The exporter and the quantiser print progress and advice meant for their own developers, not kb's users."""
+    handlers = list(logging.root.handlers)
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         logging.disable(logging.WARNING)
@@ -198,6 +213,9 @@ def _quiet() -> Iterator[None]:
             yield
         finally:
             logging.disable(logging.NOTSET)
+            # A bare logging.warning() in the quantiser installs a root handler; left there, it would
+            # print every library's debug records for the rest of the process.
+            logging.root.handlers[:] = handlers
 
 
 def _check_supported(model: object, name: str) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kb.bootstrap import load_encoder, onnx_export_dir
+from kb.bootstrap import onnx_export_dir
 from kb.settings import Settings
 from search.encoder import DEFAULT_MODEL, SentenceTransformerEncoder, resolve_model_path
 from search.onnx_encoder import OnnxEncoder, OnnxExportError, export_onnx
 
+ROOT = Path(__file__).resolve().parent.parent
 TEXTS = [
     "How do I reset my password?",
     "E2001",
@@ -68,9 +72,21 @@ def test_a_model_without_mean_pooling_is_refused_by_name(tmp_path: Path) -> None
     assert not (tmp_path / "export").exists()
 
 
-def test_the_onnx_backend_setting_exports_into_the_data_folder_on_first_use(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, model_cache_dir=None, embedding_backend="onnx")
-    encoder = load_encoder(settings)
-    assert isinstance(encoder, OnnxEncoder)
-    assert (onnx_export_dir(settings) / "model.onnx").is_file()
+def test_an_export_prints_nothing_and_leaves_logging_as_it_was(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    handlers = list(logging.root.handlers)
+    export_onnx(DEFAULT_MODEL, tmp_path / "export")
+    assert capsys.readouterr().out == ""
+    assert logging.root.handlers == handlers
+
+
+def test_first_use_exports_into_the_data_folder_without_torch_entering_the_process(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from kb.bootstrap import load_encoder; from kb.settings import Settings; "
+        f"load_encoder(Settings(data_dir=Path({str(tmp_path)!r}), model_cache_dir=None, embedding_backend='onnx-int8'))"
+        ".encode(['hi']); print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.strip() == "False"
+    settings = Settings(data_dir=tmp_path, model_cache_dir=None)
+    assert (onnx_export_dir(settings) / "model_int8.onnx").is_file()
     assert onnx_export_dir(settings).is_relative_to(tmp_path / "models")

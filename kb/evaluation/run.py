@@ -133,10 +133,16 @@ def evaluate(
     return report
 
 
-def baselines_for(language: str, *, encoder: Encoder, settings: Settings) -> list[Baseline]:
-    """Plain BM25, plain dense retrieval with the same model, and txtai's hybrid index as the peer."""
+def baselines_for(language: str, *, settings: Settings, reference: Encoder | None = None) -> list[Baseline]:
+    """Plain BM25, plain dense retrieval with the same model, and txtai's hybrid index as the peer.
+
+    Dense retrieval runs the model as sentence-transformers does (``reference``, loaded here when not
+    given), whatever kb's own backend: a baseline on kb's int8 export would be handicapped by it.
+    """
     from kb.evaluation.baselines import PlainBM25, PlainDense, TxtaiHybrid
-    from search.encoder import resolve_model_path
+    from search.encoder import SentenceTransformerEncoder, resolve_model_path
 
     store = DatabaseVectorStore(make_engine(settings.database))
-    return [PlainBM25(language), PlainDense(encoder, store=store), TxtaiHybrid(resolve_model_path(settings.embedding_model))]
+    if reference is None:
+        reference = SentenceTransformerEncoder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+    return [PlainBM25(language), PlainDense(reference, store=store), TxtaiHybrid(resolve_model_path(settings.embedding_model))]
