@@ -121,7 +121,7 @@ class KnowledgeBase:
         responses = []
         for request, weight in zip(requests, weights):
             terms = self.analyzer.analyze(request.text)
-            wanted = set(terms)
+            matcher = self.analyzer.matcher(terms)
             results = snapshot.search(
                 terms=terms,
                 query_vector=vectors.get(request.text),
@@ -131,7 +131,7 @@ class KnowledgeBase:
                 depth=self.settings.search_depth,
                 limit=request.limit,
                 offset=request.offset,
-                snippeter=lambda chunk: snippet(chunk.text, wanted, analyzer=self.analyzer),
+                snippeter=lambda chunk, matcher=matcher: snippet(chunk.text, matcher),
             )
             responses.append(SearchResponse(results=results, commit=snapshot.commit))
         return responses

@@ -75,36 +75,19 @@ class Analyzer:
         tokens.extend(self._english(normalised, position, len(normalised)))
         return tokens
 
+    def matcher(self, wanted: Collection[str]) -> Matcher:
+        """Finds the terms ``wanted`` in texts: built once per query, then used on every hit's text."""
+        english = [term for term in wanted if not _CJK_RUN.match(term)]
+        return Matcher(
+            stemmer=self._stemmer,
+            wanted=frozenset(wanted),
+            words=_candidate_words(english),
+            firsts=frozenset(term[0] for term in wanted if _CJK_RUN.match(term)),
+        )
+
     def matches(self, text: str, wanted: Collection[str]) -> list[Token]:
-        """Where the terms ``wanted`` occur in ``text``: the same terms as :meth:`tokens`, found cheaply.
-
-        For highlighting at query time. Only words whose first letters could begin a wanted stem are
-        stemmed (Snowball changes endings, not beginnings), and the regex engine finds those; a
-        Japanese run is matched by its single characters and bigrams, which cover every word Sudachi
-        would find there, checked only where a wanted term could start.
-        """
-        normalised = text.translate(_FULLWIDTH)
-        words = _candidate_words([term for term in wanted if not _CJK_RUN.match(term)])
-        firsts = {term[0] for term in wanted if _CJK_RUN.match(term)}
-        found: list[Token] = []
-        position = 0
-        for run in _CJK_RUN.finditer(normalised):
-            found += self._stems_in(words, normalised, position, run.start(), wanted)
-            found += _ngrams_in(normalised, run.start(), run.end(), wanted, firsts)
-            position = run.end()
-        found += self._stems_in(words, normalised, position, len(normalised), wanted)
-        return found
-
-    def _stems_in(
-        self, words: re.Pattern[str] | None, text: str, start: int, end: int, wanted: Collection[str]
-    ) -> list[Token]:
-        if words is None:
-            return []
-        return [
-            Token(stem, match.start(), match.end())
-            for match in words.finditer(text, start, end)
-            if (stem := self._stemmer.stemWord(match.group().lower())) in wanted
-        ]
+        """Where the terms ``wanted`` occur in ``text`` (see :class:`Matcher`)."""
+        return self.matcher(wanted).find(text)
 
     def _english(self, text: str, start: int, end: int) -> list[Token]:
         return [
@@ -153,6 +136,45 @@ class Analyzer:
         return SplitMode.A
 
 
+@dataclass(frozen=True)
+class Matcher:
+    """One query's terms found in texts cheaply: the same terms :meth:`Analyzer.tokens` would give.
+
+    For highlighting at query time. Only words whose first letters could begin a wanted stem are
+    stemmed (Snowball changes endings, not beginnings), and the regex engine finds those; a Japanese
+    run is matched by its single characters and bigrams, which cover every word Sudachi would find
+    there, checked only where a wanted term could start. Everything that depends on the query alone
+    is prepared once, as a results page runs it over ten texts. It holds its thread's stemmer: use it
+    in the thread that made it.
+    """
+
+    stemmer: Stemmer.Stemmer
+    wanted: frozenset[str]
+    words: re.Pattern[str] | None
+    firsts: frozenset[str]
+
+    def find(self, text: str) -> list[Token]:
+        normalised = text if text.isascii() else text.translate(_FULLWIDTH)
+        if not self.firsts and normalised.isascii():
+            return self._stems_in(normalised, 0, len(normalised))
+        found: list[Token] = []
+        position = 0
+        for run in _CJK_RUN.finditer(normalised):
+            found += self._stems_in(normalised, position, run.start())
+            found += _ngrams_in(normalised, run.start(), run.end(), self.wanted, self.firsts)
+            position = run.end()
+        return found + self._stems_in(normalised, position, len(normalised))
+
+    def _stems_in(self, text: str, start: int, end: int) -> list[Token]:
+        if self.words is None:
+            return []
+        return [
+            Token(stem, match.start(), match.end())
+            for match in self.words.finditer(text, start, end)
+            if (stem := self.stemmer.stemWord(match.group().lower())) in self.wanted
+        ]
+
+
 def _bigrams(text: str, start: int, end: int) -> list[Token]:
     """Overlapping character pairs of a Japanese run (a lone character stands for itself)."""
     if end - start == 1:
@@ -168,7 +190,7 @@ def _candidate_words(terms: list[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![^\W_])(?:{prefixes})[^\W_]*", re.IGNORECASE)
 
 
-def _ngrams_in(text: str, start: int, end: int, wanted: Collection[str], firsts: set[str]) -> list[Token]:
+def _ngrams_in(text: str, start: int, end: int, wanted: Collection[str], firsts: Collection[str]) -> list[Token]:
     """Single characters and bigrams of a Japanese run that are wanted terms."""
     found = []
     for i in range(start, end):

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
+from bisect import bisect_right
 
-from search.analyze import Analyzer, Token
+from search.analyze import Matcher, Token
 
 SNIPPET_CHARS = 220
 """Long enough for two lines of a results page in either language."""
 
 
-def snippet(text: str, query_terms: Collection[str], *, analyzer: Analyzer, width: int = SNIPPET_CHARS) -> str:
-    """An HTML-safe excerpt of ``text`` around the densest cluster of query terms.
+def snippet(text: str, matcher: Matcher, *, width: int = SNIPPET_CHARS) -> str:
+    """An HTML-safe excerpt of ``text`` around the densest cluster of the query's terms.
 
     Highlighting compares analysed terms, so "passwords" in the text is marked for a query of
     "password", and Japanese is matched morpheme by morpheme. With no match (a purely semantic hit)
     the excerpt is the start of the text.
     """
     flat = " ".join(text.split())
-    matches = analyzer.matches(flat, query_terms)
+    matches = matcher.find(flat)
     start = _window_start(flat, matches, width)
     end = min(len(flat), start + width)
     start, end = _snap_to_words(flat, start, end)
@@ -34,11 +34,12 @@ def _window_start(text: str, matches: list[Token], width: int) -> int:
     """Start of the window holding the most matches, a little before the first of them."""
     if not matches or len(text) <= width:
         return 0
-    best_start, best_count = matches[0].start, 0
-    for first in matches:
-        count = sum(1 for token in matches if first.start <= token.start and token.end <= first.start + width)
+    starts = sorted(token.start for token in matches)
+    best_start, best_count = starts[0], 0
+    for first, start in enumerate(starts):  # a window opening at each match; one bisection each
+        count = bisect_right(starts, start + width) - first
         if count > best_count:
-            best_start, best_count = first.start, count
+            best_start, best_count = start, count
     lead_in = width // 5
     return max(0, min(best_start - lead_in, len(text) - width))
 

@@ -11,7 +11,7 @@ ANALYZER = Analyzer()
 
 
 def marked(text: str, query: str) -> str:
-    return snippet(text, set(ANALYZER.analyze(query)), analyzer=ANALYZER)
+    return snippet(text, ANALYZER.matcher(ANALYZER.analyze(query)))
 
 
 def test_inflected_words_are_marked_for_their_stem() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import KnowledgeBaseDep, ViewDep
@@ -41,7 +41,9 @@ def _respond(request: SearchRequest, response: SearchResponse) -> SearchOut:
     )
 
 
-def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> SearchOut:
+def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
+    """The search, serialised here: ``SearchOut`` is validated as it is built, and FastAPI's own pass
+    over a returned model (validate again, then encode) costs a thread-pool hop per request."""
     request = SearchRequest(
         query=body.q,
         mode=body.mode,
@@ -52,7 +54,8 @@ def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> SearchOut:
         offset=body.offset,
         max_query_chars=kb.settings.max_query_chars,
     )
-    return _respond(request, kb.search(request, view=view))
+    out = _respond(request, kb.search(request, view=view))
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.get("/search", response_model=SearchOut)
@@ -66,11 +69,11 @@ def search_get(
     mode: str = "hybrid",
     limit: int = 10,
     offset: int = 0,
-) -> SearchOut:
+) -> Response:
     body = SearchBody(q=q, locale=locale, category=category, tags=tags, mode=mode, limit=limit, offset=offset)
     return _run(kb, view, body)
 
 
 @router.post("/search", response_model=SearchOut)
-def search_post(kb: KnowledgeBaseDep, view: ViewDep, body: SearchBody) -> SearchOut:
+def search_post(kb: KnowledgeBaseDep, view: ViewDep, body: SearchBody) -> Response:
     return _run(kb, view, body)
