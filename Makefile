@@ -35,6 +35,7 @@ bench: $(STAMP)
 # Search quality on the BEIR sets beside the project.
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval_all $(DATA)
+	$(BIN)/python -m bench.analysers $(DATA)
 
 clean:
 	rm -rf $(VENV) data bench/results

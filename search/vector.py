@@ -22,17 +22,16 @@ class HNSWParameters:
     ef_search: int
 
 
-# From `python -m bench.vector_scale --sizes 10000 30000 100000` (clustered synthetic 384-d vectors, one
-# query at a time on one thread, faiss-cpu 1.15.1, 2-core x86_64 shared with other work):
-# - flat p50 at k=100 is 0.3 ms at 10,000 chunks, 1.6-1.9 ms at 30,000 and 6.0-6.6 ms at 100,000; on the
-#   line through the last two it reaches 10 ms at 150,000-170,000. (A random half allow-list costs flat
-#   10 ms already at 100,000, as random bits defeat branch prediction; a contiguous half cost 4 ms in a
-#   one-off check. kb's allow-lists follow articles and paths, so they are closer to contiguous.)
-# - HNSW M=32 at 100,000: p50 0.3 ms at k=100, recall@10 1.000, recall@100 1.000 (0.998 with the half
-#   allow-list), 1,808 bytes per vector against flat's 1,536. efConstruction 80, 128 and 200 gave the
-#   same recall to 0.001 but took 20, 31 and 60 s to build on one thread: the graph is rebuilt at every
-#   start and reindex, so 80. efSearch 32 already gave recall@10 1.000; kb asks for k=100 (search_depth),
-#   which raises it to 100 anyway; 128 is a margin for larger sizes at +0.03 ms.
+# From `make bench` (bench/vector_scale.py: clustered synthetic 384-d vectors, one query at a time on one
+# faiss thread, faiss-cpu 1.15.1, 2-core x86_64; the table is in docs/benchmarks.md):
+# - flat p50 at k=100 is 0.34 ms at 10,000 chunks, 1.9 ms at 30,000, 6.7 ms at 100,000, 19.7 ms at 300,000
+#   and 64.5 ms at 1,000,000; on the line through 100,000 and 300,000 it reaches 10 ms at ~148,000: five
+#   times the query's own encode (~2 ms with the int8 model), where the lookup would dominate a search.
+# - HNSW M=32, efConstruction 80, efSearch 128: p50 0.2-0.7 ms at k=100 from 10,000 to 1,000,000 chunks,
+#   recall@100 against flat 1.000 at 100,000, 0.984 at 300,000, 0.950 at 1,000,000; 1,808 bytes per
+#   vector against flat's 1,536; the build takes 10 s at 100,000, 47 s at 300,000, 179 s at 1,000,000
+#   (2 threads) and is redone at every start and reindex, hence the modest efConstruction (80, 128 and
+#   200 gave the same recall within 0.001 at 100,000 and took 1×, 1.5× and 3× as long).
 HNSW_MIN_CHUNKS = 150_000
 HNSW = HNSWParameters(m=32, ef_construction=80, ef_search=128)
 
