@@ -44,13 +44,14 @@ class Analyzer:
     mixed query ("E1042 エラー") and mixed articles need no language detection. Sudachi tokenizers are
     not thread-safe, hence one per thread.
 
-    Measured with bm25s on ../shared/data (nDCG@10, all queries):
-    - English: stemming +0.046 over lowercase words alone (0.660 vs 0.621, mean of stackfaq and both
-      feedbackqa sets); stop-word lists gave no significant gain (33 words: 0.660, p=0.55) and delete
-      "IT", "not", "no", so there are none.
-    - Japanese (jsquad): Sudachi mode A normalised, particles dropped 0.935; character bigrams 0.931;
-      both in one token list 0.947 (p=6e-26 against Sudachi alone): words match exact terms, bigrams
-      rescue compounds and spellings the dictionary splits differently.
+    Measured by `python -m bench.analysers` (plain bm25s over title + text, nDCG@10; the table is in
+    docs/benchmarks.md):
+    - English: Snowball stems +0.037 over lowercase words on the mean of the three English sets
+      (0.644 vs 0.607). Dropping bm25s's 33 English stop words adds 0.002 on that mean (−0.001 on
+      feedbackqa-australia) and deletes "IT", "not" and "no", so there are none.
+    - Japanese (jsquad): character bigrams 0.9320, Sudachi words 0.9350, MeCab words (fugashi,
+      unidic-lite) 0.9339, MeCab + bigrams 0.9398, Sudachi + bigrams 0.9411: words match exact
+      terms, bigrams rescue compounds and spellings the dictionary splits differently.
     """
 
     version = "mixed-2"
