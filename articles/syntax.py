@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -17,9 +18,16 @@ def markdown_parser() -> MarkdownIt:
     return MarkdownIt("js-default").enable(["table", "strikethrough"])
 
 
+@cache
+def _parser_for_parsing() -> MarkdownIt:
+    """One parser for :func:`parse_tokens`, which never changes it: building one per article cost
+    1.1 s of a 14 s build of 4,199 articles. Renderers that add rules get their own."""
+    return markdown_parser()
+
+
 def parse_tokens(body: str) -> list[Token]:
     """The block token stream of ``body``; render and sections both start from this."""
-    return markdown_parser().parse(body)
+    return _parser_for_parsing().parse(body)
 
 
 def inline_text(token: Token) -> str:

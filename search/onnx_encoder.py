@@ -97,7 +97,8 @@ class OnnxEncoder:
 
     def count_tokens(self, text: str) -> int:
         """Model tokens in ``text`` without truncation, as the chunker needs."""
-        return len(self._counter.encode(text, add_special_tokens=False).ids)
+        # The batch call without offsets: the chunker counts tens of thousands of candidate windows.
+        return len(self._counter.encode_batch_fast([text], add_special_tokens=False)[0].ids)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
