@@ -147,30 +147,38 @@ def measure_reindex(kb: KnowledgeBase, corpus: CombinedCorpus, *, times: int = 3
 
 def scenario(name: str, settings: Settings, encoder: Encoder, queries: Queries, *, rounds: int,
              corpus: CombinedCorpus | None = None, load_seconds: int = 30) -> dict[str, object]:
-    """Everything measured on one knowledge base: in process first, then through two real servers."""
+    """Everything measured on one knowledge base, in process and through two real servers.
+
+    The raw parts and the HTTP searches are measured in alternating rounds: on a shared 2-core
+    machine, speed drifts by tens of percent between minutes, and a drift must hit both sides of a
+    ratio alike.
+    """
     kb = KnowledgeBase(settings=settings, encoder=encoder, engine=make_engine(settings.database))
     with console.status(f"{name}: index build vs raw encode…"):
         build = measure_build(kb, encoder)
-    with console.status(f"{name}: raw parts of each query…"):
-        measure_parts(kb, encoder, queries, 1)  # warm-up: first calls pay for lazy initialisation
-        parts = measure_parts(kb, encoder, queries, rounds)
     reindex = None
     if corpus is not None:
         with console.status(f"{name}: commit → searchable…"):
             reindex = measure_reindex(kb, corpus)
-    kb.close()
     env = {"KB_DATA_DIR": str(settings.data_dir), "KB_DATABASE_URL": settings.database,
            "KB_REPO_PATH": str(settings.content_path), "KB_EMBEDDING_BACKEND": settings.embedding_backend,
            "KB_MODEL_CACHE_DIR": str(settings.models_path)}
     load = None
-    with console.status(f"{name}: search over HTTP, query cache off…"), running_server(env | {"KB_QUERY_CACHE_SIZE": "0"}) as server:
+    with console.status(f"{name}: raw parts and search over HTTP (query cache off), alternating…"), \
+            running_server(env | {"KB_QUERY_CACHE_SIZE": "0"}) as server:
+        measure_parts(kb, encoder, queries, 1)  # warm-up: first calls pay for lazy initialisation
         measure_http(server.base, queries, 1)
         settled = server.memory_mb()["rss"]
-        cold = measure_http(server.base, queries, rounds)
+        parts: list[float] = []
+        cold: list[float] = []
+        for _ in range(rounds):
+            parts += measure_parts(kb, encoder, queries, 1)
+            cold += measure_http(server.base, queries, 1)
         if corpus is not None and wrk_available():
             console.log(f"{name}: wrk, 16 connections, {load_seconds} s…")
             load = run_wrk(server.base, queries, connections=16, seconds=load_seconds)
         memory = {"rss": settled, "peak": server.memory_mb()["peak"]}
+    kb.close()
     with console.status(f"{name}: search over HTTP, repeated queries, cache on…"), running_server(env) as server:
         warm = measure_http(server.base, queries, rounds, skip_first_round=True)
     return {
