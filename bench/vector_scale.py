@@ -269,20 +269,26 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def show(result: dict[str, object]) -> None:
+def _rows(result: dict[str, object]) -> Iterator[list[str]]:
+    """One row of cells per index and size, for the terminal table and the Markdown one alike."""
     keys = result["keys"]
-    title = f"Vector search, one query at a time ({result['queries']} queries; latency ms p50 / p95; R = recall)"
-    table = Table(title=title)
-    for column in ("chunks", "index", "build s", "B/vector", *keys, *(f"R@{key[1:]}" for key in keys)):
-        table.add_column(column, justify="right")
     for entry in result["sizes"]:
         for index in entry["indexes"]:
             parameters = index["parameters"]
             name = "flat" if parameters is None else "hnsw {m}/{ef_construction}/{ef_search}".format(**parameters)
             latency = [f"{index['latency_ms'][key]['p50']:.2f} / {index['latency_ms'][key]['p95']:.2f}" for key in keys]
             recalls = ["" if index["recall"] is None else f"{index['recall'][key]:.3f}" for key in keys]
-            size = f"{index['bytes_per_vector']:.0f}"
-            table.add_row(f"{entry['chunks']:,}", name, f"{index['build_seconds']:.1f}", size, *latency, *recalls)
+            yield [f"{entry['chunks']:,}", name, f"{index['build_seconds']:.1f}", f"{index['bytes_per_vector']:.0f}", *latency, *recalls]
+
+
+def show(result: dict[str, object]) -> None:
+    keys = result["keys"]
+    title = f"Vector search, one query at a time ({result['queries']} queries; latency ms p50 / p95; R = recall)"
+    table = Table(title=title)
+    for column in ("chunks", "index", "build s", "B/vector", *keys, *(f"R@{key[1:]}" for key in keys)):
+        table.add_column(column, justify="right")
+    for cells in _rows(result):
+        table.add_row(*cells)
     console.print(table)
     console.print(
         "hnsw M/efConstruction/efSearch (efSearch is raised to k when lower); k10 50%: top 10 with an allow-list "
@@ -311,14 +317,7 @@ def markdown(result: dict[str, object], *, command: str) -> str:
         "| chunks | index | build s | bytes/vector | " + " | ".join(keys) + " | " + " | ".join(f"R@{k[1:]}" for k in keys) + " |",
         "|---" * (4 + 2 * len(keys)) + "|",
     ]
-    for entry in result["sizes"]:
-        for index in entry["indexes"]:
-            parameters = index["parameters"]
-            name = "flat" if parameters is None else "hnsw {m}/{ef_construction}/{ef_search}".format(**parameters)
-            latency = [f"{index['latency_ms'][key]['p50']:.2f} / {index['latency_ms'][key]['p95']:.2f}" for key in keys]
-            recalls = ["" if index["recall"] is None else f"{index['recall'][key]:.3f}" for key in keys]
-            lines.append(f"| {entry['chunks']:,} | {name} | {index['build_seconds']:.1f} | {index['bytes_per_vector']:.0f} | "
-                         + " | ".join(latency + recalls) + " |")
+    lines += ["| " + " | ".join(cells) + " |" for cells in _rows(result)]
     if result["flat_crossing_chunks"] is not None:
         lines += ["", f"Flat p50 at k=100 reaches {result['budget_ms']:g} ms at ≈ {result['flat_crossing_chunks']:,.0f} chunks "
                   "(line through the two largest sizes); kb switches to HNSW at `HNSW_MIN_CHUNKS` in `search/vector.py`."]
