@@ -86,10 +86,6 @@ class Analyzer:
             firsts=frozenset(term[0] for term in wanted if _CJK_RUN.match(term)),
         )
 
-    def matches(self, text: str, wanted: Collection[str]) -> list[Token]:
-        """Where the terms ``wanted`` occur in ``text`` (see :class:`Matcher`)."""
-        return self.matcher(wanted).find(text)
-
     def _english(self, text: str, start: int, end: int) -> list[Token]:
         return [
             Token(self._stemmer.stemWord(match.group().lower()), match.start(), match.end())

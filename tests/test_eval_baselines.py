@@ -168,7 +168,7 @@ def test_txtai_runs_offline_on_the_packaged_model(txtai_hybrid: TxtaiHybrid) -> 
 
 
 def test_txtai_embeds_with_the_same_model_and_window_as_kb(
-    txtai_hybrid: TxtaiHybrid, torch_model: Encoder
+    txtai_hybrid: TxtaiHybrid, torch_model: SentenceTransformerEncoder
 ) -> None:
     # The long text passes the model's 256-token window: txtai's own pooling would read 512 tokens.
     texts = [document_text(ENGLISH[0]), "password " * 400 + "invoice " * 200]

@@ -28,7 +28,6 @@ from api.site.views import (
     lead,
     page_number,
     result_page,
-    result_view,
     search_url,
     table_of_contents,
 )
