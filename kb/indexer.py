@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from articles.chunk import chunk_article
-from articles.model import Article, ArticleError
+from articles.model import Article, ArticleError, Chunk
 from articles.parse import InvalidArticle, is_article_path, parse_article
 from kb.access import ACCESS_FILE, parse_access_rules
 from kb.validation import select_articles, with_audience
@@ -37,6 +37,17 @@ class BuildReport:
     cached: int = 0
     seconds: float = 0.0
     skipped: list[ArticleError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The articles a build indexes, and where each comes from: kept from the previous snapshot, or parsed now."""
+
+    active: list[Article]
+    kept: dict[str, Entry]
+    blob_of: dict[str, str]
+    """Blob sha of every article parsed in this build, by path."""
+    errors: dict[str, ArticleError]
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,36 @@ class Indexer:
         """A snapshot of ``commit``; with a compatible ``previous``, only files the diff touched are re-read."""
         started = time.perf_counter()
         reusable = previous is not None and previous.tag == dataclasses.replace(self.tag(commit), commit=previous.commit)
-        kept, errors, to_read = self._plan(commit, previous if reusable else None)
+        selection = self._select(commit, previous if reusable else None)
+        before = dataclasses.replace(self.encoder.stats)
+        entries = self._entries(selection, progress)
+        errors = sorted(selection.errors.values(), key=_by_path)
+        snapshot = IndexSnapshot(tag=self.tag(commit), entries=entries, errors=errors)
+        report = BuildReport(
+            commit=commit,
+            incremental=reusable,
+            articles=len(entries),
+            chunks=len(snapshot.chunks),
+            parsed=len(selection.blob_of),
+            embedded=self.encoder.stats.embedded - before.embedded,
+            cached=self.encoder.stats.cached - before.cached,
+            seconds=time.perf_counter() - started,
+            skipped=list(snapshot.errors),
+        )
+        return snapshot, report
+
+    def texts_to_embed(self, commit: str) -> list[str]:
+        """The chunk texts a full build of ``commit`` embeds, in build order, without embedding them.
+
+        What sizes a build: `make bench` times the model's raw ``encode`` on exactly these texts on
+        both sides of a build, so that a drift in the machine's speed hits both sides of the ratio.
+        """
+        selection = self._select(commit, None)
+        return [chunk.embed_text for article in selection.active for chunk in self._chunks(article)]
+
+    def _select(self, commit: str, previous: IndexSnapshot | None) -> _Selection:
+        """Read what the diff from ``previous`` touched (everything without one) and pick the articles to index."""
+        kept, errors, to_read = self._plan(commit, previous)
         files = self.repo.files_at(commit, paths=to_read) if to_read is not None else self.repo.files_at(commit)
         rules, rule_errors = parse_access_rules(self._access_file(commit))
         parsed, parse_errors = _parse(file for file in files if is_article_path(file.path))
@@ -80,22 +120,7 @@ class Indexer:
         candidates += [with_audience(article, rules) for article, _ in parsed]
         active, rejected = select_articles(candidates, rules)
         errors.update({error.path: error for error in rejected})
-        blob_of = {article.path: blob for article, blob in parsed}
-        before = dataclasses.replace(self.encoder.stats)
-        entries = self._entries(active, kept, blob_of, progress)
-        snapshot = IndexSnapshot(tag=self.tag(commit), entries=entries, errors=sorted(errors.values(), key=_by_path))
-        report = BuildReport(
-            commit=commit,
-            incremental=reusable,
-            articles=len(entries),
-            chunks=len(snapshot.chunks),
-            parsed=len(parsed),
-            embedded=self.encoder.stats.embedded - before.embedded,
-            cached=self.encoder.stats.cached - before.cached,
-            seconds=time.perf_counter() - started,
-            skipped=list(snapshot.errors),
-        )
-        return snapshot, report
+        return _Selection(active, kept, {article.path: blob for article, blob in parsed}, errors)
 
     def _plan(
         self, commit: str, previous: IndexSnapshot | None
@@ -119,24 +144,28 @@ class Indexer:
         except FileNotFoundError:
             return None
 
-    def _entries(
-        self, active: list[Article], kept: dict[str, Entry], blob_of: dict[str, str], progress: Progress | None
-    ) -> list[Entry]:
+    def _entries(self, selection: _Selection, progress: Progress | None) -> list[Entry]:
         """Entries in path order: kept ones with their (possibly new) audience, new ones chunked and embedded."""
-        fresh = [article for article in active if article.path in blob_of]  # parsed now, so never in `kept`
+        # Parsed now, so never among the kept ones.
+        fresh = [article for article in selection.active if article.path in selection.blob_of]
         chunked = {article.path: self._chunk(article) for article in fresh}
         vectors = self._embed(chunked, progress)
         entries = []
-        for article in active:
+        for article in selection.active:
             if article.path in chunked:
                 chunks, terms = chunked[article.path]
-                entries.append(Entry(article, blob_of[article.path], chunks, terms, vectors[article.path]))
+                blob = selection.blob_of[article.path]
+                entries.append(Entry(article, blob, chunks, terms, vectors[article.path]))
             else:
-                entries.append(dataclasses.replace(kept[article.path], article=article))
+                entries.append(dataclasses.replace(selection.kept[article.path], article=article))
         return entries
 
     def _chunk(self, article: Article) -> tuple[tuple, tuple]:
-        chunks = tuple(
+        chunks = self._chunks(article)
+        return chunks, tuple(chunk_terms(chunk, article, analyzer=self.analyzer) for chunk in chunks)
+
+    def _chunks(self, article: Article) -> tuple[Chunk, ...]:
+        return tuple(
             chunk_article(
                 article,
                 # The model adds [CLS] and [SEP]: two tokens of its window are not ours to fill.
@@ -145,7 +174,6 @@ class Indexer:
                 count_tokens=self.encoder.encoder.count_tokens,
             )
         )
-        return chunks, tuple(chunk_terms(chunk, article, analyzer=self.analyzer) for chunk in chunks)
 
     def _embed(self, chunked: dict[str, tuple[tuple, tuple]], progress: Progress | None) -> dict[str, np.ndarray]:
         texts = [chunk.embed_text for chunks, _ in chunked.values() for chunk in chunks]

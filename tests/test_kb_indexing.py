@@ -40,6 +40,17 @@ def test_first_index_embeds_every_chunk_once(content_repo: Path, make_kb, encode
     assert len(set(encoder.inputs)) == len(encoder.inputs)
 
 
+def test_texts_to_embed_are_what_a_full_build_embeds_without_calling_the_model(
+    content_repo: Path, make_kb, encoder
+) -> None:
+    commit_files(content_repo, {"en/guide.md": GUIDE, "en/other.md": OTHER, "en/broken.md": "no front matter"})
+    kb = make_kb(content_repo)
+    encoder.inputs.clear()
+    texts = kb.indexer.texts_to_embed(kb.repo.resolve())
+    assert encoder.inputs == []
+    assert texts == [chunk.embed_text for chunk in kb.snapshot.chunks]
+
+
 def test_editing_one_section_reembeds_only_that_chunk(content_repo: Path, make_kb, encoder) -> None:
     commit_files(content_repo, {"en/guide.md": GUIDE, "en/other.md": OTHER})
     kb = make_kb(content_repo)
