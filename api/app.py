@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
-from api.routes import articles, health, search
+from api.routes import articles, health, history, search, webhooks
 from api.site import routes as site
 from kb.bootstrap import open_knowledge_base
 from kb.settings import Settings
+from kb.sync import SyncLoop
+from kb.webhooks import Deliveries
 from search.encoder import Encoder
 
 
@@ -22,9 +24,15 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.kb = await run_in_threadpool(open_knowledge_base, settings, encoder=encoder)
+        kb = app.state.kb = await run_in_threadpool(open_knowledge_base, settings, encoder=encoder)
+        app.state.sync = SyncLoop(kb, interval=settings.sync_interval) if settings.repo_url else None
+        if app.state.sync is not None:
+            app.state.sync.start()
+            app.state.sync.request()  # the remote may have moved while the server was down
         yield
-        app.state.kb.close()
+        if app.state.sync is not None:
+            await run_in_threadpool(app.state.sync.stop)
+        kb.close()
 
     app = FastAPI(
         title="kb",
@@ -33,9 +41,12 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.deliveries = Deliveries()
     problems.install(app)
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(articles.router)
+    app.include_router(history.router)
+    app.include_router(webhooks.router)
     app.include_router(site.router)
     return app

@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from kb.history import NotAtRef
 from kb.requests import InvalidRequest
+from versioning import UnknownRef
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -39,6 +41,11 @@ async def _validation_failed(request: Request, error: RequestValidationError) ->
     return problem(422, detail, errors=errors)
 
 
+async def _not_found(request: Request, error: LookupError) -> JSONResponse:
+    """A ref that names no commit, or an article absent at a ref: the message names only what the caller sent."""
+    return problem(404, str(error))
+
+
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
     return problem(error.status_code, detail, headers=getattr(error, "headers", None))
@@ -54,4 +61,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidRequest, _invalid_request)
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(UnknownRef, _not_found)
+    app.add_exception_handler(NotAtRef, _not_found)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from articles.model import Article
 from search.snapshot import Hit
+from versioning import Revision
+from versioning.diff import Line, TextDiff
 
 
 def article_url(article_id: str, locale: str, anchor: str = "") -> str:
@@ -110,3 +112,84 @@ class ReadyOut(BaseModel):
     model: str
     articles: int = Field(description="Articles a public reader can see.")
     chunks: int = Field(description="Indexed sections of those articles.")
+
+
+class RevisionOut(BaseModel):
+    sha: str
+    author_name: str
+    author_email: str
+    date: dt.datetime = Field(description="Committer date, with the committer's UTC offset.")
+    message: str
+    path: str = Field(description="The article's file in that commit (it changes when the file is renamed or moved).")
+    change: str = Field(description="added, modified, renamed or deleted.")
+
+    @classmethod
+    def of(cls, revision: Revision) -> RevisionOut:
+        return cls(
+            sha=revision.sha,
+            author_name=revision.author_name,
+            author_email=revision.author_email,
+            date=revision.committed_at,
+            message=revision.message,
+            path=revision.path,
+            change=revision.kind,
+        )
+
+
+class HistoryOut(BaseModel):
+    id: str
+    locale: str
+    items: list[RevisionOut] = Field(description="Newest first.")
+    next: str | None = Field(description="URL of the next (older) page, also sent as a Link: rel=\"next\" header.")
+
+
+class DiffLineOut(BaseModel):
+    number: int = Field(description="1-based line number in its own version.")
+    text: str
+
+
+class DiffRowOut(BaseModel):
+    kind: str = Field(description="context, deleted, added or changed (a removed line beside the line that replaced it).")
+    old: DiffLineOut | None = Field(description="Left side; null on an added row.")
+    new: DiffLineOut | None = Field(description="Right side; null on a deleted row.")
+
+
+class DiffHunkOut(BaseModel):
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    rows: list[DiffRowOut]
+
+
+class DiffOut(BaseModel):
+    id: str
+    locale: str
+    from_commit: str
+    to_commit: str
+    old_path: str | None = Field(description="null when the article did not exist at `from`.")
+    new_path: str | None = Field(description="null when the article does not exist at `to`.")
+    unified: str = Field(description="Unified diff of the Markdown file, as `git diff` prints it.")
+    hunks: list[DiffHunkOut] = Field(description="The same changes as rows for a side-by-side view.")
+
+    @classmethod
+    def of(cls, diff: TextDiff, *, article: Article, from_commit: str, to_commit: str) -> DiffOut:
+        def line(value: Line | None) -> DiffLineOut | None:
+            return None if value is None else DiffLineOut(number=value.number, text=value.text)
+
+        return cls(
+            id=article.id,
+            locale=article.locale,
+            from_commit=from_commit,
+            to_commit=to_commit,
+            old_path=diff.old_path,
+            new_path=diff.new_path,
+            unified=diff.unified,
+            hunks=[
+                DiffHunkOut(
+                    old_start=h.old_start, old_count=h.old_count, new_start=h.new_start, new_count=h.new_count,
+                    rows=[DiffRowOut(kind=r.kind, old=line(r.old), new=line(r.new)) for r in h.rows],
+                )
+                for h in diff.hunks
+            ],
+        )

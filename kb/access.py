@@ -89,10 +89,15 @@ class View:
     key: str
 
     def can_see(self, article: Article) -> bool:
+        if self.key == "repository":
+            return True
         if self.key == "public":
             return article.audience == "public" and article.front.status == "published"
         raise ValueError(f"unknown view {self.key!r}")
 
 
 PUBLIC = View("public")
-"""Anonymous readers: public, published articles only. The only view until principals exist (issue 5)."""
+"""Anonymous readers: public, published articles only. The only reader of the API until principals exist (issue 5)."""
+
+REPOSITORY = View("repository")
+"""Whoever holds the content repository itself (the `kb` command line on its machine): every article."""

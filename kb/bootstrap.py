@@ -11,6 +11,7 @@ from kb.db import make_engine
 from kb.indexer import Progress
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import SAMPLE_CONTENT, Settings
+from kb.sync import sync_remote
 from search.encoder import Encoder, SentenceTransformerEncoder
 from search.onnx_encoder import OnnxEncoder
 from versioning.bootstrap import create_repo_from_folder
@@ -19,7 +20,15 @@ log = logging.getLogger(__name__)
 
 
 def ensure_content(settings: Settings) -> None:
-    """With no KB_REPO_PATH, serve a Git copy of the bundled sample, so the server never writes into the source tree."""
+    """Clone KB_REPO_URL on first start; with neither it nor KB_REPO_PATH, copy the bundled sample into Git.
+
+    The sample is served from a copy, so the server never writes into the source tree.
+    """
+    if settings.repo_url and not settings.content_path.exists():
+        log.info("cloning %s into %s", settings.repo_url, settings.content_path)
+        settings.content_path.parent.mkdir(parents=True, exist_ok=True)
+        sync_remote(settings)
+        return
     if settings.repo_path is not None or settings.content_path.exists():
         return
     log.info("copying the sample help center into %s", settings.content_path)

@@ -1,13 +1,14 @@
-"""The `kb` command line: index, serve, search and check. Bare `kb` serves."""
+"""The `kb` command line: index, serve, search, sync, history, diff, check and eval. Bare `kb` serves."""
 
 from __future__ import annotations
 
 import json
 import os
-from contextlib import nullcontext
 import sys
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,8 +18,12 @@ from rich.table import Table
 from kb.settings import Settings
 
 if TYPE_CHECKING:
+    from articles.model import Article
     from kb.evaluation.run import EvalReport
     from kb.indexer import BuildReport
+    from versioning import ContentRepo
+
+T = TypeVar("T")
 
 app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
 console = Console()
@@ -135,6 +140,106 @@ def search(
                       " › ".join(hit.chunk.heading_path) or "—", f"{hit.score:.4f}")
     console.print(table)
     console.print(f"{response.results.total} matching article(s) at commit {response.commit[:12]}")
+
+
+@app.command()
+def sync() -> None:
+    """Fetch KB_REPO_BRANCH from KB_REPO_URL, fast-forward it (never a reset) and reindex what changed."""
+    from kb.bootstrap import open_knowledge_base
+    from kb.sync import sync_knowledge_base
+    from versioning.sync import SyncError
+
+    settings = Settings()
+    if not settings.repo_url:
+        errors.print("error: KB_REPO_URL is not set: there is no remote to sync with", markup=False)
+        raise typer.Exit(2)
+    try:
+        kb = open_knowledge_base(settings)
+        report = sync_knowledge_base(kb)
+    except SyncError as error:
+        errors.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    kb.close()
+    console.print(report.message, markup=False, highlight=False)
+    if report.build is not None:
+        _print_report(report.build)
+    if report.result.status == "diverged":
+        raise typer.Exit(1)
+
+
+@app.command()
+def history(
+    article_id: Annotated[str, typer.Argument(metavar="ID", help="The article's id (front matter `id`).")],
+    locale: Annotated[str | None, typer.Option(help="en or ja; English, else the first translation, when absent.")] = None,
+    limit: Annotated[int, typer.Option(help="How many commits to show, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the commits as JSON.")] = False,
+) -> None:
+    """The commits that changed an article, following renames and moves of its file."""
+    from kb.history import history_page
+
+    with _content_repo() as repo:
+        head = repo.resolve()
+        article = _find_article(repo, article_id, locale, head)
+        page = _or_exit(lambda: history_page(repo, article, at=head, limit=limit, cursor=None))
+    if as_json:
+        rows = [{"sha": r.sha, "author_name": r.author_name, "author_email": r.author_email,
+                 "date": r.committed_at.isoformat(), "message": r.message, "path": r.path, "change": r.kind}
+                for r in page.revisions]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("commit", "date", "author", "change", "message", title=f"{article.title} ({article.id}, {article.locale})")
+    for r in page.revisions:
+        change = f"{r.kind}\n[dim]{r.path}[/]" if r.kind == "renamed" else r.kind
+        table.add_row(r.sha[:12], r.committed_at.strftime("%Y-%m-%d %H:%M"), r.author_name, change, r.message.splitlines()[0] if r.message else "")
+    console.print(table)
+    if page.next_cursor:
+        console.print("[dim]older commits exist: raise --limit to see them[/]")
+
+
+@app.command()
+def diff(
+    article_id: Annotated[str, typer.Argument(metavar="ID", help="The article's id (front matter `id`).")],
+    old: Annotated[str, typer.Argument(metavar="A", help="Commit sha, branch or tag of the old version.")],
+    new: Annotated[str, typer.Argument(metavar="B", help="Commit sha, branch or tag of the new version.")],
+    locale: Annotated[str | None, typer.Option(help="en or ja; English, else the first translation, when absent.")] = None,
+) -> None:
+    """The article's Markdown file between two refs, as a unified diff (renames and moves followed)."""
+    from kb.access import REPOSITORY
+    from kb.history import article_diff
+
+    with _content_repo() as repo:
+        head = repo.resolve()
+        article = _find_article(repo, article_id, locale, head)
+        result = _or_exit(lambda: article_diff(repo, article, old, new, at=head, view=REPOSITORY))
+    sys.stdout.write(result.diff.unified)
+
+
+def _content_repo() -> ContentRepo:
+    from kb.bootstrap import ensure_content
+    from versioning import ContentRepo
+
+    settings = Settings()
+    ensure_content(settings)
+    return ContentRepo(settings.content_path)
+
+
+def _find_article(repo: ContentRepo, article_id: str, locale: str | None, head: str) -> Article:
+    from kb.history import find_article
+
+    return _or_exit(lambda: find_article(repo, article_id, locale, at=head))
+
+
+def _or_exit(action: Callable[[], T]) -> T:
+    """Run ``action``; a bad ref, an unknown one or a missing article ends the command with its message."""
+    from kb.history import NotAtRef
+    from kb.requests import InvalidRequest
+    from versioning import UnknownRef
+
+    try:
+        return action()
+    except (InvalidRequest, UnknownRef, NotAtRef) as error:
+        errors.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()

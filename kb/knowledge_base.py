@@ -72,6 +72,11 @@ class KnowledgeBase:
         return snapshot
 
     @property
+    def served_ref(self) -> str | None:
+        """KB_REPO_BRANCH when syncing with a remote; otherwise None, the repository's HEAD."""
+        return self.settings.repo_branch if self.settings.repo_url else None
+
+    @property
     def ready(self) -> bool:
         return self._snapshot is not None
 
@@ -80,7 +85,7 @@ class KnowledgeBase:
 
         Returns None when the saved snapshot was taken as it is (nothing parsed, nothing embedded).
         """
-        head = self.repo.resolve()
+        head = self.repo.resolve(self.served_ref)
         wanted = self.indexer.tag(head)
         if self.store.latest_tag() == wanted:
             saved = self.store.load_latest()
@@ -93,9 +98,9 @@ class KnowledgeBase:
     def refresh(
         self, ref: str | None = None, *, previous: IndexSnapshot | None = None, progress: Progress | None = None
     ) -> BuildReport:
-        """Index ``ref`` (default branch when None) and swap the new snapshot in; one reindex at a time."""
+        """Index ``ref`` (the served branch when None) and swap the new snapshot in; one reindex at a time."""
         with self._reindexing:
-            commit = self.repo.resolve(ref)
+            commit = self.repo.resolve(ref or self.served_ref)
             base = previous if previous is not None else self._snapshot
             snapshot, report = self.indexer.build(commit, previous=base, progress=progress)
             self.store.save(snapshot)
@@ -166,6 +171,14 @@ class KnowledgeBase:
                 while len(self._query_vectors) > self.settings.query_cache_size:
                     self._query_vectors.popitem(last=False)
         return found
+
+    def open_repo(self) -> ContentRepo:
+        """A repository handle of the caller's own, to close after use (it is a context manager).
+
+        GitPython keeps git helper processes per handle and they are not safe to share between
+        threads, so requests reading history never use the one the indexer holds.
+        """
+        return ContentRepo(self.settings.content_path)
 
     def close(self) -> None:
         """Release database connections and git helper processes (the snapshot is plain memory)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from search.encoder import DEFAULT_MODEL
@@ -26,6 +26,27 @@ class Settings(BaseSettings):
         default=None,
         description="The content repository (a Git working copy or bare repo). "
         "Default: a copy of the bundled sample help center, made as a Git repository in DATA_DIR/content on first run.",
+    )
+    repo_url: str | None = Field(
+        default=None,
+        description="A remote to keep the content repository in step with (https://, ssh://, user@host:path or an "
+        "absolute path). kb clones it into the repository path on first start (bare), then fetches and "
+        "fast-forwards KB_REPO_BRANCH, never resetting it. Unset: the repository is used as it is.",
+    )
+    repo_branch: str = Field(default="main", description="The branch kb serves when KB_REPO_URL is set.")
+    sync_interval: float = Field(
+        default=60,
+        ge=0,
+        description="Seconds between background syncs with KB_REPO_URL (0: only on `kb sync` or a webhook).",
+    )
+    github_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Turns on POST /v1/webhooks/github: the secret GitHub signs deliveries with (X-Hub-Signature-256). "
+        "Needs KB_REPO_URL: a delivery queues a sync.",
+    )
+    gitlab_webhook_token: SecretStr | None = Field(
+        default=None,
+        description="Turns on POST /v1/webhooks/gitlab: the token GitLab sends as X-Gitlab-Token. Needs KB_REPO_URL.",
     )
     database_url: str | None = Field(
         default=None,

@@ -139,8 +139,9 @@ def make_kb(tmp_path: Path, encoder: CountingEncoder, database_url: str):
 
     opened: list[KnowledgeBase] = []
 
-    def make(repo: Path, **overrides: object) -> KnowledgeBase:
-        settings = make_settings(data_dir=tmp_path / "data", repo_path=repo, database_url=database_url, **overrides)
+    def make(repo: Path, *, data_dir: Path | None = None, **overrides: object) -> KnowledgeBase:
+        folder = data_dir or tmp_path / "data"
+        settings = make_settings(data_dir=folder, repo_path=repo, database_url=database_url, **overrides)
         kb = open_knowledge_base(settings, encoder=encoder)
         opened.append(kb)
         return kb

@@ -79,3 +79,24 @@ def _write(target: Path, content: str | bytes | None) -> None:
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
+
+
+def make_remote(folder: Path, files: dict[str, str | bytes | None]) -> Path:
+    """A bare repository at ``folder / 'remote.git'`` holding ``files``, pushed from a writer's clone.
+
+    The writer's clone stays at ``folder / 'writer'``; :func:`push` commits there and pushes.
+    """
+    writer = init_repo(folder / "writer")
+    commit_files(writer, files, "Add articles")
+    bare = folder / "remote.git"
+    git(folder, "clone", "--quiet", "--bare", str(writer), str(bare))
+    git(writer, "remote", "add", "origin", str(bare))
+    return bare
+
+
+def push(remote: Path, files: dict[str, str | bytes | None], message: str, *, renames: dict[str, str] | None = None) -> str:
+    """Commit ``files`` in the writer's clone of ``remote`` (see :func:`make_remote`) and push; returns the commit."""
+    writer = remote.parent / "writer"
+    sha = commit_files(writer, files, message, renames=renames)
+    git(writer, "push", "--quiet", "origin", "main")
+    return sha

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 from tests.conftest import article_text
-from tests.gitutil import commit_files
+from tests.gitutil import commit_files, git
 
 
 @pytest.fixture
@@ -57,3 +57,32 @@ def test_search_prints_a_table_for_people(env: dict[str, str]) -> None:
 def test_search_with_a_bad_locale_exits_2_with_the_reason(env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, ["search", "x", "--locale", "fr"], env=env)
     assert result.exit_code == 2 and "locale" in result.output
+
+
+def test_history_prints_each_commit_that_changed_the_article(env: dict[str, str], content_repo: Path) -> None:
+    commit_files(content_repo, {}, "Move E1042 under errors", renames={"en/e1042.md": "en/errors/e1042.md"})
+    result = CliRunner().invoke(app, ["history", "e1042", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["change"], r["path"]) for r in rows] == [("renamed", "en/errors/e1042.md"), ("added", "en/e1042.md")]
+    assert rows[0]["message"] == "Move E1042 under errors"
+
+
+def test_diff_prints_a_unified_diff_between_two_refs(env: dict[str, str], content_repo: Path) -> None:
+    before = git(content_repo, "rev-parse", "HEAD")
+    text = (content_repo / "en/e1042.md").read_text()
+    commit_files(content_repo, {"en/e1042.md": text.replace("Reconnect the calendar.", "Sign in again.")}, "Clearer fix")
+    result = CliRunner().invoke(app, ["diff", "e1042", before, "main"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "-Reconnect the calendar.\n+Sign in again.\n" in result.stdout
+
+
+def test_diff_with_a_malformed_ref_exits_2_naming_it(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["diff", "e1042", "--", "--upload-pack=evil", "main"], env=env)
+    assert result.exit_code == 2
+    assert "invalid ref '--upload-pack=evil'" in result.output
+
+
+def test_history_of_an_unknown_article_exits_2(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["history", "no-such-article"], env=env)
+    assert result.exit_code == 2 and "no article 'no-such-article'" in result.output

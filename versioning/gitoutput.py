@@ -13,6 +13,9 @@ ChangeKind = Literal["added", "modified", "deleted", "renamed"]
 LOG_FORMAT = "--format=%H%x00%cI"
 """One commit header: sha, NUL, strict ISO committer date; ``-z`` ends it with another NUL."""
 
+HISTORY_FORMAT = "--format=%H%x00%an%x00%ae%x00%cI%x00%B"
+"""A history entry's header: sha, author name and email, committer date, full message (five tokens)."""
+
 
 @dataclass(frozen=True, slots=True)
 class LastChange:
@@ -29,6 +32,19 @@ class Change:
     kind: ChangeKind
     path: str
     old_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One commit in a file's history, with the file's path in that commit (it changes on renames)."""
+
+    sha: str
+    author_name: str
+    author_email: str
+    committed_at: datetime
+    message: str
+    path: str
+    kind: ChangeKind
 
 
 def decode_path(raw: bytes) -> str:
@@ -108,3 +124,44 @@ def _classify(status: str, old_mode: int, new_mode: int, first: str, second: str
     if was_file:
         return Change("deleted", first)
     return None
+
+
+def revisions(tokens: Iterable[bytes], path: str) -> Iterator[Revision]:
+    """Read ``git log --follow HISTORY_FORMAT --raw -z -- path``, newest first.
+
+    The header is always five tokens (a message may hold anything but NUL), so it is read by count;
+    the raw entries after it start with ``:``. ``path`` is the file's name in the newest commit; a
+    rename entry tells the name it had before, which older entries then carry.
+    """
+    it = iter(tokens)
+    pending: list[bytes] | None = None
+    for token in it:
+        token = token.lstrip(b"\n")
+        if not token:
+            continue
+        if pending is None or not token.startswith(b":"):
+            if pending is not None:
+                yield _revision(pending, path, "modified")
+            pending = [token, next(it), next(it), next(it), next(it)]
+            continue
+        status = token[1:].decode("ascii").split(" ")[4]
+        first = decode_path(next(it))
+        second = decode_path(next(it)) if status[0] in "RC" else None
+        kind = {"A": "added", "D": "deleted", "R": "renamed"}.get(status[0], "modified")
+        yield _revision(pending, second or first, kind)  # type: ignore[arg-type]
+        path, pending = first, None
+    if pending is not None:
+        yield _revision(pending, path, "modified")
+
+
+def _revision(header: list[bytes], path: str, kind: ChangeKind) -> Revision:
+    sha, name, email, date, message = header
+    return Revision(
+        sha=sha.decode("ascii"),
+        author_name=name.decode("utf-8", "replace"),
+        author_email=email.decode("utf-8", "replace"),
+        committed_at=datetime.fromisoformat(date.decode("ascii")),
+        message=message.decode("utf-8", "replace").strip(),
+        path=path,
+        kind=kind,
+    )

@@ -13,7 +13,17 @@ import git
 from git.cmd import Git
 from git.objects import Blob, Commit, Tree
 
-from versioning.gitoutput import LOG_FORMAT, Change, LastChange, last_changes, nul_tokens, raw_changes
+from versioning.gitoutput import (
+    HISTORY_FORMAT,
+    LOG_FORMAT,
+    Change,
+    LastChange,
+    Revision,
+    last_changes,
+    nul_tokens,
+    raw_changes,
+    revisions,
+)
 from versioning.refs import validate_path, validate_ref
 
 MAX_PATHSPECS = 100
@@ -152,6 +162,28 @@ class ContentRepo:
             stdout_as_string=False, strip_newline_in_stdout=False,
         )  # fmt: skip
         return raw_changes(out.split(b"\0"))
+
+    def history(self, path: str, ref: str | None = None) -> Iterator[Revision]:
+        """Commits that changed the file ``path`` (its name at ``ref``), newest first, across renames.
+
+        A generator over a running ``git log --follow``: a caller that stops early (its page is
+        full) stops git too, so the first page of a long history costs no more than the page.
+        """
+        path = validate_path(path)
+        sha = self.resolve(ref)
+        proc = self._repo.git.log(
+            "--follow", "-M", HISTORY_FORMAT, "-z", "--raw", "--no-abbrev", "--no-show-signature", "--no-color",
+            sha, "--", path, as_process=True, env=_LITERAL_PATHSPECS,
+        )  # fmt: skip
+        finished = False
+        try:
+            yield from revisions(nul_tokens(proc.stdout), path)
+            finished = True
+        finally:
+            if finished:
+                proc.wait()  # raises GitCommandError if git failed
+            else:
+                _kill(proc)
 
     def read_blob(self, ref: str | None, path: str) -> bytes:
         """Bytes of the regular file ``path`` at ``ref``; FileNotFoundError when it is not there."""

@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from api.deps import KnowledgeBaseDep, ViewDep
 from api.rendering import article_html
 from api.schemas import ArticleOut, ArticlePage, ArticleSummary, SectionOut, TranslationOut, article_url
-from articles.model import LOCALES
+from articles.model import LOCALES, Article
+from kb.history import version_at
 from kb.requests import InvalidRequest
 from search.snapshot import Filters
 
@@ -62,20 +63,36 @@ def list_articles(
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut)
-def get_article(kb: KnowledgeBaseDep, view: ViewDep, article_id: str, locale: str | None = None) -> ArticleOut:
+def get_article(
+    kb: KnowledgeBaseDep,
+    view: ViewDep,
+    article_id: str,
+    locale: str | None = None,
+    ref: Annotated[str | None, Query(description="A commit sha, branch or tag: the article as it was there.")] = None,
+) -> ArticleOut:
     """One article; without `locale`, English if it exists, else the first translation."""
-    _check_locale(locale)
     translations = kb.translations(article_id, view=view)
-    chosen = [a for a in translations if a.locale == locale] if locale else sorted(translations, key=lambda a: a.locale != "en")
-    if not chosen:
-        # The same answer for a missing article and one the caller may not see: nothing to learn from it.
-        raise HTTPException(404, f"no article {article_id!r}" + (f" in locale {locale!r}" if locale else ""))
-    article = chosen[0]
+    article = pick_translation(translations, article_id, locale)
+    commit = kb.snapshot.commit
+    if ref is not None:
+        with kb.open_repo() as repo:
+            version = version_at(repo, article, ref, at=commit, view=view)
+        article, commit = version.article, version.commit
     summary = ArticleSummary.of(article)
     return ArticleOut(
         **summary.model_dump(),
         html=article_html(kb, article, view=view),
         sections=[SectionOut(anchor=s.anchor, heading_path=list(s.heading_path), text=s.text) for s in article.sections],
         translations=[TranslationOut(locale=t.locale, url=article_url(t.id, t.locale)) for t in translations if t.locale != article.locale],
-        commit=kb.snapshot.commit,
+        commit=commit,
     )
+
+
+def pick_translation(translations: list[Article], article_id: str, locale: str | None) -> Article:
+    """The translation in ``locale``; without one, English if it exists, else the first. 404 when none."""
+    _check_locale(locale)
+    chosen = [a for a in translations if a.locale == locale] if locale else sorted(translations, key=lambda a: a.locale != "en")
+    if not chosen:
+        # The same answer for a missing article and one the caller may not see: nothing to learn from it.
+        raise HTTPException(404, f"no article {article_id!r}" + (f" in locale {locale!r}" if locale else ""))
+    return chosen[0]

@@ -1,0 +1,54 @@
+"""An article's past: GET /v1/articles/{id}/history (commits, newest first) and /diff (between two refs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import KnowledgeBaseDep, ViewDep
+from api.routes.articles import pick_translation
+from api.schemas import DiffOut, HistoryOut, RevisionOut
+from kb.history import MAX_HISTORY_PAGE, article_diff, history_page
+
+router = APIRouter(prefix="/v1", tags=["history"])
+
+
+@router.get("/articles/{article_id}/history", response_model=HistoryOut)
+def get_history(
+    request: Request,
+    response: Response,
+    kb: KnowledgeBaseDep,
+    view: ViewDep,
+    article_id: str,
+    locale: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
+    cursor: str | None = None,
+) -> HistoryOut:
+    """Commits that changed the article, newest first, following renames and moves of its file."""
+    snapshot = kb.snapshot
+    article = pick_translation(kb.translations(article_id, view=view), article_id, locale)
+    with kb.open_repo() as repo:
+        page = history_page(repo, article, at=snapshot.commit, limit=limit, cursor=cursor)
+    next_url = None
+    if page.next_cursor:
+        next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return HistoryOut(id=article.id, locale=article.locale, items=[RevisionOut.of(r) for r in page.revisions], next=next_url)
+
+
+@router.get("/articles/{article_id}/diff", response_model=DiffOut)
+def get_diff(
+    kb: KnowledgeBaseDep,
+    view: ViewDep,
+    article_id: str,
+    from_ref: Annotated[str, Query(alias="from", description="Commit sha, branch or tag of the old version.")],
+    to_ref: Annotated[str | None, Query(alias="to", description="Of the new version; the served commit when absent.")] = None,
+    locale: str | None = None,
+) -> DiffOut:
+    """The article's Markdown file between two refs: a unified diff, and rows for a side-by-side view."""
+    snapshot = kb.snapshot
+    article = pick_translation(kb.translations(article_id, view=view), article_id, locale)
+    with kb.open_repo() as repo:
+        result = article_diff(repo, article, from_ref, to_ref or snapshot.commit, at=snapshot.commit, view=view)
+    return DiffOut.of(result.diff, article=article, from_commit=result.old_commit, to_commit=result.new_commit)

@@ -1,0 +1,90 @@
+"""Line diffs of two versions of a file: unified text for people and tools, hunks of rows for a side-by-side view."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Literal
+
+CONTEXT_LINES = 3
+"""Unchanged lines shown around each change, as `git diff` does."""
+
+RowKind = Literal["context", "deleted", "added", "changed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int
+    """1-based, in its own version of the file."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of a side-by-side view: the old line on the left, the new one on the right.
+
+    A "changed" row pairs a removed line with the added line that replaced it; a "deleted" or
+    "added" row has one side only.
+    """
+
+    kind: RowKind
+    old: Line | None
+    new: Line | None
+
+
+@dataclass(frozen=True, slots=True)
+class Hunk:
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    rows: list[Row]
+
+
+@dataclass(frozen=True, slots=True)
+class TextDiff:
+    old_path: str | None
+    """None when the file did not exist in the old version."""
+    new_path: str | None
+    """None when the file does not exist in the new version."""
+    unified: str
+    hunks: list[Hunk]
+
+
+def diff_texts(old: str | None, new: str | None, *, old_path: str | None, new_path: str | None) -> TextDiff:
+    """Compare two versions (None: the file is absent there) line by line, with git's labels and context."""
+    old_lines = (old or "").splitlines()
+    new_lines = (new or "").splitlines()
+    unified = "\n".join(
+        difflib.unified_diff(
+            old_lines,
+            new_lines,
+            fromfile=f"a/{old_path}" if old_path else "/dev/null",
+            tofile=f"b/{new_path}" if new_path else "/dev/null",
+            n=CONTEXT_LINES,
+            lineterm="",
+        )
+    )
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    hunks = [_hunk(group, old_lines, new_lines) for group in matcher.get_grouped_opcodes(CONTEXT_LINES)]
+    return TextDiff(old_path, new_path, unified + "\n" if unified else "", hunks)
+
+
+def _hunk(group: list[tuple[str, int, int, int, int]], old: list[str], new: list[str]) -> Hunk:
+    rows: list[Row] = []
+    for tag, i1, i2, j1, j2 in group:
+        if tag == "equal":
+            rows += [Row("context", Line(i + 1, old[i]), Line(j + 1, new[j])) for i, j in zip(range(i1, i2), range(j1, j2))]
+            continue
+        paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        rows += [Row("changed", Line(i1 + k + 1, old[i1 + k]), Line(j1 + k + 1, new[j1 + k])) for k in range(paired)]
+        rows += [Row("deleted", Line(i + 1, old[i]), None) for i in range(i1 + paired, i2)]
+        rows += [Row("added", None, Line(j + 1, new[j])) for j in range(j1 + paired, j2)]
+    first, last = group[0], group[-1]
+    return Hunk(
+        old_start=first[1] + 1,
+        old_count=last[2] - first[1],
+        new_start=first[3] + 1,
+        new_count=last[4] - first[3],
+        rows=rows,
+    )
