@@ -9,12 +9,12 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
-from api.routes import articles, health, history, search, webhooks
+from api.routes import articles, changes, health, history, search, webhooks
 from api.site import routes as site
 from kb.bootstrap import open_knowledge_base
 from kb.settings import Settings
 from kb.sync import SyncLoop
-from kb.webhooks import Deliveries
+from versioning.webhooks import Deliveries
 from search.encoder import Encoder
 
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.include_router(search.router)
     app.include_router(articles.router)
     app.include_router(history.router)
+    app.include_router(changes.router)
     app.include_router(webhooks.router)
     app.include_router(site.router)
     return app

@@ -67,7 +67,8 @@ def _scenario(s: dict) -> list[str]:
         "floor any route pays (uvicorn, FastAPI, the client)",
         f"- index build from an empty cache: {build['build_seconds']:.1f} s, {build['build_chunks_per_s']:.1f} chunks/s; "
         f"raw `encode` of the same texts: {build['raw_encode_chunks_per_s']:.1f} chunks/s; "
-        f"build ÷ raw throughput **{build['ratio']:.2f}**",
+        f"build ÷ raw throughput **{build['ratio']:.2f}**; inside the build, the model's own encode took "
+        f"{build['model_seconds']:.1f} s of {build['build_seconds']:.1f} s (**{build['model_share']:.2f}**)",
         f"- server memory: {s['memory_mb']['rss']:.0f} MiB resident once warmed up; peak over the whole run "
         f"{'(load test included) ' if s.get('load') else ''}**{s['memory_mb']['peak']:.0f} MiB**",
     ]

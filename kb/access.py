@@ -89,10 +89,14 @@ class View:
     key: str
 
     def can_see(self, article: Article) -> bool:
+        return self.allows(article.audience, article.front.status)
+
+    def allows(self, audience: str | tuple[str, ...] | None, status: str | None) -> bool:
+        """Whether an article with this effective audience and status is visible (the change feed has no Article)."""
         if self.key == "repository":
             return True
         if self.key == "public":
-            return article.audience == "public" and article.front.status == "published"
+            return audience == "public" and status == "published"
         raise ValueError(f"unknown view {self.key!r}")
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kb.checks import NEAR_DUPLICATE_COSINE
 from kb.settings import Settings
 
 if TYPE_CHECKING:
@@ -72,7 +73,8 @@ def _progress() -> Progress:
 
 def _print_report(report: BuildReport) -> None:
     kind = "incremental" if report.incremental else "full"
-    console.print(f"Indexed commit [bold]{report.commit[:12]}[/] ({kind}) in {report.seconds:.1f}s")
+    console.print(f"Indexed commit [bold]{report.commit[:12]}[/] ({kind}) in {report.seconds:.1f}s "
+                  f"({report.model_seconds:.1f}s of it in the embedding model)")
     console.print(f"  articles indexed: {report.articles}   files parsed: {report.parsed}")
     console.print(f"  chunks: {report.chunks}   embedded: {report.embedded}   from cache: {report.cached}")
     if report.skipped:
@@ -243,8 +245,19 @@ def _or_exit(action: Callable[[], T]) -> T:
 
 
 @app.command()
-def check(path: Annotated[Path, typer.Argument(help="A content folder (the root holding .kb/ and the locale folders).")]) -> None:
-    """Validate every article and .kb/access.yml; exit 1 if anything is wrong (for a content repo's CI)."""
+def check(
+    path: Annotated[Path, typer.Argument(help="A content folder (the root holding .kb/ and the locale folders).")],
+    near_duplicates: Annotated[
+        bool, typer.Option(help="Also list pairs of articles whose embeddings are nearly the same (loads the model).")
+    ] = True,
+    threshold: Annotated[
+        float, typer.Option(help="Cosine similarity from which two articles are near-duplicates.")
+    ] = NEAR_DUPLICATE_COSINE,
+) -> None:
+    """Validate every article, the links between them, required translations and .kb/*.yml; exit 1 on any error.
+
+    Near-duplicate articles are listed as warnings: they do not fail the check.
+    """
     from kb.validation import check_folder
 
     if not path.is_dir():
@@ -253,9 +266,24 @@ def check(path: Annotated[Path, typer.Argument(help="A content folder (the root 
     report = check_folder(path)
     for error in report.errors:
         errors.print(str(error), markup=False, highlight=False)
+    if near_duplicates:
+        _print_near_duplicates(report.articles, threshold)
     console.print(f"{len(report.articles)} article(s) valid, {len(report.errors)} error(s)")
     if report.errors:
         raise typer.Exit(1)
+
+
+def _print_near_duplicates(articles: list[Article], threshold: float) -> None:
+    from kb.bootstrap import load_encoder
+    from kb.checks import near_duplicates
+
+    with console.status("Comparing articles…", spinner="dots") if _show_progress() else nullcontext():
+        pairs = near_duplicates(articles, load_encoder(Settings()), threshold=threshold)
+    for pair in pairs:
+        errors.print(
+            f"warning: {pair.first.path} and {pair.second.path} are near-duplicates (cosine {pair.cosine:.3f})",
+            markup=False, highlight=False,
+        )
 
 
 @app.command("eval")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +23,28 @@ class EmbeddingRecord(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     dimension: int
     vector: bytes
+
+
+class ChangeRecord(SQLModel, table=True):
+    """One entry of the change feed: an article (id, locale) upserted or deleted by the snapshot of ``commit``.
+
+    The audience and status before and after are kept so that each reader's feed can be filtered
+    to what that reader could see, without reading Git again.
+    """
+
+    __tablename__ = "article_changes"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    commit: str = Field(max_length=40)
+    article_id: str = Field(max_length=128, index=True)
+    locale: str = Field(max_length=8)
+    kind: str = Field(max_length=8, description="upsert or delete")
+    revision: str | None = Field(default=None, max_length=40, description="The commit that last changed the article.")
+    audience_before: str | None = Field(default=None, description="JSON; null when the article did not exist before.")
+    status_before: str | None = Field(default=None, max_length=16)
+    audience_after: str | None = Field(default=None, description="JSON; null when the article no longer exists.")
+    status_after: str | None = Field(default=None, max_length=16)
+    recorded_at: dt.datetime
 
 
 def normalise_url(url: str) -> str:

@@ -36,6 +36,8 @@ class BuildReport:
     embedded: int = 0
     cached: int = 0
     seconds: float = 0.0
+    model_seconds: float = 0.0
+    """Of ``seconds``, the time the model spent embedding."""
     skipped: list[ArticleError] = field(default_factory=list)
 
 
@@ -95,6 +97,7 @@ class Indexer:
             parsed=len(selection.blob_of),
             embedded=self.encoder.stats.embedded - before.embedded,
             cached=self.encoder.stats.cached - before.cached,
+            model_seconds=self.encoder.stats.model_seconds - before.model_seconds,
             seconds=time.perf_counter() - started,
             skipped=list(snapshot.errors),
         )

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from articles.model import Article
 from kb.access import View
+from kb.changes import record_changes
 from kb.db import DatabaseVectorStore
 from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.requests import SearchRequest
@@ -104,6 +105,7 @@ class KnowledgeBase:
             base = previous if previous is not None else self._snapshot
             snapshot, report = self.indexer.build(commit, previous=base, progress=progress)
             self.store.save(snapshot)
+            record_changes(self.engine, base, snapshot)  # before the swap: a reader never sees an unrecorded commit
             self._snapshot = snapshot
         log.info(
             "indexed %s: %d articles, %d chunks (%d embedded, %d cached), %d skipped in %.2fs",
@@ -144,6 +146,11 @@ class KnowledgeBase:
     def article(self, article_id: str, *, locale: str, view: View) -> Article | None:
         """The article as ``view`` may see it; a hidden article is exactly as absent as a missing one."""
         article = self.snapshot.article(article_id, locale)
+        return article if article is not None and view.can_see(article) else None
+
+    def redirect(self, old_id: str, *, locale: str, view: View) -> Article | None:
+        """Where an old id (from some article's ``redirect_from``) now lives, if ``view`` may see it there."""
+        article = self.snapshot.redirected(old_id, locale)
         return article if article is not None and view.can_see(article) else None
 
     def translations(self, article_id: str, *, view: View) -> list[Article]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from articles.model import Article, ArticleError
 from articles.parse import InvalidArticle, is_article_path, parse_article
 from kb.access import ACCESS_FILE, AccessRules, parse_access_rules
+from kb.checks import TRANSLATIONS_FILE, broken_links, missing_translations, parse_translation_rules
 
 
 def with_audience(article: Article, rules: AccessRules) -> Article:
@@ -44,9 +45,13 @@ class CheckReport:
 
 
 def check_folder(root: Path) -> CheckReport:
-    """Validate a content folder as the indexer would, for `kb check` in a content repo's CI."""
-    access = root / ACCESS_FILE
-    rules, errors = parse_access_rules(access.read_bytes() if access.is_file() else None)
+    """Validate a content folder as the indexer would, then across articles, for `kb check` in a content repo's CI.
+
+    Across articles: links to other articles that do not resolve, and translations that
+    ``.kb/translations.yml`` requires but that are missing.
+    """
+    rules, errors = parse_access_rules(_read(root / ACCESS_FILE))
+    translation_rules, translation_errors = parse_translation_rules(_read(root / TRANSLATIONS_FILE))
     parsed: list[Article] = []
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
         path = file.relative_to(root).as_posix()
@@ -57,4 +62,9 @@ def check_folder(root: Path) -> CheckReport:
         except InvalidArticle as invalid:
             errors.append(invalid.error)
     active, rejected = select_articles(parsed, rules)
-    return CheckReport(articles=active, errors=sorted(errors + rejected, key=lambda e: e.path))
+    across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors
+    return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path))
+
+
+def _read(file: Path) -> bytes | None:
+    return file.read_bytes() if file.is_file() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,8 @@ class EncodeStats:
 
     embedded: int = 0
     cached: int = 0
+    model_seconds: float = 0.0
+    """Time spent inside the model's encode: what a build costs beyond it is kb's own work."""
 
 
 class CachedEncoder:
@@ -130,7 +133,9 @@ class CachedEncoder:
         missing = sorted((key for key in text_of if key not in found), key=lambda key: len(text_of[key]), reverse=True)
         for start in range(0, len(missing), batch_size):
             batch = missing[start : start + batch_size]
+            started = time.perf_counter()
             fresh = dict(zip(batch, self.encoder.encode([text_of[key] for key in batch])))
+            self.stats.model_seconds += time.perf_counter() - started
             self.store.put_many(fresh)
             found.update(fresh)
             self.stats.embedded += len(batch)

@@ -94,6 +94,13 @@ class IndexSnapshot:
         self.lexical_index = LexicalIndex([list(terms) for entry in self.entries for terms in entry.terms])
         self._by_key = {article.key: number for number, article in enumerate(self.articles)}
         self._by_path = {article.path: article for article in self.articles}
+        # An old id answers for the article that lists it in redirect_from, unless an article has it now.
+        self._redirects = {
+            (old, article.locale): article
+            for article in self.articles
+            for old in article.front.redirect_from
+            if (old, article.locale) not in self._by_key
+        }
 
     @property
     def commit(self) -> str:
@@ -102,6 +109,10 @@ class IndexSnapshot:
     def article(self, article_id: str, locale: str) -> Article | None:
         number = self._by_key.get((article_id, locale))
         return None if number is None else self.articles[number]
+
+    def redirected(self, old_id: str, locale: str) -> Article | None:
+        """The article whose ``redirect_from`` lists ``old_id`` in ``locale``: a renamed id keeps its links."""
+        return self._redirects.get((old_id, locale))
 
     def article_at(self, path: str) -> Article | None:
         return self._by_path.get(path)

@@ -51,6 +51,16 @@ def test_texts_to_embed_are_what_a_full_build_embeds_without_calling_the_model(
     assert texts == [chunk.embed_text for chunk in kb.snapshot.chunks]
 
 
+def test_the_report_says_how_much_of_a_build_the_model_took(content_repo: Path, make_kb) -> None:
+    commit_files(content_repo, {"en/guide.md": GUIDE})
+    kb = make_kb(content_repo)
+    first = kb.refresh(previous=None)  # every chunk from the cache: the model is not called
+    assert first.model_seconds == 0 and first.embedded == 0
+    commit_files(content_repo, {"en/guide.md": GUIDE.replace("ten days", "two weeks")})
+    second = kb.refresh()
+    assert second.embedded == 1 and 0 < second.model_seconds < second.seconds
+
+
 def test_editing_one_section_reembeds_only_that_chunk(content_repo: Path, make_kb, encoder) -> None:
     commit_files(content_repo, {"en/guide.md": GUIDE, "en/other.md": OTHER})
     kb = make_kb(content_repo)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from api.deps import KnowledgeBaseDep, ViewDep
 from api.rendering import article_html
 from api.schemas import ArticleOut, ArticlePage, ArticleSummary, SectionOut, TranslationOut, article_url
 from articles.model import LOCALES, Article
+from kb.access import View
 from kb.history import version_at
+from kb.knowledge_base import KnowledgeBase
 from kb.requests import InvalidRequest
 from search.snapshot import Filters
 
@@ -69,9 +73,15 @@ def get_article(
     article_id: str,
     locale: str | None = None,
     ref: Annotated[str | None, Query(description="A commit sha, branch or tag: the article as it was there.")] = None,
-) -> ArticleOut:
-    """One article; without `locale`, English if it exists, else the first translation."""
+) -> ArticleOut | Response:
+    """One article; without `locale`, English if it exists, else the first translation.
+
+    An id listed in an article's `redirect_from` answers 308 with the article's current URL.
+    """
     translations = kb.translations(article_id, view=view)
+    if not translations and (moved := _moved(kb, view, article_id, locale)):
+        target = f"/v1/articles/{moved.id}?" + urlencode({"locale": moved.locale} | ({"ref": ref} if ref else {}))
+        return RedirectResponse(target, 308)
     article = pick_translation(translations, article_id, locale)
     commit = kb.snapshot.commit
     if ref is not None:
@@ -86,6 +96,14 @@ def get_article(
         translations=[TranslationOut(locale=t.locale, url=article_url(t.id, t.locale)) for t in translations if t.locale != article.locale],
         commit=commit,
     )
+
+
+def _moved(kb: KnowledgeBase, view: View, old_id: str, locale: str | None) -> Article | None:
+    """The article that now answers for ``old_id`` (in ``locale``, else English first, then any)."""
+    for candidate in [locale] if locale else sorted(LOCALES, key=lambda name: name != "en"):
+        if candidate in LOCALES and (article := kb.redirect(old_id, locale=candidate, view=view)):
+            return article
+    return None
 
 
 def pick_translation(translations: list[Article], article_id: str, locale: str | None) -> Article:

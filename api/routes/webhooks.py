@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 
 from kb.settings import Settings
 from kb.sync import SyncLoop
-from kb.webhooks import Deliveries, github_signature_valid, github_wants_sync, gitlab_token_valid, gitlab_wants_sync
+from versioning.webhooks import Deliveries, github_signature_valid, github_wants_sync, gitlab_token_valid, gitlab_wants_sync
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 

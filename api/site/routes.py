@@ -175,7 +175,8 @@ def category_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, category: st
 def article_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, article_id: str) -> Response:
     article = kb.article(article_id, locale=locale, view=view) if locale in LOCALES else None
     if article is None:
-        return _not_found(kb, locale)
+        moved = kb.redirect(article_id, locale=locale, view=view) if locale in LOCALES else None
+        return RedirectResponse(article_url(moved.id, moved.locale), 301) if moved else _not_found(kb, locale)
     translations = [a for a in kb.translations(article_id, view=view) if a.locale != locale]
     category, updated = article.front.category, article.updated_at
     return _page(

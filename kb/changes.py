@@ -1,0 +1,144 @@
+"""The change feed: every article upserted or deleted by a reindex, with its commit, for external caches and indexes.
+
+Each reindex compares the new snapshot with the one it replaces and appends what changed to the
+database. A reader pages through the feed with a cursor and sees only changes to articles it may
+see: an article it could see that becomes hidden reads as a delete, and one it never could see
+does not appear at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from articles.model import Article
+from kb.access import View
+from kb.db import ChangeRecord
+from kb.requests import InvalidRequest
+from search.snapshot import Entry, IndexSnapshot
+
+MAX_CHANGES_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    article_id: str
+    locale: str
+    kind: str
+    """upsert (fetch the article again) or delete (drop it)."""
+    commit: str
+    revision: str | None
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    changes: list[Change]
+    cursor: str
+    """Where to continue from; handed back even when the page is empty, so a poller keeps its place."""
+
+
+def record_changes(engine: Engine, old: IndexSnapshot | None, new: IndexSnapshot) -> int:
+    """Append what ``new`` changes relative to ``old`` (everything, for a first index); returns how many."""
+    before = {entry.article.key: entry for entry in old.entries} if old is not None else {}
+    after = {entry.article.key: entry for entry in new.entries}
+    now = dt.datetime.now(dt.timezone.utc)
+    records = [
+        _record(new.commit, key, before.get(key), after.get(key), now)
+        for key in sorted(before.keys() | after.keys())
+        if _differs(before.get(key), after.get(key))
+    ]
+    if records:
+        with Session(engine) as session:
+            session.add_all(records)
+            session.commit()
+    return len(records)
+
+
+def change_page(engine: Engine, view: View, *, cursor: str | None, limit: int) -> ChangePage:
+    """Changes after ``cursor`` (from the start without one) that ``view`` may know about, oldest first."""
+    if not 1 <= limit <= MAX_CHANGES_PAGE:
+        raise InvalidRequest("limit", f"must be between 1 and {MAX_CHANGES_PAGE}")
+    after = _decode_cursor(cursor) if cursor else 0
+    changes: list[Change] = []
+    with Session(engine) as session:
+        while len(changes) < limit:
+            rows = session.exec(
+                select(ChangeRecord).where(ChangeRecord.seq > after).order_by(ChangeRecord.seq).limit(limit)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                after = row.seq or after
+                change = _as_seen_by(view, row)
+                if change is not None:
+                    changes.append(change)
+                    if len(changes) == limit:
+                        break
+    return ChangePage(changes, _encode_cursor(after))
+
+
+def _differs(old: Entry | None, new: Entry | None) -> bool:
+    if old is None or new is None:
+        return True
+    a, b = old.article, new.article
+    return (old.blob_sha, a.path, a.audience, a.front.status) != (new.blob_sha, b.path, b.audience, b.front.status)
+
+
+def _record(commit: str, key: tuple[str, str], old: Entry | None, new: Entry | None, now: dt.datetime) -> ChangeRecord:
+    return ChangeRecord(
+        commit=commit,
+        article_id=key[0],
+        locale=key[1],
+        kind="upsert" if new is not None else "delete",
+        revision=new.article.revision if new is not None else None,
+        audience_before=_audience(old.article) if old else None,
+        status_before=old.article.front.status if old else None,
+        audience_after=_audience(new.article) if new else None,
+        status_after=new.article.front.status if new else None,
+        recorded_at=now,
+    )
+
+
+def _audience(article: Article) -> str:
+    audience = article.audience
+    return json.dumps(list(audience) if isinstance(audience, tuple) else audience)
+
+
+def _as_seen_by(view: View, row: ChangeRecord) -> Change | None:
+    """The change as ``view`` sees it: an upsert while visible, a delete when it stops being visible."""
+    visible_before = row.audience_before is not None and view.allows(_load(row.audience_before), row.status_before)
+    visible_after = row.audience_after is not None and view.allows(_load(row.audience_after), row.status_after)
+    if visible_after:
+        kind = "upsert"
+    elif visible_before:
+        kind = "delete"
+    else:
+        return None
+    return Change(row.seq or 0, row.article_id, row.locale, kind, row.commit, row.revision if visible_after else None)
+
+
+def _load(audience: str) -> str | tuple[str, ...]:
+    value = json.loads(audience)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, seq = text.split(":")
+        if prefix != "seq" or not seq.isdigit():
+            raise ValueError(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidRequest("since", "not a cursor this API handed out; start again without it") from None
+    return int(seq)

@@ -1,0 +1,131 @@
+"""Checks across articles for a content repo's CI: broken links, missing translations, near-duplicates.
+
+`kb check` runs them after the per-file validation, on the articles that would be indexed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from articles.model import LOCALES, Article, ArticleError
+from articles.render import render_html
+from search.encoder import Encoder
+
+TRANSLATIONS_FILE = ".kb/translations.yml"
+NEAR_DUPLICATE_COSINE = 0.85
+"""Article embeddings this close say the same thing: one of the two is likely redundant or outdated.
+
+With the default model, the closest two distinct articles of the sample help center score 0.73
+(cancel-subscription and delete-your-account; 0.72 among the Japanese ones), a copy retitled with
+one word changed 0.96, and the same short article with one sentence added 0.84."""
+
+
+def broken_links(articles: Sequence[Article]) -> list[ArticleError]:
+    """Links to ``.md`` files that are not among ``articles`` (missing, invalid, or outside the repository)."""
+    paths = {article.path for article in articles}
+    errors = []
+    for article in articles:
+        for href in _markdown_links(article):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(article.path), href.split("#", 1)[0]))
+            if target not in paths:
+                reason = f"links to {href!r}, which is not an article here (missing, invalid or outside the repository)"
+                errors.append(ArticleError(article.path, "links", reason))
+    return errors
+
+
+def _markdown_links(article: Article) -> list[str]:
+    """Relative links to Markdown files, exactly the ones the renderer would rewrite to article pages."""
+    found: list[str] = []
+
+    def collect(href: str) -> None:
+        found.append(href)
+
+    render_html(article.body, resolve_link=collect)
+    return found
+
+
+class _Requirement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    locales: list[str]
+
+
+class _TranslationsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    required: list[_Requirement] = []
+
+
+@dataclass(frozen=True)
+class TranslationRules:
+    """Articles whose path matches a glob must exist, with the same id, in each of its locales."""
+
+    required: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def parse_translation_rules(data: bytes | None) -> tuple[TranslationRules, list[ArticleError]]:
+    if data is None:
+        return TranslationRules(), []
+    try:
+        parsed = _TranslationsFile.model_validate(yaml.safe_load(data.decode("utf-8")) or {})
+    except (UnicodeDecodeError, yaml.YAMLError, ValidationError) as error:
+        return TranslationRules(), [ArticleError(TRANSLATIONS_FILE, "yaml", " ".join(str(error).split()))]
+    errors = [
+        ArticleError(TRANSLATIONS_FILE, "required.locales", f"unknown locale {locale!r}; kb has {', '.join(LOCALES)}")
+        for rule in parsed.required
+        for locale in rule.locales
+        if locale not in LOCALES
+    ]
+    return TranslationRules(tuple((rule.path, tuple(rule.locales)) for rule in parsed.required)), errors
+
+
+def missing_translations(articles: Sequence[Article], rules: TranslationRules) -> list[ArticleError]:
+    locales_of: dict[str, set[str]] = defaultdict(set)
+    for article in articles:
+        locales_of[article.id].add(article.locale)
+    errors = []
+    for article in articles:
+        for glob, locales in rules.required:
+            if not fnmatch.fnmatchcase(article.path, glob):
+                continue
+            missing = [locale for locale in locales if locale not in locales_of[article.id]]
+            if missing:
+                reason = f"needs a translation in {', '.join(missing)} ({TRANSLATIONS_FILE}: {glob!r})"
+                errors.append(ArticleError(article.path, "translations", reason))
+    return errors
+
+
+@dataclass(frozen=True)
+class NearDuplicate:
+    first: Article
+    second: Article
+    cosine: float
+
+
+def near_duplicates(
+    articles: Sequence[Article], encoder: Encoder, *, threshold: float = NEAR_DUPLICATE_COSINE
+) -> list[NearDuplicate]:
+    """Pairs of articles in the same locale whose embeddings (title and body) are at least ``threshold`` alike.
+
+    Translations share an id and are never compared; the model sees the start of each article,
+    which is where two articles on the same thing say so.
+    """
+    pairs = []
+    by_locale: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        by_locale[article.locale].append(article)
+    for group in by_locale.values():
+        if len(group) < 2:
+            continue
+        vectors = encoder.encode([f"{article.title}\n\n{article.body}" for article in group])
+        similarity = vectors @ vectors.T
+        for i, j in zip(*np.nonzero(np.triu(similarity >= threshold, k=1))):
+            pairs.append(NearDuplicate(group[i], group[j], float(similarity[i, j])))
+    return sorted(pairs, key=lambda pair: -pair.cosine)

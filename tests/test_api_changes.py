@@ -1,0 +1,69 @@
+"""GET /v1/changes: upserts and deletes per reindex with their commit, filtered to what the caller may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.conftest import article_text, make_settings
+from tests.gitutil import commit_files
+from tests.problems import assert_problem
+
+GUIDE = article_text("guide", "Guide", "How to start.")
+FAQ = article_text("faq", "FAQ", "Questions.")
+PLAYBOOK = article_text("playbook", "Playbook", "Internal steps.", audience="agents")
+
+
+@pytest.fixture
+def client(tmp_path: Path, content_repo: Path, database_url: str, model) -> Iterator[TestClient]:
+    commit_files(content_repo, {"en/guide.md": GUIDE, "en/faq.md": FAQ, "en/playbook.md": PLAYBOOK})
+    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
+    with TestClient(create_app(settings, encoder=model)) as test_client:
+        yield test_client
+
+
+def feed(client: TestClient, since: str | None = None) -> dict:
+    return client.get("/v1/changes", params={"since": since} if since else {}).json()
+
+
+def test_the_first_index_lists_every_public_article_as_an_upsert(client: TestClient) -> None:
+    body = feed(client)
+    assert {(item["id"], item["kind"]) for item in body["items"]} == {("start", "upsert"), ("guide", "upsert"), ("faq", "upsert")}
+    commit = client.get("/readyz").json()["commit"]
+    assert {item["commit"] for item in body["items"]} == {commit}
+
+
+def test_a_reindex_appends_edits_deletes_and_articles_that_became_hidden(client: TestClient, content_repo: Path) -> None:
+    cursor = feed(client)["cursor"]
+    edited = commit_files(content_repo, {
+        "en/guide.md": GUIDE.replace("How to start.", "How to start quickly."),
+        "en/faq.md": None,
+        "en/start.md": (content_repo / "en/start.md").read_text().replace("title:", "audience: agents\ntitle:"),
+        "en/playbook.md": PLAYBOOK.replace("Internal steps.", "New internal steps."),
+    }, "Edit, delete, hide")
+    client.app.state.kb.refresh()
+    body = feed(client, cursor)
+    assert sorted((item["id"], item["kind"]) for item in body["items"]) == [("faq", "delete"), ("guide", "upsert"), ("start", "delete")]
+    assert all(item["commit"] == edited for item in body["items"])
+    assert "playbook" not in str(body)
+
+
+def test_a_caught_up_reader_gets_nothing_and_keeps_its_cursor(client: TestClient) -> None:
+    cursor = feed(client)["cursor"]
+    again = feed(client, cursor)
+    assert again["items"] == [] and again["cursor"] == cursor
+
+
+def test_pages_follow_each_other_without_gaps(client: TestClient) -> None:
+    first = client.get("/v1/changes", params={"limit": 2}).json()
+    second = client.get(first["next"]).json()
+    ids = [item["id"] for item in first["items"] + second["items"]]
+    assert len(first["items"]) == 2 and sorted(ids) == ["faq", "guide", "start"]
+
+
+def test_a_cursor_this_api_did_not_hand_out_is_a_422(client: TestClient) -> None:
+    assert_problem(client.get("/v1/changes", params={"since": "garbage!"}), 422, field="since")
