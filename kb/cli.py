@@ -1,4 +1,4 @@
-"""The `kb` command line: index, serve, search, sync, history, diff, check and eval. Bare `kb` serves."""
+"""The `kb` command line: index, serve, search, sync, impact, history, diff, check and eval. Bare `kb` serves."""
 
 from __future__ import annotations
 
@@ -166,6 +166,33 @@ def sync() -> None:
     if report.build is not None:
         _print_report(report.build)
     if report.result.status == "diverged":
+        raise typer.Exit(1)
+
+
+@app.command()
+def impact(
+    head: Annotated[str, typer.Option(help="The branch, tag or commit with the change.")],
+    base: Annotated[str, typer.Option(help="What to compare with.")] = "main",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of Markdown.")] = False,
+) -> None:
+    """Search the golden queries (.kb/golden.yml) at both refs; exit 1 if an expected article leaves the top 3.
+
+    Markdown by default, to paste into a pull request; only chunks whose text changed are embedded.
+    """
+    from kb.access import PUBLIC
+    from kb.bootstrap import open_knowledge_base
+    from kb.impact import impact as search_impact
+
+    kb = open_knowledge_base(Settings())
+    try:
+        report = _or_exit(lambda: search_impact(kb, base, head, view=PUBLIC))
+    finally:
+        kb.close()
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(report.markdown())
+    if report.failed:
         raise typer.Exit(1)
 
 

@@ -113,12 +113,27 @@ class KnowledgeBase:
         )
         return report
 
+    def preview(self, ref: str) -> IndexSnapshot:
+        """A snapshot of any commit, branch or tag, neither served nor saved: to search a change before it merges.
+
+        Built from the served snapshot and the Git diff between the two, so only the files that differ
+        are parsed and only chunks whose text is new reach the model.
+        """
+        commit = self.repo.resolve(ref)
+        if commit == self.snapshot.commit:
+            return self.snapshot
+        with self._reindexing:  # the indexer's repository handle serves one build at a time
+            snapshot, _ = self.indexer.build(commit, previous=self.snapshot)
+        return snapshot
+
     def search(self, request: SearchRequest, *, view: View) -> SearchResponse:
         return self.search_many([request], view=view)[0]
 
-    def search_many(self, requests: Sequence[SearchRequest], *, view: View) -> list[SearchResponse]:
-        """Run several searches against one snapshot, encoding their queries in one model call."""
-        snapshot = self.snapshot
+    def search_many(
+        self, requests: Sequence[SearchRequest], *, view: View, snapshot: IndexSnapshot | None = None
+    ) -> list[SearchResponse]:
+        """Run several searches against one snapshot (the served one by default), encoding queries in one call."""
+        snapshot = snapshot or self.snapshot
         visible = snapshot.visible_articles(view.key, view.can_see)
         weights = [
             fusion_weights(r.locale or query_language(r.text), model=self.encoder.model_name, identifier=has_identifier(r.text))
