@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
-from api.routes import articles, changes, health, history, search, webhooks
+from api.routes import articles, changes, health, history, proposals, search, webhooks
 from api.site import routes as site
 from kb.bootstrap import open_knowledge_base
 from kb.settings import Settings
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.include_router(articles.router)
     app.include_router(history.router)
     app.include_router(changes.router)
+    app.include_router(proposals.router)
     app.include_router(webhooks.router)
     app.include_router(site.router)
     return app

@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kb.history import NotAtRef
+from kb.proposals import ProposalClosed, ProposalNotFound
 from kb.requests import InvalidRequest
 from versioning import UnknownRef
+from versioning.proposals import ProposalConflict
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -46,6 +48,12 @@ async def _not_found(request: Request, error: LookupError) -> JSONResponse:
     return problem(404, str(error))
 
 
+async def _conflict(request: Request, error: Exception) -> JSONResponse:
+    """A merge that would overwrite a change, or a proposal already merged or closed: nothing was changed."""
+    paths = getattr(error, "paths", [])
+    return problem(409, str(error), errors=[{"field": "files", "message": path} for path in paths] or None)
+
+
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
     return problem(error.status_code, detail, headers=getattr(error, "headers", None))
@@ -63,4 +71,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(UnknownRef, _not_found)
     app.add_exception_handler(NotAtRef, _not_found)
+    app.add_exception_handler(ProposalNotFound, _not_found)
+    app.add_exception_handler(ProposalConflict, _conflict)
+    app.add_exception_handler(ProposalClosed, _conflict)
     app.add_exception_handler(Exception, _unexpected)

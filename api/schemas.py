@@ -162,26 +162,18 @@ class DiffHunkOut(BaseModel):
     rows: list[DiffRowOut]
 
 
-class DiffOut(BaseModel):
-    id: str
-    locale: str
-    from_commit: str
-    to_commit: str
-    old_path: str | None = Field(description="null when the article did not exist at `from`.")
-    new_path: str | None = Field(description="null when the article does not exist at `to`.")
+class FileDiffOut(BaseModel):
+    old_path: str | None = Field(description="null when the file did not exist in the old version.")
+    new_path: str | None = Field(description="null when the file does not exist in the new version.")
     unified: str = Field(description="Unified diff of the Markdown file, as `git diff` prints it.")
     hunks: list[DiffHunkOut] = Field(description="The same changes as rows for a side-by-side view.")
 
     @classmethod
-    def of(cls, diff: TextDiff, *, article: Article, from_commit: str, to_commit: str) -> DiffOut:
+    def of(cls, diff: TextDiff) -> FileDiffOut:
         def line(value: Line | None) -> DiffLineOut | None:
             return None if value is None else DiffLineOut(number=value.number, text=value.text)
 
         return cls(
-            id=article.id,
-            locale=article.locale,
-            from_commit=from_commit,
-            to_commit=to_commit,
             old_path=diff.old_path,
             new_path=diff.new_path,
             unified=diff.unified,
@@ -192,4 +184,21 @@ class DiffOut(BaseModel):
                 )
                 for h in diff.hunks
             ],
+        )
+
+
+class DiffOut(FileDiffOut):
+    id: str
+    locale: str
+    from_commit: str
+    to_commit: str
+
+    @classmethod
+    def of_article(cls, diff: TextDiff, *, article: Article, from_commit: str, to_commit: str) -> DiffOut:
+        return cls(
+            **FileDiffOut.of(diff).model_dump(),
+            id=article.id,
+            locale=article.locale,
+            from_commit=from_commit,
+            to_commit=to_commit,
         )

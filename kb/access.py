@@ -93,8 +93,8 @@ class View:
 
     def allows(self, audience: str | tuple[str, ...] | None, status: str | None) -> bool:
         """Whether an article with this effective audience and status is visible (the change feed has no Article)."""
-        if self.key == "repository":
-            return True
+        if self.key == "staff":
+            return audience is not None
         if self.key == "public":
             return audience == "public" and status == "published"
         raise ValueError(f"unknown view {self.key!r}")
@@ -103,5 +103,22 @@ class View:
 PUBLIC = View("public")
 """Anonymous readers: public, published articles only. The only reader of the API until principals exist (issue 5)."""
 
-REPOSITORY = View("repository")
-"""Whoever holds the content repository itself (the `kb` command line on its machine): every article."""
+STAFF = View("staff")
+"""Agents, writers, reviewers and admins, and the `kb` command line on the repository's machine: every
+article, internal ones, drafts and archived ones included."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: anonymous until a request presents an API key, then the key's role and name."""
+
+    kind: str
+    name: str | None = None
+
+    @property
+    def view(self) -> View:
+        """Bots answer customers, so they read what anonymous readers do; every other role reads everything."""
+        return STAFF if self.kind in ("agent", "writer", "reviewer", "admin") else PUBLIC
+
+
+ANONYMOUS = Principal("anonymous")

@@ -19,6 +19,8 @@ from kb.checks import NEAR_DUPLICATE_COSINE
 from kb.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from articles.model import Article
     from kb.evaluation.run import EvalReport
     from kb.indexer import BuildReport
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one error per line, whatever the terminal width
 
@@ -233,13 +237,13 @@ def diff(
     locale: Annotated[str | None, typer.Option(help="en or ja; English, else the first translation, when absent.")] = None,
 ) -> None:
     """The article's Markdown file between two refs, as a unified diff (renames and moves followed)."""
-    from kb.access import REPOSITORY
+    from kb.access import STAFF
     from kb.history import article_diff
 
     with _content_repo() as repo:
         head = repo.resolve()
         article = _find_article(repo, article_id, locale, head)
-        result = _or_exit(lambda: article_diff(repo, article, old, new, at=head, view=REPOSITORY))
+        result = _or_exit(lambda: article_diff(repo, article, old, new, at=head, view=STAFF))
     sys.stdout.write(result.diff.unified)
 
 
@@ -269,6 +273,59 @@ def _or_exit(action: Callable[[], T]) -> T:
     except (InvalidRequest, UnknownRef, NotAtRef) as error:
         errors.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="agent, bot, writer, reviewer or admin.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key, e.g. helpdesk.")],
+    expires_in: Annotated[str | None, typer.Option(help="A lifetime such as 90d or 12h; none when absent.")] = None,
+) -> None:
+    """Create a key and print it once: only its digest is stored."""
+    from kb.keys import KeyRefused, create_key
+
+    try:
+        new = create_key(_engine(), name=name, role=role, expires_in=expires_in)
+    except KeyRefused as error:
+        errors.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    sys.stdout.write(new.secret + "\n")
+    errors.print(f"key {new.record.id} ({new.record.role}, {new.record.name}) created; it will not be shown again",
+                 markup=False)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key with its id, role, name, prefix and state; never the key itself."""
+    from kb.keys import list_keys
+
+    table = Table("id", "role", "name", "prefix", "created", "expires", "state")
+    for key in list_keys(_engine()):
+        state = "revoked" if key.revoked_at else "active"
+        table.add_row(str(key.id), key.role, key.name, f"kb_{key.prefix}_…", key.created_at.strftime("%Y-%m-%d"),
+                      key.expires_at.strftime("%Y-%m-%d %H:%M") if key.expires_at else "never", state)
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(metavar="ID", help="The id `kb keys list` shows.")]) -> None:
+    """Revoke a key; the next request that presents it gets a 401."""
+    from kb.keys import KeyRefused, revoke_key
+
+    try:
+        record = revoke_key(_engine(), key_id)
+    except KeyRefused as error:
+        errors.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    console.print(f"key {record.id} ({record.role}, {record.name}) revoked", markup=False)
+
+
+def _engine() -> Engine:
+    from kb.db import make_engine
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.database)
 
 
 @app.command()

@@ -47,6 +47,39 @@ class ChangeRecord(SQLModel, table=True):
     recorded_at: dt.datetime
 
 
+class ApiKeyRecord(SQLModel, table=True):
+    """An API key: only its SHA-256 digest is stored; ``prefix`` names it in listings and logs."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    prefix: str = Field(max_length=16, index=True)
+    digest: str = Field(max_length=64)
+    created_at: dt.datetime
+    expires_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+class ProposalRecord(SQLModel, table=True):
+    """A proposed change: a branch ``proposals/<id>`` with one commit, and where it stands."""
+
+    __tablename__ = "proposals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    author: str = Field(max_length=200)
+    base: str = Field(max_length=200)
+    base_commit: str = Field(max_length=40)
+    branch: str = Field(max_length=200)
+    head_commit: str = Field(default="", max_length=40)
+    status: str = Field(default="open", max_length=16, description="open, merged or closed")
+    merged_commit: str | None = Field(default=None, max_length=40)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 def normalise_url(url: str) -> str:
     """Let people write postgresql://… as libpq does; SQLAlchemy would otherwise look for psycopg2."""
     for prefix in ("postgresql://", "postgres://"):

@@ -28,6 +28,10 @@ from versioning.repo import ContentRepo
 
 log = logging.getLogger(__name__)
 
+PREVIEWS_KEPT = 2
+"""Preview snapshots kept for reuse (a writer searches the same branch several times); each costs about
+as much memory as the served one, so only a couple."""
+
 
 @dataclass(frozen=True)
 class SearchResponse:
@@ -63,6 +67,7 @@ class KnowledgeBase:
         self._snapshot: IndexSnapshot | None = None
         self._reindexing = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._previews: OrderedDict[str, IndexSnapshot] = OrderedDict()
         self._query_lock = threading.Lock()
 
     @property
@@ -117,14 +122,21 @@ class KnowledgeBase:
         """A snapshot of any commit, branch or tag, neither served nor saved: to search a change before it merges.
 
         Built from the served snapshot and the Git diff between the two, so only the files that differ
-        are parsed and only chunks whose text is new reach the model.
+        are parsed and only chunks whose text is new reach the model; the last few are kept.
         """
-        commit = self.repo.resolve(ref)
-        if commit == self.snapshot.commit:
-            return self.snapshot
         with self._reindexing:  # the indexer's repository handle serves one build at a time
-            snapshot, _ = self.indexer.build(commit, previous=self.snapshot)
-        return snapshot
+            commit = self.repo.resolve(ref)
+            served = self.snapshot
+            if commit == served.commit:
+                return served
+            snapshot = self._previews.get(commit)
+            if snapshot is None:
+                snapshot, _ = self.indexer.build(commit, previous=served)
+                self._previews[commit] = snapshot
+                while len(self._previews) > PREVIEWS_KEPT:
+                    self._previews.popitem(last=False)
+            self._previews.move_to_end(commit)
+            return snapshot
 
     def search(self, request: SearchRequest, *, view: View) -> SearchResponse:
         return self.search_many([request], view=view)[0]

@@ -215,6 +215,31 @@ class ContentRepo:
         return found
 
 
+def is_ancestor(raw: git.Repo, ancestor: str, descendant: str) -> bool:
+    """Whether commit ``ancestor`` is ``descendant`` or one of its ancestors."""
+    try:
+        raw.git.merge_base("--is-ancestor", ancestor, descendant)
+    except git.GitCommandError as exc:
+        if exc.status == 1:
+            return False
+        raise
+    return True
+
+
+def fast_forward(raw: git.Repo, branch: str, old: str, new: str) -> None:
+    """Move ``branch`` from ``old`` to its descendant ``new`` without ever losing work.
+
+    Where the branch is checked out, ``git merge --ff-only`` updates the files too and refuses to
+    clobber local edits; elsewhere ``update-ref`` with the old value leaves a branch that moved
+    meanwhile alone. Either refusal raises ``git.GitCommandError``.
+    """
+    checked_out = not raw.bare and not raw.head.is_detached and raw.head.ref.name == branch
+    if checked_out:
+        raw.git.merge("--ff-only", "--quiet", new)
+    else:
+        raw.git.update_ref(f"refs/heads/{branch}", new, old)
+
+
 def _validated_paths(paths: Iterable[str]) -> list[str]:
     """Allow-list every path before any git work; a bare string would be read letter by letter."""
     if isinstance(paths, str | bytes):

@@ -15,6 +15,7 @@ from typing import Literal
 import git
 
 from versioning.refs import validate_ref
+from versioning.repo import fast_forward, is_ancestor
 
 SyncStatus = Literal["cloned", "updated", "unchanged", "ahead", "diverged"]
 TRACKING = "refs/remotes/kb-sync/"
@@ -86,10 +87,13 @@ def sync_repository(path: Path, url: str, branch: str) -> SyncResult:
             return SyncResult("updated", None, remote, remote)
         if before == remote:
             return SyncResult("unchanged", before, before, remote)
-        if _is_ancestor(repo, before, remote):
-            _fast_forward(repo, branch, before, remote)
+        if is_ancestor(repo, before, remote):
+            try:
+                fast_forward(repo, branch, before, remote)
+            except git.GitCommandError as exc:
+                raise SyncError(f"could not fast-forward {branch} to {remote[:12]}: {_stderr(exc)}") from exc
             return SyncResult("updated", before, remote, remote)
-        if _is_ancestor(repo, remote, before):
+        if is_ancestor(repo, remote, before):
             return SyncResult("ahead", before, before, remote)
         return SyncResult("diverged", before, before, remote)
 
@@ -114,34 +118,11 @@ def _fetch(repo: git.Repo, url: str, branch: str) -> str:
     return repo.git.rev_parse("--verify", f"{TRACKING}{branch}^{{commit}}")
 
 
-def _fast_forward(repo: git.Repo, branch: str, before: str, after: str) -> None:
-    """Move the branch; where it is checked out, through `git merge --ff-only`, which never clobbers edits."""
-    checked_out = not repo.bare and not repo.head.is_detached and repo.head.ref.name == branch
-    try:
-        if checked_out:
-            repo.git.merge("--ff-only", "--quiet", after)
-        else:
-            # update-ref with the old value: a branch that moved meanwhile is left alone.
-            repo.git.update_ref(f"refs/heads/{branch}", after, before)
-    except git.GitCommandError as exc:
-        raise SyncError(f"could not fast-forward {branch} to {after[:12]}: {_stderr(exc)}") from exc
-
-
 def _commit_of(repo: git.Repo, ref: str) -> str | None:
     try:
         return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
     except git.GitCommandError:
         return None
-
-
-def _is_ancestor(repo: git.Repo, ancestor: str, descendant: str) -> bool:
-    try:
-        repo.git.merge_base("--is-ancestor", ancestor, descendant)
-    except git.GitCommandError as exc:
-        if exc.status == 1:
-            return False
-        raise
-    return True
 
 
 def _stderr(error: git.GitCommandError) -> str:

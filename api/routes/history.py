@@ -51,4 +51,4 @@ def get_diff(
     article = pick_translation(kb.translations(article_id, view=view), article_id, locale)
     with kb.open_repo() as repo:
         result = article_diff(repo, article, from_ref, to_ref or snapshot.commit, at=snapshot.commit, view=view)
-    return DiffOut.of(result.diff, article=article, from_commit=result.old_commit, to_commit=result.new_commit)
+    return DiffOut.of_article(result.diff, article=article, from_commit=result.old_commit, to_commit=result.new_commit)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import KnowledgeBaseDep, ViewDep
 from api.schemas import HitOut, SearchOut
-from kb.access import View
+from kb.access import STAFF, View
 from kb.knowledge_base import KnowledgeBase, SearchResponse
-from kb.requests import MAX_LIMIT, SearchRequest
+from kb.requests import MAX_LIMIT, InvalidRequest, SearchRequest
+from search.snapshot import IndexSnapshot
+from versioning import InvalidRef
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -26,6 +28,9 @@ class SearchBody(BaseModel):
     mode: str = "hybrid"
     limit: int = Field(default=10, description=f"1 to {MAX_LIMIT}.")
     offset: int = 0
+    ref: str | None = Field(
+        default=None, description="Search a branch, tag or commit instead of the served content (agents and writers)."
+    )
 
 
 def _respond(request: SearchRequest, response: SearchResponse) -> SearchOut:
@@ -54,8 +59,19 @@ def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
         offset=body.offset,
         max_query_chars=kb.settings.max_query_chars,
     )
-    out = _respond(request, kb.search(request, view=view))
+    snapshot = _preview(kb, view, body.ref) if body.ref is not None else None
+    out = _respond(request, kb.search_many([request], view=view, snapshot=snapshot)[0])
     return Response(out.model_dump_json(), media_type="application/json")
+
+
+def _preview(kb: KnowledgeBase, view: View, ref: str) -> IndexSnapshot:
+    """A preview is for people preparing content: its drafts and unmerged text are not for customers."""
+    if view != STAFF:
+        raise HTTPException(403, "searching a ref (a preview) needs an agent, writer, reviewer or admin API key")
+    try:
+        return kb.preview(ref)
+    except InvalidRef as invalid:
+        raise InvalidRequest("ref", str(invalid)) from None
 
 
 @router.get("/search", response_model=SearchOut)
@@ -69,8 +85,9 @@ def search_get(
     mode: str = "hybrid",
     limit: int = 10,
     offset: int = 0,
+    ref: Annotated[str | None, Query(description="A branch, tag or commit to search (agents and writers).")] = None,
 ) -> Response:
-    body = SearchBody(q=q, locale=locale, category=category, tags=tags, mode=mode, limit=limit, offset=offset)
+    body = SearchBody(q=q, locale=locale, category=category, tags=tags, mode=mode, limit=limit, offset=offset, ref=ref)
     return _run(kb, view, body)
 
 

@@ -1,0 +1,129 @@
+"""Proposals without a Git host: /v1/proposals (writers propose, reviewers merge or close), with diff and impact."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import KnowledgeBaseDep, PrincipalDep
+from api.schemas import FileDiffOut
+from kb.access import PUBLIC, Principal
+from kb.db import ProposalRecord
+from kb.impact import impact
+from kb.proposals import (
+    ProposalDetail,
+    close_proposal,
+    create_proposal,
+    list_proposals,
+    merge_proposal,
+    proposal_detail,
+)
+
+router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
+WRITERS = ("writer", "reviewer", "admin")
+REVIEWERS = ("reviewer", "admin")
+STAFF = ("agent", *WRITERS)
+
+
+class FileChange(BaseModel):
+    path: str = Field(description="Article path in the repository, e.g. en/account/reset-password.md.")
+    content: str | None = Field(description="The whole new file; null deletes it.")
+
+
+class ProposalIn(BaseModel):
+    title: str = Field(max_length=200)
+    message: str = Field(default="", max_length=10_000, description="Why; becomes the commit message's body.")
+    base: str | None = Field(default=None, description="Branch to propose against; the served branch by default.")
+    files: list[FileChange]
+
+
+class ProposalOut(BaseModel):
+    id: int
+    title: str
+    author: str
+    status: str = Field(description="open, merged or closed.")
+    base: str
+    base_commit: str
+    branch: str
+    head_commit: str
+    merged_commit: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, record: ProposalRecord) -> ProposalOut:
+        return cls.model_validate(record.model_dump())
+
+
+class ProblemOut(BaseModel):
+    path: str
+    field: str
+    reason: str
+
+
+class ProposalDetailOut(ProposalOut):
+    diffs: list[FileDiffOut] = Field(description="One per changed file, against the proposal's base.")
+    problems: list[ProblemOut] = Field(description="Validation of the proposed articles; merging needs none.")
+
+    @classmethod
+    def of_detail(cls, detail: ProposalDetail) -> ProposalDetailOut:
+        record = detail.record
+        return cls(
+            **ProposalOut.of(record).model_dump(),
+            diffs=[FileDiffOut.of(diff) for diff in detail.diffs],
+            problems=[ProblemOut(path=p.path, field=p.field, reason=p.reason) for p in detail.problems],
+        )
+
+
+def _require(principal: Principal, roles: tuple[str, ...], action: str) -> None:
+    if principal.kind not in roles:
+        raise HTTPException(403, f"{action} needs a {' or '.join(roles)} API key")
+
+
+@router.post("", status_code=201, response_model=ProposalOut)
+async def propose(kb: KnowledgeBaseDep, principal: PrincipalDep, body: ProposalIn) -> ProposalOut:
+    """A branch with one commit writing (or deleting) the given article files on top of the base."""
+    _require(principal, WRITERS, "proposing a change")
+    files = {change.path: change.content for change in body.files}
+    record = await run_in_threadpool(create_proposal, kb, title=body.title, files=files,
+                                     author=principal.name or principal.kind, base=body.base, message=body.message)
+    return ProposalOut.of(record)
+
+
+@router.get("", response_model=list[ProposalOut])
+async def proposals(kb: KnowledgeBaseDep, principal: PrincipalDep, status: str | None = None) -> list[ProposalOut]:
+    _require(principal, STAFF, "listing proposals")
+    return [ProposalOut.of(record) for record in await run_in_threadpool(list_proposals, kb, status=status)]
+
+
+@router.get("/{proposal_id}", response_model=ProposalDetailOut)
+async def proposal(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> ProposalDetailOut:
+    """The proposal with a diff per file and the validation of every proposed article."""
+    _require(principal, STAFF, "reading proposals")
+    return ProposalDetailOut.of_detail(await run_in_threadpool(proposal_detail, kb, proposal_id))
+
+
+@router.post("/{proposal_id}/merge", response_model=ProposalOut)
+async def merge(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> ProposalOut:
+    """Fast-forward or merge commit into the base; a conflict is a 409 and both branches stay as they were."""
+    _require(principal, REVIEWERS, "merging a proposal")
+    record = await run_in_threadpool(merge_proposal, kb, proposal_id, reviewer=principal.name or principal.kind)
+    return ProposalOut.of(record)
+
+
+@router.post("/{proposal_id}/close", response_model=ProposalOut)
+async def close(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> ProposalOut:
+    _require(principal, WRITERS, "closing a proposal")
+    return ProposalOut.of(await run_in_threadpool(close_proposal, kb, proposal_id))
+
+
+@router.get("/{proposal_id}/impact")
+async def proposal_impact(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> dict:
+    """`kb impact` for the proposal: golden queries at its base and at its head, as customers would search."""
+    _require(principal, STAFF, "reading a proposal's impact")
+    detail = await run_in_threadpool(proposal_detail, kb, proposal_id)
+    report = await run_in_threadpool(impact, kb, detail.record.base_commit, detail.record.head_commit, view=PUBLIC)
+    return report.as_dict() | {"markdown": report.markdown()}

@@ -1,0 +1,104 @@
+"""API keys: created once and shown once, stored as a digest, listed, revoked and expiring.
+
+A key reads ``kb_<prefix>_<secret>``: the prefix finds the row, the digest of the whole key is then
+compared in constant time. Keys are 32 random bytes, so a plain SHA-256 is as strong as a slow hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from kb.db import ApiKeyRecord
+
+Role = Literal["agent", "bot", "writer", "reviewer", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+_KEY = re.compile(r"^kb_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{43})$")
+_DURATION = re.compile(r"^(\d+)([dh])$")
+
+
+class KeyRefused(ValueError):
+    """A key request kb refuses: an unknown role, a bad duration, an unknown key id."""
+
+
+@dataclass(frozen=True)
+class NewKey:
+    record: ApiKeyRecord
+    secret: str
+    """The key itself: shown once, never stored."""
+
+
+def create_key(engine: Engine, *, name: str, role: str, expires_in: str | None = None) -> NewKey:
+    if role not in ROLES:
+        raise KeyRefused(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise KeyRefused("a key needs a name that says who or what uses it")
+    now = dt.datetime.now(dt.timezone.utc)
+    prefix = secrets.token_hex(4)
+    secret = f"kb_{prefix}_{secrets.token_urlsafe(32)}"
+    record = ApiKeyRecord(name=name.strip(), role=role, prefix=prefix, digest=_digest(secret), created_at=now,
+                          expires_at=now + parse_duration(expires_in) if expires_in else None)
+    with Session(engine) as session:
+        session.add(record)
+        session.commit()
+        session.refresh(record)
+    return NewKey(record, secret)
+
+
+def list_keys(engine: Engine) -> list[ApiKeyRecord]:
+    with Session(engine) as session:
+        return list(session.exec(select(ApiKeyRecord).order_by(ApiKeyRecord.id)).all())
+
+
+def revoke_key(engine: Engine, key_id: int) -> ApiKeyRecord:
+    with Session(engine) as session:
+        record = session.get(ApiKeyRecord, key_id)
+        if record is None:
+            raise KeyRefused(f"no key with id {key_id}; `kb keys list` shows them")
+        if record.revoked_at is None:
+            record.revoked_at = dt.datetime.now(dt.timezone.utc)
+            session.add(record)
+            session.commit()
+            session.refresh(record)
+        return record
+
+
+def authenticate(engine: Engine, secret: str) -> ApiKeyRecord | None:
+    """The live key ``secret`` is, or None (malformed, unknown, revoked or expired: all alike to the caller)."""
+    match = _KEY.match(secret)
+    if match is None:
+        return None
+    digest = _digest(secret)
+    now = dt.datetime.now(dt.timezone.utc)
+    with Session(engine) as session:
+        for record in session.exec(select(ApiKeyRecord).where(ApiKeyRecord.prefix == match.group(1))):
+            if hmac.compare_digest(record.digest, digest) and record.revoked_at is None and not _expired(record, now):
+                return record
+    return None
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    match = _DURATION.match(text)
+    if match is None or int(match.group(1)) == 0:
+        raise KeyRefused(f"expiry {text!r}: write a number of days or hours, e.g. 90d or 12h")
+    amount = int(match.group(1))
+    return dt.timedelta(days=amount) if match.group(2) == "d" else dt.timedelta(hours=amount)
+
+
+def _expired(record: ApiKeyRecord, now: dt.datetime) -> bool:
+    if record.expires_at is None:
+        return False
+    expires = record.expires_at if record.expires_at.tzinfo else record.expires_at.replace(tzinfo=dt.timezone.utc)
+    return expires <= now
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

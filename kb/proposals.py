@@ -1,0 +1,172 @@
+"""Proposals without a Git host: writers propose changed article files, reviewers merge or close them.
+
+A proposal is a branch ``proposals/<id>`` with one commit on top of its base, plus a row in the
+database for its title, author and status. Merging goes through :mod:`versioning.proposals` (never an
+overwrite) and then reindexes from the Git diff, exactly as a sync does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from articles.model import ArticleError
+from articles.parse import InvalidArticle, is_article_path, parse_article
+from kb.db import ProposalRecord
+from kb.knowledge_base import KnowledgeBase
+from kb.requests import InvalidRequest
+from versioning import ContentRepo, InvalidPath, validate_path
+from versioning.diff import TextDiff, diff_texts
+from versioning.proposals import Identity, create_branch_with_commit, merge_branch
+
+MAX_FILES = 100
+MAX_FILE_BYTES = 512 * 1024
+
+
+class ProposalNotFound(LookupError):
+    pass
+
+
+class ProposalClosed(ValueError):
+    """The proposal was already merged or closed: it cannot change any more."""
+
+
+@dataclass(frozen=True)
+class ProposalDetail:
+    record: ProposalRecord
+    diffs: list[TextDiff]
+    problems: list[ArticleError]
+    """Validation of every proposed article file; a proposal with problems cannot be merged."""
+
+
+def create_proposal(
+    kb: KnowledgeBase, *, title: str, files: dict[str, str | None], author: str, base: str | None = None, message: str = ""
+) -> ProposalRecord:
+    """Validate the request, commit the files on a new branch, record it; nothing is left half-made on failure."""
+    _check_files(files)
+    if not title.strip():
+        raise InvalidRequest("title", "a proposal needs a title")
+    now = dt.datetime.now(dt.timezone.utc)
+    with kb.open_repo() as repo:
+        base_name = base or kb.served_ref or repo.default_branch()
+        base_commit = repo.resolve(base_name)
+        with Session(kb.engine) as session:
+            record = ProposalRecord(title=title.strip(), author=author, base=base_name, base_commit=base_commit,
+                                    branch="", created_at=now, updated_at=now)
+            session.add(record)
+            session.flush()  # the id names the branch
+            record.branch = f"proposals/{record.id}"
+            record.head_commit = create_branch_with_commit(
+                repo, branch=record.branch, base=base_commit,
+                files={path: None if text is None else text.encode() for path, text in files.items()},
+                message=f"{title.strip()}\n\n{message.strip()}".strip(), author=_identity(author),
+            )
+            session.commit()  # only once the branch exists: a failed commit leaves no row behind
+            session.refresh(record)
+    return record
+
+
+def list_proposals(kb: KnowledgeBase, *, status: str | None = None) -> list[ProposalRecord]:
+    with Session(kb.engine) as session:
+        query = select(ProposalRecord).order_by(ProposalRecord.id.desc())  # type: ignore[union-attr]
+        if status is not None:
+            query = query.where(ProposalRecord.status == status)
+        return list(session.exec(query).all())
+
+
+def proposal_detail(kb: KnowledgeBase, proposal_id: int) -> ProposalDetail:
+    """The proposal with the diff of each file against its base, and every proposed article validated."""
+    record = _get(kb, proposal_id)
+    diffs, problems = [], []
+    with kb.open_repo() as repo:
+        for change in repo.changes(record.base_commit, record.head_commit):
+            old_path = change.old_path or (None if change.kind == "added" else change.path)
+            new_path = None if change.kind == "deleted" else change.path
+            old = _text(repo, record.base_commit, old_path)
+            new = _text(repo, record.head_commit, new_path)
+            diffs.append(diff_texts(old, new, old_path=old_path, new_path=new_path))
+            if new_path is not None and is_article_path(new_path):
+                try:
+                    parse_article(new_path, repo.read_blob(record.head_commit, new_path))
+                except InvalidArticle as invalid:
+                    problems.append(invalid.error)
+    return ProposalDetail(record, diffs, problems)
+
+
+def merge_proposal(kb: KnowledgeBase, proposal_id: int, *, reviewer: str) -> ProposalRecord:
+    """Merge into the base (fast-forward or merge commit; a conflict is refused), then reindex what changed."""
+    detail = proposal_detail(kb, proposal_id)
+    record = _open(detail.record)
+    if detail.problems:
+        listed = "; ".join(str(problem) for problem in detail.problems)
+        raise InvalidRequest("files", f"proposal {proposal_id} has invalid articles, fix them first: {listed}")
+    with kb.open_repo() as repo:
+        merged = merge_branch(repo, branch=record.branch, into=record.base,
+                              message=f"Merge proposal {proposal_id}: {record.title}", author=_identity(reviewer))
+    record = _set_status(kb, proposal_id, "merged", merged_commit=merged)
+    kb.refresh()  # from the Git diff: a no-op unless the base is the branch being served
+    return record
+
+
+def close_proposal(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:
+    """Close without merging; the branch stays, as a closed pull request's does."""
+    _open(_get(kb, proposal_id))
+    return _set_status(kb, proposal_id, "closed")
+
+
+def _check_files(files: dict[str, str | None]) -> None:
+    if not files:
+        raise InvalidRequest("files", "a proposal changes at least one file")
+    if len(files) > MAX_FILES:
+        raise InvalidRequest("files", f"at most {MAX_FILES} files per proposal")
+    for path, text in files.items():
+        try:
+            validate_path(path)
+        except InvalidPath as invalid:
+            raise InvalidRequest("files", str(invalid)) from None
+        if not is_article_path(path):
+            raise InvalidRequest("files", f"{path!r} is not an article path (a .md file outside hidden folders)")
+        if text is not None and len(text.encode()) > MAX_FILE_BYTES:
+            raise InvalidRequest("files", f"{path!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
+
+
+def _get(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:
+    with Session(kb.engine) as session:
+        record = session.get(ProposalRecord, proposal_id)
+    if record is None:
+        raise ProposalNotFound(f"no proposal {proposal_id}")
+    return record
+
+
+def _open(record: ProposalRecord) -> ProposalRecord:
+    if record.status != "open":
+        raise ProposalClosed(f"proposal {record.id} is already {record.status}")
+    return record
+
+
+def _set_status(kb: KnowledgeBase, proposal_id: int, status: str, *, merged_commit: str | None = None) -> ProposalRecord:
+    with Session(kb.engine) as session:
+        record = session.get(ProposalRecord, proposal_id)
+        assert record is not None  # checked by the caller, and proposals are never deleted
+        record.status, record.merged_commit = status, merged_commit
+        record.updated_at = dt.datetime.now(dt.timezone.utc)
+        session.add(record)
+        session.commit()
+        session.refresh(record)
+        return record
+
+
+def _text(repo: ContentRepo, commit: str, path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return repo.read_blob(commit, path).decode("utf-8", "replace")
+    except FileNotFoundError:
+        return None
+
+
+def _identity(name: str) -> Identity:
+    """Commits name the API key that made them; the email says which kb made them, not a person's."""
+    return Identity(name=name, email="kb@localhost")

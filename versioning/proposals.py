@@ -1,0 +1,108 @@
+"""Proposals in Git: a branch with one commit of changed files, made without a checkout, and merged safely.
+
+Everything goes through plumbing (a private index file, ``commit-tree``, ``update-ref`` with the
+old value, ``merge-tree``), so the repository may be bare, a working copy is never touched except by
+a fast-forward ``git merge --ff-only`` of its checked-out branch, and nothing is ever overwritten:
+a ref that moved meanwhile, or a merge with conflicts, is refused and both branches stay as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import git
+
+from versioning.refs import validate_path, validate_ref
+from versioning.repo import ContentRepo, fast_forward, is_ancestor
+
+ZERO = "0" * 40
+
+
+class ProposalConflict(Exception):
+    """The proposal cannot be merged without overwriting someone's change; ``paths`` are the conflicting files."""
+
+    def __init__(self, message: str, paths: list[str]) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a commit is by (a key's name, in kb)."""
+
+    name: str
+    email: str
+
+    def env(self) -> dict[str, str]:
+        return {"GIT_AUTHOR_NAME": self.name, "GIT_AUTHOR_EMAIL": self.email,
+                "GIT_COMMITTER_NAME": self.name, "GIT_COMMITTER_EMAIL": self.email}
+
+
+def create_branch_with_commit(
+    repo: ContentRepo, *, branch: str, base: str, files: dict[str, bytes | None], message: str, author: Identity
+) -> str:
+    """Create ``branch`` at a new commit on top of ``base`` that writes ``files`` (None deletes); returns its sha.
+
+    Refuses an existing branch: a proposal never moves a branch someone else may have made.
+    """
+    branch, paths = validate_ref(branch), [validate_path(path) for path in files]
+    raw = repo.git_repo
+    base_sha = repo.resolve(base)
+    with tempfile.TemporaryDirectory(prefix="kb-proposal-") as folder:
+        env = {"GIT_INDEX_FILE": os.path.join(folder, "index")}
+        raw.git.read_tree(base_sha, env=env)
+        for path in paths:
+            content = files[path]
+            if content is None:
+                raw.git.update_index("--force-remove", "--", path, env=env)
+                continue
+            blob = _hash_object(raw, content)
+            raw.git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        tree = raw.git.write_tree(env=env)
+    commit = raw.git.commit_tree(tree, "-p", base_sha, "-m", message, env=author.env())
+    try:
+        raw.git.update_ref(f"refs/heads/{branch}", commit, ZERO)
+    except git.GitCommandError as exc:
+        raise ProposalConflict(f"branch {branch!r} already exists; a proposal never moves an existing branch", []) from exc
+    return commit
+
+
+def merge_branch(repo: ContentRepo, *, branch: str, into: str, message: str, author: Identity) -> str:
+    """Bring ``branch`` into ``into``: a fast-forward when possible, else a merge commit; returns the new tip.
+
+    A merge with conflicts raises :class:`ProposalConflict` naming the files; neither branch moves.
+    """
+    raw = repo.git_repo
+    base, head = repo.resolve(into), repo.resolve(branch)
+    if is_ancestor(raw, head, base):
+        return base  # already merged: nothing to do
+    target = head if is_ancestor(raw, base, head) else _merge_commit(raw, base, head, message, author)
+    try:
+        fast_forward(raw, validate_ref(into), base, target)
+    except git.GitCommandError as exc:
+        raise ProposalConflict(f"{into} moved meanwhile or has local edits in its working copy; try again", []) from exc
+    return target
+
+
+def _merge_commit(raw: git.Repo, base: str, head: str, message: str, author: Identity) -> str:
+    try:
+        tree = raw.git.merge_tree("--write-tree", "--name-only", "--no-messages", base, head).splitlines()[0]
+    except git.GitCommandError as exc:
+        if exc.status != 1:
+            raise
+        # Exit 1 is a conflict: the first line is the (unusable) tree, then the conflicting paths.
+        paths = [line for line in str(exc.stdout).strip().strip("'").splitlines()[1:] if line.strip()]
+        raise ProposalConflict(
+            f"the proposal conflicts with changes made since it was opened ({', '.join(paths)}); "
+            "update the proposal's files from the current version and propose again", paths,
+        ) from None
+    return raw.git.commit_tree(tree, "-p", base, "-p", head, "-m", message, env=author.env())
+
+
+def _hash_object(raw: git.Repo, content: bytes) -> str:
+    with tempfile.NamedTemporaryFile() as staged:
+        staged.write(content)
+        staged.flush()
+        return raw.git.hash_object("-w", "--no-filters", "--", staged.name)
