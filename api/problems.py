@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from kb.history import NotAtRef
 from kb.proposals import ProposalClosed, ProposalNotFound
 from kb.requests import InvalidRequest
-from versioning import UnknownRef
+from versioning import InvalidRef, UnknownRef
 from versioning.proposals import ProposalConflict
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,11 @@ async def _not_found(request: Request, error: LookupError) -> JSONResponse:
     return problem(404, str(error))
 
 
+async def _invalid_ref(request: Request, error: InvalidRef) -> JSONResponse:
+    """A safety net: routes name the exact parameter; any ref that still reaches here was refused before git."""
+    return problem(422, str(error), errors=[{"field": "ref", "message": str(error)}])
+
+
 async def _conflict(request: Request, error: Exception) -> JSONResponse:
     """A merge that would overwrite a change, or a proposal already merged or closed: nothing was changed."""
     paths = getattr(error, "paths", [])
@@ -70,6 +75,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(UnknownRef, _not_found)
+    app.add_exception_handler(InvalidRef, _invalid_ref)
     app.add_exception_handler(NotAtRef, _not_found)
     app.add_exception_handler(ProposalNotFound, _not_found)
     app.add_exception_handler(ProposalConflict, _conflict)

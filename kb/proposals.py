@@ -17,7 +17,7 @@ from articles.parse import InvalidArticle, is_article_path, parse_article
 from kb.db import ProposalRecord
 from kb.knowledge_base import KnowledgeBase
 from kb.requests import InvalidRequest
-from versioning import ContentRepo, InvalidPath, validate_path
+from versioning import ContentRepo, InvalidPath, InvalidRef, validate_path
 from versioning.diff import TextDiff, diff_texts
 from versioning.proposals import Identity, create_branch_with_commit, merge_branch
 
@@ -51,7 +51,10 @@ def create_proposal(
     now = dt.datetime.now(dt.timezone.utc)
     with kb.open_repo() as repo:
         base_name = base or kb.served_ref or repo.default_branch()
-        base_commit = repo.resolve(base_name)
+        try:
+            base_commit = repo.resolve(base_name)
+        except InvalidRef as invalid:
+            raise InvalidRequest("base", str(invalid)) from None
         with Session(kb.engine) as session:
             record = ProposalRecord(title=title.strip(), author=author, base=base_name, base_commit=base_commit,
                                     branch="", created_at=now, updated_at=now)

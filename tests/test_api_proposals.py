@@ -140,3 +140,10 @@ def test_a_proposals_impact_reports_golden_queries(client: TestClient, content_r
     proposal = propose(client, writer, {"en/refunds.md": None})
     report = client.get(f"/v1/proposals/{proposal['id']}/impact", headers=writer).json()
     assert report["summary"]["golden_failures"] == 1 and "refund timing" in report["markdown"]
+
+
+@pytest.mark.parametrize(("base", "status"), [("--upload-pack=evil", 422), ("main..x", 422), ("no-such-branch", 404)])
+def test_a_bad_base_is_refused_before_git(client: TestClient, content_repo: Path, base: str, status: int) -> None:
+    body = {"title": "x", "base": base, "files": [{"path": "en/x.md", "content": "x"}]}
+    assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), status)
+    assert git(content_repo, "branch", "--list", "proposals/*") == ""

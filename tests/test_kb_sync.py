@@ -79,6 +79,13 @@ def test_rename_and_edit_in_one_commit_keep_the_id_and_the_history(synced_kb, re
         assert [r.path for r in repo.history(article.path)] == ["en/billing/refunds.md", "en/refunds.md"]
 
 
+def test_an_article_moved_to_another_locale_leaves_the_first_and_joins_the_second(synced_kb, remote: Path) -> None:
+    push(remote, {}, "Move SSO to the Japanese folder", renames={"en/sso.md": "ja/sso.md"})
+    sync_knowledge_base(synced_kb)
+    assert synced_kb.article("sso", locale="en", view=PUBLIC) is None
+    assert synced_kb.article("sso", locale="ja", view=PUBLIC).path == "ja/sso.md"
+
+
 def test_a_deleted_article_leaves_search_listing_and_lookup(synced_kb, remote: Path) -> None:
     push(remote, {"en/sso.md": None}, "Remove SSO")
     sync_knowledge_base(synced_kb)
