@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kb.history import NotAtRef
-from kb.proposals import ProposalClosed, ProposalNotFound
+from kb.proposals import ProposalRefused, ProposalNotFound
 from kb.requests import InvalidRequest
 from versioning import InvalidRef, UnknownRef
 from versioning.proposals import ProposalConflict
@@ -79,5 +79,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotAtRef, _not_found)
     app.add_exception_handler(ProposalNotFound, _not_found)
     app.add_exception_handler(ProposalConflict, _conflict)
-    app.add_exception_handler(ProposalClosed, _conflict)
+    app.add_exception_handler(ProposalRefused, _conflict)
     app.add_exception_handler(Exception, _unexpected)

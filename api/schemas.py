@@ -117,7 +117,7 @@ class ReadyOut(BaseModel):
 class RevisionOut(BaseModel):
     sha: str
     author_name: str
-    author_email: str
+    author_email: str = Field(description="Empty unless the caller is staff.")
     date: dt.datetime = Field(description="Committer date, with the committer's UTC offset.")
     message: str
     path: str = Field(description="The article's file in that commit (it changes when the file is renamed or moved).")

@@ -10,6 +10,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import numpy as np
 import yaml
@@ -34,7 +35,7 @@ def broken_links(articles: Sequence[Article]) -> list[ArticleError]:
     errors = []
     for article in articles:
         for href in _markdown_links(article):
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(article.path), href.split("#", 1)[0]))
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(article.path), urlsplit(href).path))
             if target not in paths:
                 reason = f"links to {href!r}, which is not an article here (missing, invalid or outside the repository)"
                 errors.append(ArticleError(article.path, "links", reason))

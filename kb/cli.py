@@ -153,19 +153,16 @@ def sync() -> None:
     """Fetch KB_REPO_BRANCH from KB_REPO_URL, fast-forward it (never a reset) and reindex what changed."""
     from kb.bootstrap import open_knowledge_base
     from kb.sync import sync_knowledge_base
-    from versioning.sync import SyncError
 
     settings = Settings()
     if not settings.repo_url:
         errors.print("error: KB_REPO_URL is not set: there is no remote to sync with", markup=False)
         raise typer.Exit(2)
+    kb = _or_exit(lambda: open_knowledge_base(settings))
     try:
-        kb = open_knowledge_base(settings)
-        report = sync_knowledge_base(kb)
-    except SyncError as error:
-        errors.print(f"error: {error}", markup=False)
-        raise typer.Exit(2) from None
-    kb.close()
+        report = _or_exit(lambda: sync_knowledge_base(kb))
+    finally:
+        kb.close()
     console.print(report.message, markup=False, highlight=False)
     if report.build is not None:
         _print_report(report.build)
@@ -208,12 +205,13 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print the commits as JSON.")] = False,
 ) -> None:
     """The commits that changed an article, following renames and moves of its file."""
-    from kb.history import history_page
+    from kb.access import STAFF
+    from kb.history import MAX_HISTORY_PAGE, history_page
 
     with _content_repo() as repo:
-        head = repo.resolve()
+        head = _served_commit(repo)
         article = _find_article(repo, article_id, locale, head)
-        page = _or_exit(lambda: history_page(repo, article, at=head, limit=limit, cursor=None))
+        page = _or_exit(lambda: history_page(repo, article, at=head, view=STAFF, limit=limit, cursor=None))
     if as_json:
         rows = [{"sha": r.sha, "author_name": r.author_name, "author_email": r.author_email,
                  "date": r.committed_at.isoformat(), "message": r.message, "path": r.path, "change": r.kind}
@@ -226,7 +224,7 @@ def history(
         table.add_row(r.sha[:12], r.committed_at.strftime("%Y-%m-%d %H:%M"), r.author_name, change, r.message.splitlines()[0] if r.message else "")
     console.print(table)
     if page.next_cursor:
-        console.print("[dim]older commits exist: raise --limit to see them[/]")
+        console.print(f"[dim]older commits exist: --limit shows up to {MAX_HISTORY_PAGE}[/]")
 
 
 @app.command()
@@ -241,7 +239,7 @@ def diff(
     from kb.history import article_diff
 
     with _content_repo() as repo:
-        head = repo.resolve()
+        head = _served_commit(repo)
         article = _find_article(repo, article_id, locale, head)
         result = _or_exit(lambda: article_diff(repo, article, old, new, at=head, view=STAFF))
     sys.stdout.write(result.diff.unified)
@@ -256,6 +254,12 @@ def _content_repo() -> ContentRepo:
     return ContentRepo(settings.content_path)
 
 
+def _served_commit(repo: ContentRepo) -> str:
+    """KB_REPO_BRANCH's tip when following a remote, else HEAD's: the commit the server serves."""
+    settings = Settings()
+    return _or_exit(lambda: repo.resolve(settings.repo_branch if settings.repo_url else None))
+
+
 def _find_article(repo: ContentRepo, article_id: str, locale: str | None, head: str) -> Article:
     from kb.history import find_article
 
@@ -263,14 +267,15 @@ def _find_article(repo: ContentRepo, article_id: str, locale: str | None, head: 
 
 
 def _or_exit(action: Callable[[], T]) -> T:
-    """Run ``action``; a bad ref, an unknown one or a missing article ends the command with its message."""
+    """Run ``action``; a bad or unknown ref, a missing article or a failed sync ends the command with its message."""
     from kb.history import NotAtRef
     from kb.requests import InvalidRequest
-    from versioning import UnknownRef
+    from versioning import InvalidRef, UnknownRef
+    from versioning.sync import SyncError
 
     try:
         return action()
-    except (InvalidRequest, UnknownRef, NotAtRef) as error:
+    except (InvalidRequest, InvalidRef, UnknownRef, NotAtRef, SyncError) as error:
         errors.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
 from articles.model import Article
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb.access import ACCESS_FILE, View, parse_access_rules
+from kb.access import ACCESS_FILE, STAFF, View, parse_access_rules
 from kb.requests import InvalidRequest
 from kb.validation import with_audience
-from versioning import ContentRepo, InvalidRef, Revision
+from versioning import ContentRepo, InvalidRef, Revision, UnknownRef
 from versioning.diff import TextDiff, diff_texts
 
 MAX_HISTORY_PAGE = 100
@@ -72,8 +73,14 @@ def find_article(repo: ContentRepo, article_id: str, locale: str | None, *, at: 
     return min(found, key=lambda article: (article.locale != "en", article.locale))
 
 
-def history_page(repo: ContentRepo, article: Article, *, at: str, limit: int, cursor: str | None) -> HistoryPage:
-    """Commits that changed ``article`` up to commit ``at``, newest first, ``limit`` at a time."""
+def history_page(
+    repo: ContentRepo, article: Article, *, at: str, view: View, limit: int, cursor: str | None
+) -> HistoryPage:
+    """Commits that changed ``article`` up to commit ``at``, newest first, ``limit`` at a time.
+
+    Outside the staff view, only commits where the caller could see the article are listed, without
+    the author's email: a draft's or an internal version's commits say things readers may not know.
+    """
     if not 1 <= limit <= MAX_HISTORY_PAGE:
         raise InvalidRequest("limit", f"must be between 1 and {MAX_HISTORY_PAGE}")
     after = _decode_cursor(cursor) if cursor else None
@@ -83,6 +90,10 @@ def history_page(repo: ContentRepo, article: Article, *, at: str, limit: int, cu
             if after is not None:
                 after = None if revision.sha == after else after
                 continue
+            if view != STAFF:
+                if not _visible_in(repo, article, revision, view):
+                    continue
+                revision = dataclasses.replace(revision, author_email="")
             page.append(revision)
             if len(page) > limit:
                 break
@@ -92,37 +103,54 @@ def history_page(repo: ContentRepo, article: Article, *, at: str, limit: int, cu
     return HistoryPage(page[:limit], _encode_cursor(page[limit - 1].sha) if more else None)
 
 
+def _visible_in(repo: ContentRepo, article: Article, revision: Revision, view: View) -> bool:
+    """Whether ``view`` could see this article as it was right after ``revision``."""
+    if revision.kind == "deleted":
+        return False
+    return _parsed_version(repo, article, revision.sha, revision.path, view) is not None
+
+
 def version_at(repo: ContentRepo, article: Article, ref: str, *, at: str, view: View, field: str = "ref") -> Version:
     """The article as it was at ``ref``, if ``view`` could see it there; ``at`` is the commit ``article`` is from.
 
     Visibility is decided by that version's own front matter and that commit's ``.kb/access.yml``:
-    an article that was internal before it was published keeps its past to agents.
+    an article that was internal before it was published keeps its past to agents. Outside the
+    staff view, ``ref`` must also be in the history of ``at``: other branches (proposals, drafts)
+    are unpublished, and an unknown ref answers like an absent article, so names are not probed.
     """
-    commit = _resolve(repo, ref, field)
+    commit = _resolve_for(repo, ref, field, at=at, view=view)
     with closing(_names(repo, article, at)) as names:
         for path in names:
-            try:
-                data = repo.read_blob(commit, path)
-            except FileNotFoundError:
-                continue
-            try:
-                revision = repo.files_at(commit, paths=[path])[0]
-                parsed = parse_article(path, data, revision=revision.revision, updated_at=revision.updated_at)
-            except InvalidArticle:
-                continue  # that file was not a valid article then: not a version readers can be shown
-            if (parsed.id, parsed.locale) != (article.id, article.locale):
-                continue  # the path belonged to another article at that commit
-            rules, _ = parse_access_rules(_access_file(repo, commit))
-            parsed = with_audience(parsed, rules)
-            if not view.can_see(parsed):
-                break
-            return Version(commit, path, data.decode("utf-8-sig").replace("\r\n", "\n"), parsed)
+            version = _parsed_version(repo, article, commit, path, view)
+            if version is not None:
+                return version
     raise NotAtRef(f"article {article.id!r} ({article.locale}) does not exist at {ref!r}")
+
+
+def _parsed_version(repo: ContentRepo, article: Article, commit: str, path: str, view: View) -> Version | None:
+    """The article at ``path`` in ``commit`` if it is there, valid, the same article, and visible to ``view``."""
+    try:
+        data = repo.read_blob(commit, path)
+    except FileNotFoundError:
+        return None
+    try:
+        revision = repo.files_at(commit, paths=[path])[0]
+        parsed = parse_article(path, data, revision=revision.revision, updated_at=revision.updated_at)
+    except InvalidArticle:
+        return None  # that file was not a valid article then: not a version readers can be shown
+    if (parsed.id, parsed.locale) != (article.id, article.locale):
+        return None
+    rules, _ = parse_access_rules(_access_file(repo, commit))
+    parsed = with_audience(parsed, rules)
+    if not view.can_see(parsed):
+        return None
+    return Version(commit, path, data.decode("utf-8-sig").replace("\r\n", "\n"), parsed)
 
 
 def article_diff(repo: ContentRepo, article: Article, old: str, new: str, *, at: str, view: View) -> ArticleDiff:
     """The article's file from ref ``old`` to ref ``new``; a side where it did not exist diffs as empty."""
-    old_commit, new_commit = _resolve(repo, old, "from"), _resolve(repo, new, "to")
+    old_commit = _resolve_for(repo, old, "from", at=at, view=view)
+    new_commit = _resolve_for(repo, new, "to", at=at, view=view)
     before = _version_or_none(repo, article, old_commit, at=at, view=view)
     after = _version_or_none(repo, article, new_commit, at=at, view=view)
     if before is None and after is None:
@@ -143,11 +171,19 @@ def _version_or_none(repo: ContentRepo, article: Article, commit: str, *, at: st
         return None
 
 
-def _resolve(repo: ContentRepo, ref: str, field: str) -> str:
+def _resolve_for(repo: ContentRepo, ref: str, field: str, *, at: str, view: View) -> str:
+    """The commit ``ref`` names, as far as ``view`` may know: staff any ref, others the served history only."""
     try:
-        return repo.resolve(ref)
+        commit = repo.resolve(ref)
     except InvalidRef as invalid:
         raise InvalidRequest(field, str(invalid)) from None
+    except UnknownRef:
+        if view == STAFF:
+            raise
+        raise NotAtRef(f"nothing to show at {ref!r}") from None
+    if view != STAFF and not repo.contains(commit, at):
+        raise NotAtRef(f"nothing to show at {ref!r}")
+    return commit
 
 
 def _names(repo: ContentRepo, article: Article, at: str) -> Iterator[str]:

@@ -143,11 +143,12 @@ def impact(kb: KnowledgeBase, base: str, head: str, *, view: View) -> ImpactRepo
     base_snapshot, head_snapshot = kb.preview(base), kb.preview(head)
     queries: dict[tuple[str, str | None], GoldenQuery] = {}
     errors: list[ArticleError] = []
-    for commit in (head_snapshot.commit, base_snapshot.commit):
-        found, problems = golden_queries(kb.repo, commit)
-        errors += problems
-        for golden in found:
-            queries.setdefault((golden.query, golden.locale), golden)
+    with kb.open_repo() as repo:
+        for commit in (head_snapshot.commit, base_snapshot.commit):
+            found, problems = golden_queries(repo, commit)
+            errors += problems
+            for golden in found:
+                queries.setdefault((golden.query, golden.locale), golden)
     requests = [_request(golden, kb) for golden in queries.values()]
     before = _top_ids(kb, requests, view, base_snapshot)
     after = _top_ids(kb, requests, view, head_snapshot)

@@ -109,8 +109,10 @@ class KnowledgeBase:
             commit = self.repo.resolve(ref or self.served_ref)
             base = previous if previous is not None else self._snapshot
             snapshot, report = self.indexer.build(commit, previous=base, progress=progress)
+            # Recorded before the snapshot is saved and swapped in: a commit is never served (nor
+            # reloaded after a restart) without its entries in the change feed.
+            record_changes(self.engine, base, snapshot)
             self.store.save(snapshot)
-            record_changes(self.engine, base, snapshot)  # before the swap: a reader never sees an unrecorded commit
             self._snapshot = snapshot
         log.info(
             "indexed %s: %d articles, %d chunks (%d embedded, %d cached), %d skipped in %.2fs",

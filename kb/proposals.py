@@ -1,6 +1,6 @@
 """Proposals without a Git host: writers propose changed article files, reviewers merge or close them.
 
-A proposal is a branch ``proposals/<id>`` with one commit on top of its base, plus a row in the
+A proposal is a branch ``proposals/<id>-<random>`` with one commit on top of its base, plus a row in the
 database for its title, author and status. Merging goes through :mod:`versioning.proposals` (never an
 overwrite) and then reindexes from the Git diff, exactly as a sync does.
 """
@@ -8,8 +8,11 @@ overwrite) and then reindexes from the Git diff, exactly as a sync does.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from articles.model import ArticleError
@@ -19,7 +22,9 @@ from kb.knowledge_base import KnowledgeBase
 from kb.requests import InvalidRequest
 from versioning import ContentRepo, InvalidPath, InvalidRef, validate_path
 from versioning.diff import TextDiff, diff_texts
-from versioning.proposals import Identity, create_branch_with_commit, merge_branch
+from versioning.proposals import Identity, InvalidProposal, create_branch_with_commit, delete_branch, merge_branch
+
+log = logging.getLogger(__name__)
 
 MAX_FILES = 100
 MAX_FILE_BYTES = 512 * 1024
@@ -29,8 +34,8 @@ class ProposalNotFound(LookupError):
     pass
 
 
-class ProposalClosed(ValueError):
-    """The proposal was already merged or closed: it cannot change any more."""
+class ProposalRefused(ValueError):
+    """The proposal cannot change: it was already merged or closed, or this kb does not own its branches."""
 
 
 @dataclass(frozen=True)
@@ -44,31 +49,35 @@ class ProposalDetail:
 def create_proposal(
     kb: KnowledgeBase, *, title: str, files: dict[str, str | None], author: str, base: str | None = None, message: str = ""
 ) -> ProposalRecord:
-    """Validate the request, commit the files on a new branch, record it; nothing is left half-made on failure."""
+    """Validate the request, commit the files on a new branch, record it; a failure leaves neither row nor branch."""
     _check_files(files)
     if not title.strip():
         raise InvalidRequest("title", "a proposal needs a title")
-    now = dt.datetime.now(dt.timezone.utc)
+    _refuse_when_following_a_remote(kb)
     with kb.open_repo() as repo:
         base_name = base or kb.served_ref or repo.default_branch()
+        base_commit = _base_commit(repo, base_name)
+        record = _insert(kb, ProposalRecord(title=title.strip(), author=author, base=base_name, base_commit=base_commit,
+                                            branch="", created_at=_now(), updated_at=_now()))
+        branch = f"proposals/{record.id}-{secrets.token_hex(3)}"  # unique even if a reset database reuses ids
         try:
-            base_commit = repo.resolve(base_name)
-        except InvalidRef as invalid:
-            raise InvalidRequest("base", str(invalid)) from None
-        with Session(kb.engine) as session:
-            record = ProposalRecord(title=title.strip(), author=author, base=base_name, base_commit=base_commit,
-                                    branch="", created_at=now, updated_at=now)
-            session.add(record)
-            session.flush()  # the id names the branch
-            record.branch = f"proposals/{record.id}"
-            record.head_commit = create_branch_with_commit(
-                repo, branch=record.branch, base=base_commit,
+            head = create_branch_with_commit(
+                repo, branch=branch, base=base_commit,
                 files={path: None if text is None else text.encode() for path, text in files.items()},
                 message=f"{title.strip()}\n\n{message.strip()}".strip(), author=_identity(author),
             )
-            session.commit()  # only once the branch exists: a failed commit leaves no row behind
-            session.refresh(record)
-    return record
+        except InvalidProposal as invalid:
+            _delete(kb, record)
+            raise InvalidRequest("files", str(invalid)) from None
+        except BaseException:
+            _delete(kb, record)
+            raise
+        try:
+            return _update(kb, record.id, branch=branch, head_commit=head)
+        except BaseException:
+            delete_branch(repo, branch, head)
+            _delete(kb, record)
+            raise
 
 
 def list_proposals(kb: KnowledgeBase, *, status: str | None = None) -> list[ProposalRecord]:
@@ -100,6 +109,7 @@ def proposal_detail(kb: KnowledgeBase, proposal_id: int) -> ProposalDetail:
 
 def merge_proposal(kb: KnowledgeBase, proposal_id: int, *, reviewer: str) -> ProposalRecord:
     """Merge into the base (fast-forward or merge commit; a conflict is refused), then reindex what changed."""
+    _refuse_when_following_a_remote(kb)
     detail = proposal_detail(kb, proposal_id)
     record = _open(detail.record)
     if detail.problems:
@@ -108,15 +118,28 @@ def merge_proposal(kb: KnowledgeBase, proposal_id: int, *, reviewer: str) -> Pro
     with kb.open_repo() as repo:
         merged = merge_branch(repo, branch=record.branch, into=record.base,
                               message=f"Merge proposal {proposal_id}: {record.title}", author=_identity(reviewer))
-    record = _set_status(kb, proposal_id, "merged", merged_commit=merged)
-    kb.refresh()  # from the Git diff: a no-op unless the base is the branch being served
+    record = _update(kb, proposal_id, status="merged", merged_commit=merged)
+    try:
+        kb.refresh()  # from the Git diff: only what the merge changed, if the base is the served branch
+    except Exception:  # noqa: BLE001 - the merge is done and recorded; the next sync or restart reindexes
+        log.exception("proposal %s merged as %s, but the reindex failed", proposal_id, merged[:12])
     return record
 
 
 def close_proposal(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:
     """Close without merging; the branch stays, as a closed pull request's does."""
-    _open(_get(kb, proposal_id))
-    return _set_status(kb, proposal_id, "closed")
+    _get(kb, proposal_id)
+    with Session(kb.engine) as session:
+        # One conditional UPDATE: a merge landing meanwhile is never turned into "closed".
+        closed = session.execute(
+            update(ProposalRecord)
+            .where(ProposalRecord.id == proposal_id, ProposalRecord.status == "open")
+            .values(status="closed", updated_at=_now())
+        ).rowcount
+        session.commit()
+    if not closed:
+        _open(_get(kb, proposal_id))  # raises, naming what it became
+    return _get(kb, proposal_id)
 
 
 def _check_files(files: dict[str, str | None]) -> None:
@@ -129,10 +152,46 @@ def _check_files(files: dict[str, str | None]) -> None:
             validate_path(path)
         except InvalidPath as invalid:
             raise InvalidRequest("files", str(invalid)) from None
-        if not is_article_path(path):
+        if not is_article_path(path) or "" in path.split("/") or "." in path.split("/"):
             raise InvalidRequest("files", f"{path!r} is not an article path (a .md file outside hidden folders)")
         if text is not None and len(text.encode()) > MAX_FILE_BYTES:
             raise InvalidRequest("files", f"{path!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
+
+
+def _refuse_when_following_a_remote(kb: KnowledgeBase) -> None:
+    """kb does not push: a proposal merged into a clone of KB_REPO_URL would make the branch diverge for good."""
+    if kb.settings.repo_url:
+        raise ProposalRefused(
+            "this kb follows KB_REPO_URL and never pushes; propose and merge changes on the Git host instead"
+        )
+
+
+def _base_commit(repo: ContentRepo, base: str) -> str:
+    """A proposal's base is a branch (not a tag or commit, and not another proposal): merging moves it."""
+    try:
+        if base.startswith("proposals/") or not repo.branch_exists(base):
+            raise InvalidRequest("base", f"{base!r} is not a branch of the content repository")
+        return repo.resolve(base)
+    except InvalidRef as invalid:
+        raise InvalidRequest("base", str(invalid)) from None
+
+
+def _insert(kb: KnowledgeBase, record: ProposalRecord) -> ProposalRecord:
+    with Session(kb.engine) as session:
+        session.add(record)
+        session.commit()
+        session.refresh(record)
+        return record
+
+
+def _delete(kb: KnowledgeBase, record: ProposalRecord) -> None:
+    with Session(kb.engine) as session:
+        session.execute(delete(ProposalRecord).where(ProposalRecord.id == record.id))
+        session.commit()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def _get(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:
@@ -145,16 +204,17 @@ def _get(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:
 
 def _open(record: ProposalRecord) -> ProposalRecord:
     if record.status != "open":
-        raise ProposalClosed(f"proposal {record.id} is already {record.status}")
+        raise ProposalRefused(f"proposal {record.id} is already {record.status}")
     return record
 
 
-def _set_status(kb: KnowledgeBase, proposal_id: int, status: str, *, merged_commit: str | None = None) -> ProposalRecord:
+def _update(kb: KnowledgeBase, proposal_id: int | None, **values: object) -> ProposalRecord:
     with Session(kb.engine) as session:
         record = session.get(ProposalRecord, proposal_id)
-        assert record is not None  # checked by the caller, and proposals are never deleted
-        record.status, record.merged_commit = status, merged_commit
-        record.updated_at = dt.datetime.now(dt.timezone.utc)
+        assert record is not None  # checked by the caller, and proposals are never deleted once made
+        for name, value in values.items():
+            setattr(record, name, value)
+        record.updated_at = _now()
         session.add(record)
         session.commit()
         session.refresh(record)

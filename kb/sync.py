@@ -44,7 +44,7 @@ def sync_knowledge_base(kb: KnowledgeBase) -> SyncReport:
 
 @dataclass(frozen=True)
 class SyncStatus:
-    """What the last sync did, for /readyz and the logs."""
+    """What the last sync did (kept for inspection; the logs say the same)."""
 
     finished_at: float | None = None
     report: SyncReport | None = None

@@ -94,13 +94,13 @@ class IndexSnapshot:
         self.lexical_index = LexicalIndex([list(terms) for entry in self.entries for terms in entry.terms])
         self._by_key = {article.key: number for number, article in enumerate(self.articles)}
         self._by_path = {article.path: article for article in self.articles}
-        # An old id answers for the article that lists it in redirect_from, unless an article has it now.
-        self._redirects = {
-            (old, article.locale): article
-            for article in self.articles
-            for old in article.front.redirect_from
-            if (old, article.locale) not in self._by_key
-        }
+        # An old id answers for the first article (in path order) that lists it in redirect_from,
+        # unless an article has that id now.
+        self._redirects: dict[tuple[str, str], Article] = {}
+        for article in self.articles:
+            for old in article.front.redirect_from:
+                if (old, article.locale) not in self._by_key:
+                    self._redirects.setdefault((old, article.locale), article)
 
     @property
     def commit(self) -> str:

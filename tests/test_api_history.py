@@ -136,3 +136,39 @@ def test_a_past_version_that_was_internal_stays_hidden_after_publication(
         assert_problem(client.get("/v1/articles/launch", params={"ref": before}), 404)
         diff = client.get("/v1/articles/launch/diff", params={"from": before}).json()
         assert diff["old_path"] is None and "12 May" not in diff["unified"]
+
+
+def test_anonymous_history_lists_only_commits_where_the_article_was_public(
+    tmp_path: Path, content_repo: Path, database_url: str, model
+) -> None:
+    from kb.keys import create_key
+
+    draft = article_text("launch", "Launch notes", "Internal: ship date is 12 May.", audience="agents")
+    commit_files(content_repo, {"en/launch.md": draft}, "Draft launch notes (internal)")
+    published = commit_files(content_repo, {"en/launch.md": draft.replace("audience: agents", "audience: public")
+                                            .replace("Internal: ship date is 12 May.", "Launching soon.")}, "Publish")
+    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
+    with TestClient(create_app(settings, encoder=model)) as client:
+        public = client.get("/v1/articles/launch/history").json()
+        assert [item["sha"] for item in public["items"]] == [published]
+        assert "internal" not in str(public) and public["items"][0]["author_email"] == ""
+        agent = {"Authorization": "Bearer " + create_key(client.app.state.kb.engine, name="a", role="agent").secret}
+        staff = client.get("/v1/articles/launch/history", headers=agent).json()
+        assert len(staff["items"]) == 2 and staff["items"][1]["author_email"]
+
+
+def test_an_unpublished_branch_is_not_readable_by_anonymous_callers(story: Story, content_repo: Path) -> None:
+    from kb.keys import create_key
+
+    git(content_repo, "checkout", "--quiet", "-b", "secret-draft")
+    commit_files(content_repo, {"en/billing/refunds.md": article_text("refunds", "Refunds", "Unannounced policy.")},
+                 "Draft")
+    git(content_repo, "checkout", "--quiet", "main")
+    missing = assert_problem(story.client.get("/v1/articles/refunds", params={"ref": "no-such-branch"}), 404)
+    hidden = assert_problem(story.client.get("/v1/articles/refunds", params={"ref": "secret-draft"}), 404)
+    assert missing["detail"].replace("no-such-branch", "X") == hidden["detail"].replace("secret-draft", "X")
+    diff = story.client.get("/v1/articles/refunds/diff", params={"from": "v1", "to": "secret-draft"})
+    assert diff.status_code == 404 and "Unannounced" not in diff.text
+    agent = {"Authorization": "Bearer " + create_key(story.client.app.state.kb.engine, name="a", role="agent").secret}
+    staff = story.client.get("/v1/articles/refunds", params={"ref": "secret-draft"}, headers=agent).json()
+    assert "Unannounced" in staff["html"]

@@ -44,7 +44,7 @@ def keyword_ids(client: TestClient, query: str) -> list[str]:
 
 def test_a_proposal_is_a_branch_with_one_commit_and_changes_nothing_served(client: TestClient, content_repo: Path) -> None:
     proposal = propose(client, as_role(client, "writer"), {"en/refunds.md": REFUNDS.replace("ten", "wombat")})
-    assert proposal["status"] == "open" and proposal["branch"] == f"proposals/{proposal['id']}"
+    assert proposal["status"] == "open" and proposal["branch"].startswith(f"proposals/{proposal['id']}-")
     assert git(content_repo, "rev-parse", proposal["branch"]) == proposal["head_commit"]
     assert git(content_repo, "rev-parse", f"{proposal['branch']}^") == proposal["base_commit"]
     assert git(content_repo, "log", "-1", "--format=%an", proposal["branch"]) == "writer one"
@@ -142,8 +142,36 @@ def test_a_proposals_impact_reports_golden_queries(client: TestClient, content_r
     assert report["summary"]["golden_failures"] == 1 and "refund timing" in report["markdown"]
 
 
-@pytest.mark.parametrize(("base", "status"), [("--upload-pack=evil", 422), ("main..x", 422), ("no-such-branch", 404)])
+@pytest.mark.parametrize(("base", "status"), [("--upload-pack=evil", 422), ("main..x", 422), ("no-such-branch", 422)])
 def test_a_bad_base_is_refused_before_git(client: TestClient, content_repo: Path, base: str, status: int) -> None:
     body = {"title": "x", "base": base, "files": [{"path": "en/x.md", "content": "x"}]}
     assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), status)
     assert git(content_repo, "branch", "--list", "proposals/*") == ""
+
+
+def test_a_proposal_cannot_name_a_file_and_a_folder_alike(client: TestClient, content_repo: Path) -> None:
+    body = {"title": "x", "files": [{"path": "en/refunds.md/inner.md", "content": "x"}]}
+    assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), 422, field="files")
+    assert client.get("/v1/proposals", headers=as_role(client, "agent")).json() == []
+    assert git(content_repo, "branch", "--list", "proposals/*") == ""
+
+
+def test_a_proposal_against_a_tag_or_another_proposal_is_refused(client: TestClient, content_repo: Path) -> None:
+    writer = as_role(client, "writer")
+    first = propose(client, writer, {"en/refunds.md": REFUNDS.replace("ten", "five")})
+    git(content_repo, "tag", "v1")
+    for base in ("v1", first["branch"]):
+        body = {"title": "x", "base": base, "files": [{"path": "en/x.md", "content": "x"}]}
+        assert_problem(client.post("/v1/proposals", json=body, headers=writer), 422, field="base")
+
+
+def test_proposals_are_off_when_kb_follows_a_remote(tmp_path: Path, database_url: str, model) -> None:
+    from tests.gitutil import make_remote
+
+    remote = make_remote(tmp_path, {"en/refunds.md": REFUNDS})
+    settings = make_settings(data_dir=tmp_path / "data", repo_path=tmp_path / "clone", database_url=database_url,
+                             repo_url=str(remote), sync_interval=0)
+    with TestClient(create_app(settings, encoder=model)) as client:
+        body = {"title": "x", "files": [{"path": "en/refunds.md", "content": REFUNDS}]}
+        problem = assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), 409)
+        assert "KB_REPO_URL" in problem["detail"]

@@ -186,3 +186,10 @@ def test_the_sync_loop_syncs_when_asked(synced_kb, remote: Path) -> None:
         loop.stop()
     assert loop.status.error is None and loop.status.report is not None
     assert synced_kb.snapshot.commit == pushed
+
+
+def test_a_token_in_the_remote_url_never_reaches_an_error_message(tmp_path: Path) -> None:
+    url = "https://kb-bot:s3cr3t-token@127.0.0.1:9/content.git"
+    with pytest.raises(SyncError) as raised:
+        sync_repository(tmp_path / "clone", url, "main")
+    assert "s3cr3t-token" not in str(raised.value) and "***@127.0.0.1:9" in str(raised.value)

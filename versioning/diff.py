@@ -81,10 +81,12 @@ def _hunk(group: list[tuple[str, int, int, int, int]], old: list[str], new: list
         rows += [Row("deleted", Line(i + 1, old[i]), None) for i in range(i1 + paired, i2)]
         rows += [Row("added", None, Line(j + 1, new[j])) for j in range(j1 + paired, j2)]
     first, last = group[0], group[-1]
+    old_count, new_count = last[2] - first[1], last[4] - first[3]
+    # As in a unified diff's "@@ -0,0 +1,2 @@": an empty side starts at the line before it.
     return Hunk(
-        old_start=first[1] + 1,
-        old_count=last[2] - first[1],
-        new_start=first[3] + 1,
-        new_count=last[4] - first[3],
+        old_start=first[1] + 1 if old_count else first[1],
+        old_count=old_count,
+        new_start=first[3] + 1 if new_count else first[3],
+        new_count=new_count,
         rows=rows,
     )

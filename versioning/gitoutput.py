@@ -130,28 +130,33 @@ def revisions(tokens: Iterable[bytes], path: str) -> Iterator[Revision]:
     """Read ``git log --follow HISTORY_FORMAT --raw -z -- path``, newest first.
 
     The header is always five tokens (a message may hold anything but NUL), so it is read by count;
-    the raw entries after it start with ``:``. ``path`` is the file's name in the newest commit; a
-    rename entry tells the name it had before, which older entries then carry.
+    the raw entries after it start with ``:`` and carry one path, two for a rename or copy. ``path``
+    is the file's name in the newest commit; a rename entry tells the name it had before, which
+    older entries then carry. A commit with several entries (a folder once named like the file) is
+    reported once, from its first entry.
     """
     it = iter(tokens)
-    pending: list[bytes] | None = None
+    header: list[bytes] | None = None
+    reported = True
     for token in it:
         token = token.lstrip(b"\n")
         if not token:
             continue
-        if pending is None or not token.startswith(b":"):
-            if pending is not None:
-                yield _revision(pending, path, "modified")
-            pending = [token, next(it), next(it), next(it), next(it)]
+        if not token.startswith(b":"):
+            if not reported and header is not None:
+                yield _revision(header, path, "modified")
+            header, reported = [token, next(it), next(it), next(it), next(it)], False
             continue
         status = token[1:].decode("ascii").split(" ")[4]
         first = decode_path(next(it))
         second = decode_path(next(it)) if status[0] in "RC" else None
-        kind = {"A": "added", "D": "deleted", "R": "renamed"}.get(status[0], "modified")
-        yield _revision(pending, second or first, kind)  # type: ignore[arg-type]
-        path, pending = first, None
-    if pending is not None:
-        yield _revision(pending, path, "modified")
+        if reported or header is None:
+            continue
+        kind: ChangeKind = {"A": "added", "D": "deleted", "R": "renamed"}.get(status[0], "modified")  # type: ignore[assignment]
+        yield _revision(header, second or first, kind)
+        path, reported = first, True
+    if not reported and header is not None:
+        yield _revision(header, path, "modified")
 
 
 def _revision(header: list[bytes], path: str, kind: ChangeKind) -> Revision:

@@ -20,6 +20,10 @@ from versioning.repo import ContentRepo, fast_forward, is_ancestor
 ZERO = "0" * 40
 
 
+class InvalidProposal(ValueError):
+    """Files git cannot hold as given (a path that is also a folder, an empty path component)."""
+
+
 class ProposalConflict(Exception):
     """The proposal cannot be merged without overwriting someone's change; ``paths`` are the conflicting files."""
 
@@ -54,19 +58,29 @@ def create_branch_with_commit(
         env = {"GIT_INDEX_FILE": os.path.join(folder, "index")}
         raw.git.read_tree(base_sha, env=env)
         for path in paths:
-            content = files[path]
-            if content is None:
-                raw.git.update_index("--force-remove", "--", path, env=env)
-                continue
-            blob = _hash_object(raw, content)
-            raw.git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            _stage(raw, path, files[path], env)
         tree = raw.git.write_tree(env=env)
     commit = raw.git.commit_tree(tree, "-p", base_sha, "-m", message, env=author.env())
-    try:
-        raw.git.update_ref(f"refs/heads/{branch}", commit, ZERO)
-    except git.GitCommandError as exc:
-        raise ProposalConflict(f"branch {branch!r} already exists; a proposal never moves an existing branch", []) from exc
+    if repo.branch_exists(branch):
+        raise ProposalConflict(f"branch {branch!r} already exists; a proposal never moves an existing branch", [])
+    raw.git.update_ref(f"refs/heads/{branch}", commit, ZERO)  # the zero old value: create, never move
     return commit
+
+
+def delete_branch(repo: ContentRepo, branch: str, commit: str) -> None:
+    """Remove ``branch`` if it still points at ``commit`` (undoing a proposal that could not be recorded)."""
+    repo.git_repo.git.update_ref("-d", f"refs/heads/{validate_ref(branch)}", commit)
+
+
+def _stage(raw: git.Repo, path: str, content: bytes | None, env: dict[str, str]) -> None:
+    try:
+        if content is None:
+            raw.git.update_index("--force-remove", "--", path, env=env)
+        else:
+            blob = _hash_object(raw, content)
+            raw.git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+    except git.GitCommandError as exc:
+        raise InvalidProposal(f"{path!r} cannot be written: a file and a folder would share the name") from exc
 
 
 def merge_branch(repo: ContentRepo, *, branch: str, into: str, message: str, author: Identity) -> str:
@@ -87,18 +101,25 @@ def merge_branch(repo: ContentRepo, *, branch: str, into: str, message: str, aut
 
 
 def _merge_commit(raw: git.Repo, base: str, head: str, message: str, author: Identity) -> str:
-    try:
-        tree = raw.git.merge_tree("--write-tree", "--name-only", "--no-messages", base, head).splitlines()[0]
-    except git.GitCommandError as exc:
-        if exc.status != 1:
-            raise
-        # Exit 1 is a conflict: the first line is the (unusable) tree, then the conflicting paths.
-        paths = [line for line in str(exc.stdout).strip().strip("'").splitlines()[1:] if line.strip()]
+    """A merge commit of ``head`` into ``base`` from ``git merge-tree --write-tree`` (git 2.38 or later).
+
+    Its exit status 1 means conflicts: the output is then the unusable tree followed by the
+    conflicting paths, NUL-separated under -z.
+    """
+    status, out, err = raw.git.merge_tree(
+        "--write-tree", "--name-only", "--no-messages", "-z", base, head,
+        with_extended_output=True, with_exceptions=False, strip_newline_in_stdout=False,
+    )  # fmt: skip
+    fields = [field for field in out.split("\0") if field.strip()]
+    if status == 1:
+        paths = [field.strip() for field in fields[1:]]
         raise ProposalConflict(
             f"the proposal conflicts with changes made since it was opened ({', '.join(paths)}); "
             "update the proposal's files from the current version and propose again", paths,
-        ) from None
-    return raw.git.commit_tree(tree, "-p", base, "-p", head, "-m", message, env=author.env())
+        )
+    if status != 0:
+        raise RuntimeError(f"git merge-tree failed ({status}): {err.strip()}")
+    return raw.git.commit_tree(fields[0].strip(), "-p", base, "-p", head, "-m", message, env=author.env())
 
 
 def _hash_object(raw: git.Repo, content: bytes) -> str:

@@ -74,7 +74,9 @@ class GitFile:
 
 
 class ContentRepo:
-    """Read-only view of the content repository through GitPython; works on bare repositories.
+    """The content repository through GitPython, read from Git objects; works on bare repositories.
+
+    Only ``versioning.sync`` and ``versioning.proposals`` write to it, through ``git_repo``.
 
     Every caller-supplied ref and path is allow-listed (``versioning.refs``) before it reaches git.
     """
@@ -172,7 +174,7 @@ class ContentRepo:
         path = validate_path(path)
         sha = self.resolve(ref)
         proc = self._repo.git.log(
-            "--follow", "-M", HISTORY_FORMAT, "-z", "--raw", "--no-abbrev", "--no-show-signature", "--no-color",
+            "--follow", "-M", "--root", HISTORY_FORMAT, "-z", "--raw", "--no-abbrev", "--no-show-signature", "--no-color",
             sha, "--", path, as_process=True, env=_LITERAL_PATHSPECS,
         )  # fmt: skip
         finished = False
@@ -184,6 +186,18 @@ class ContentRepo:
                 proc.wait()  # raises GitCommandError if git failed
             else:
                 _kill(proc)
+
+    def branch_exists(self, branch: str) -> bool:
+        name = f"refs/heads/{validate_ref(branch)}"
+        try:
+            self._repo.git.rev_parse("--verify", "--quiet", name)
+        except git.GitCommandError:
+            return False
+        return True
+
+    def contains(self, commit: str, descendant: str) -> bool:
+        """Whether ``commit`` is ``descendant`` or in its history (both full shas from :meth:`resolve`)."""
+        return is_ancestor(self._repo, commit, descendant)
 
     def read_blob(self, ref: str | None, path: str) -> bytes:
         """Bytes of the regular file ``path`` at ``ref``; FileNotFoundError when it is not there."""

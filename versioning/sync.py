@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from typing import Literal
 
 import git
@@ -103,7 +104,7 @@ def _clone(path: Path, url: str, branch: str) -> SyncResult:
     try:
         repo = git.Repo.clone_from(url, path, bare=True, branch=branch, single_branch=True, multi_options=["--no-tags"])
     except git.GitCommandError as exc:
-        raise SyncError(f"could not clone {url} (branch {branch}): {_stderr(exc)}") from exc
+        raise SyncError(f"could not clone {redacted(url)} (branch {branch}): {_stderr(exc)}") from exc
     with repo:
         head = repo.git.rev_parse("--verify", f"refs/heads/{branch}^{{commit}}")
         repo.git.update_ref(f"{TRACKING}{branch}", head)
@@ -114,7 +115,7 @@ def _fetch(repo: git.Repo, url: str, branch: str) -> str:
     try:
         repo.git.fetch("--no-tags", "--quiet", url, f"+refs/heads/{branch}:{TRACKING}{branch}")
     except git.GitCommandError as exc:
-        raise SyncError(f"could not fetch {branch} from {url}: {_stderr(exc)}") from exc
+        raise SyncError(f"could not fetch {branch} from {redacted(url)}: {_stderr(exc)}") from exc
     return repo.git.rev_parse("--verify", f"{TRACKING}{branch}^{{commit}}")
 
 
@@ -125,5 +126,16 @@ def _commit_of(repo: git.Repo, ref: str) -> str | None:
         return None
 
 
+def redacted(url: str) -> str:
+    """The URL without a password or token (``https://user:token@host``), fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None and not (parts.username and parts.scheme in ("http", "https")):
+        return url
+    host = parts.hostname or ""
+    return urlunsplit(parts._replace(netloc=f"***@{host}" + (f":{parts.port}" if parts.port else "")))
+
+
 def _stderr(error: git.GitCommandError) -> str:
-    return " ".join(str(error.stderr).strip().strip("'").split()) or f"git exited with {error.status}"
+    """git's own message: GitPython wraps stderr as "\n  stderr: '…'", which is not worth repeating."""
+    text = re.sub(r"^\s*stderr: '(.*)'\s*$", r"\1", str(error.stderr), flags=re.DOTALL)
+    return " ".join(text.split()) or f"git exited with {error.status}"

@@ -29,7 +29,7 @@ def get_history(
     snapshot = kb.snapshot
     article = pick_translation(kb.translations(article_id, view=view), article_id, locale)
     with kb.open_repo() as repo:
-        page = history_page(repo, article, at=snapshot.commit, limit=limit, cursor=cursor)
+        page = history_page(repo, article, at=snapshot.commit, view=view, limit=limit, cursor=cursor)
     next_url = None
     if page.next_cursor:
         next_url = str(request.url.include_query_params(cursor=page.next_cursor))
