@@ -182,8 +182,9 @@ class KnowledgeBase:
         article = self.snapshot.redirected(old_id, locale)
         return article if article is not None and view.can_see(article) else None
 
-    def translations(self, article_id: str, *, view: View) -> list[Article]:
-        return [a for a in self.snapshot.articles if a.id == article_id and view.can_see(a)]
+    def translations(self, article_id: str, *, view: View, snapshot: IndexSnapshot | None = None) -> list[Article]:
+        """Every locale of the article ``view`` may see, in ``snapshot`` (the served one by default)."""
+        return [a for a in (snapshot or self.snapshot).articles if a.id == article_id and view.can_see(a)]
 
     def articles(self, *, view: View, filters: Filters = Filters()) -> list[Article]:
         """Visible articles matching ``filters``, ordered by (id, locale) for stable cursor paging."""

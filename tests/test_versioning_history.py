@@ -114,3 +114,9 @@ def test_far_apart_changes_are_separate_hunks_with_three_lines_of_context() -> N
     new = old.replace("line 2\n", "line two\n").replace("line 19\n", "line nineteen\n")
     hunks = diff_texts(old, new, old_path="x.md", new_path="x.md").hunks
     assert [(h.old_start, h.old_count) for h in hunks] == [(1, 5), (16, 5)]
+
+
+def test_a_change_to_the_final_newline_alone_is_shown_as_git_shows_it() -> None:
+    diff = diff_texts("a\nb\n", "a\nb", old_path="x.md", new_path="x.md")
+    assert diff.unified.endswith("-b\n+b\n\\ No newline at end of file\n")
+    assert [r.kind for r in diff.hunks[0].rows] == ["context", "changed"]

@@ -52,34 +52,43 @@ class TextDiff:
 
 
 def diff_texts(old: str | None, new: str | None, *, old_path: str | None, new_path: str | None) -> TextDiff:
-    """Compare two versions (None: the file is absent there) line by line, with git's labels and context."""
-    old_lines = (old or "").splitlines()
-    new_lines = (new or "").splitlines()
-    unified = "\n".join(
-        difflib.unified_diff(
+    """Compare two versions (None: the file is absent there) line by line, with git's labels and context.
+
+    Lines keep their line ends while compared, so a change to the final newline alone is a change,
+    shown as git shows it ("\\ No newline at end of file").
+    """
+    old_lines = (old or "").splitlines(keepends=True)
+    new_lines = (new or "").splitlines(keepends=True)
+    unified = "".join(
+        _with_newline(line)
+        for line in difflib.unified_diff(
             old_lines,
             new_lines,
             fromfile=f"a/{old_path}" if old_path else "/dev/null",
             tofile=f"b/{new_path}" if new_path else "/dev/null",
             n=CONTEXT_LINES,
-            lineterm="",
         )
     )
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     hunks = [_hunk(group, old_lines, new_lines) for group in matcher.get_grouped_opcodes(CONTEXT_LINES)]
-    return TextDiff(old_path, new_path, unified + "\n" if unified else "", hunks)
+    return TextDiff(old_path, new_path, unified, hunks)
+
+
+def _with_newline(line: str) -> str:
+    """A diff line for a file's last line that had no line end gets git's marker after it."""
+    return line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
 
 
 def _hunk(group: list[tuple[str, int, int, int, int]], old: list[str], new: list[str]) -> Hunk:
     rows: list[Row] = []
     for tag, i1, i2, j1, j2 in group:
         if tag == "equal":
-            rows += [Row("context", Line(i + 1, old[i]), Line(j + 1, new[j])) for i, j in zip(range(i1, i2), range(j1, j2))]
+            rows += [Row("context", _line(old, i), _line(new, j)) for i, j in zip(range(i1, i2), range(j1, j2))]
             continue
         paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
-        rows += [Row("changed", Line(i1 + k + 1, old[i1 + k]), Line(j1 + k + 1, new[j1 + k])) for k in range(paired)]
-        rows += [Row("deleted", Line(i + 1, old[i]), None) for i in range(i1 + paired, i2)]
-        rows += [Row("added", None, Line(j + 1, new[j])) for j in range(j1 + paired, j2)]
+        rows += [Row("changed", _line(old, i1 + k), _line(new, j1 + k)) for k in range(paired)]
+        rows += [Row("deleted", _line(old, i), None) for i in range(i1 + paired, i2)]
+        rows += [Row("added", None, _line(new, j)) for j in range(j1 + paired, j2)]
     first, last = group[0], group[-1]
     old_count, new_count = last[2] - first[1], last[4] - first[3]
     # As in a unified diff's "@@ -0,0 +1,2 @@": an empty side starts at the line before it.
@@ -90,3 +99,7 @@ def _hunk(group: list[tuple[str, int, int, int, int]], old: list[str], new: list
         new_count=new_count,
         rows=rows,
     )
+
+
+def _line(lines: list[str], index: int) -> Line:
+    return Line(index + 1, lines[index].rstrip("\r\n"))

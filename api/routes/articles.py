@@ -78,12 +78,13 @@ def get_article(
 
     An id listed in an article's `redirect_from` answers 308 with the article's current URL.
     """
-    translations = kb.translations(article_id, view=view)
+    snapshot = kb.snapshot  # read once: a reindex swapping in a new one must not split this answer in two
+    translations = kb.translations(article_id, view=view, snapshot=snapshot)
     if not translations and (moved := _moved(kb, view, article_id, locale)):
         target = f"/v1/articles/{moved.id}?" + urlencode({"locale": moved.locale} | ({"ref": ref} if ref else {}))
         return RedirectResponse(target, 308)
     article = pick_translation(translations, article_id, locale)
-    commit = kb.snapshot.commit
+    commit = snapshot.commit
     if ref is not None:
         with kb.open_repo() as repo:
             version = version_at(repo, article, ref, at=commit, view=view)

@@ -27,7 +27,7 @@ def get_history(
 ) -> HistoryOut:
     """Commits that changed the article, newest first, following renames and moves of its file."""
     snapshot = kb.snapshot
-    article = pick_translation(kb.translations(article_id, view=view), article_id, locale)
+    article = pick_translation(kb.translations(article_id, view=view, snapshot=snapshot), article_id, locale)
     with kb.open_repo() as repo:
         page = history_page(repo, article, at=snapshot.commit, view=view, limit=limit, cursor=cursor)
     next_url = None
@@ -48,7 +48,7 @@ def get_diff(
 ) -> DiffOut:
     """The article's Markdown file between two refs: a unified diff, and rows for a side-by-side view."""
     snapshot = kb.snapshot
-    article = pick_translation(kb.translations(article_id, view=view), article_id, locale)
+    article = pick_translation(kb.translations(article_id, view=view, snapshot=snapshot), article_id, locale)
     with kb.open_repo() as repo:
         result = article_diff(repo, article, from_ref, to_ref or snapshot.commit, at=snapshot.commit, view=view)
     return DiffOut.of_article(result.diff, article=article, from_commit=result.old_commit, to_commit=result.new_commit)
