@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -149,6 +150,28 @@ def make_kb(tmp_path: Path, encoder: CountingEncoder, database_url: str):
     yield make
     for kb in opened:
         kb.close()
+
+
+@pytest.fixture
+def make_client(tmp_path: Path, content_repo: Path, database_url: str, model: Encoder) -> Iterator:
+    """Open the app over ``content_repo`` (after committing ``files``), as `kb serve` would; closed after the test.
+
+    Keyword arguments override settings (``repo_url=…``, ``repo_path=…``); ``follow_redirects`` is the client's.
+    """
+    from tests.gitutil import commit_files
+
+    with contextlib.ExitStack() as stack:
+
+        def make(files: dict[str, str] | None = None, *, follow_redirects: bool = True, **overrides: object) -> TestClient:
+            if files:
+                commit_files(content_repo, files)
+            folder = tmp_path / f"app-data-{uuid.uuid4().hex[:8]}"
+            options = {"data_dir": folder, "repo_path": content_repo, "database_url": database_url} | overrides
+            settings = make_settings(**options)  # type: ignore[arg-type]
+            client = TestClient(create_app(settings, encoder=model), follow_redirects=follow_redirects)
+            return stack.enter_context(client)
+
+        yield make
 
 
 @pytest.fixture(scope="session")

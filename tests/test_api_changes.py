@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from tests.conftest import article_text, make_settings
+from tests.conftest import article_text
 from tests.gitutil import commit_files
 from tests.problems import assert_problem
 
@@ -19,11 +17,8 @@ PLAYBOOK = article_text("playbook", "Playbook", "Internal steps.", audience="age
 
 
 @pytest.fixture
-def client(tmp_path: Path, content_repo: Path, database_url: str, model) -> Iterator[TestClient]:
-    commit_files(content_repo, {"en/guide.md": GUIDE, "en/faq.md": FAQ, "en/playbook.md": PLAYBOOK})
-    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
-    with TestClient(create_app(settings, encoder=model)) as test_client:
-        yield test_client
+def client(make_client) -> TestClient:
+    return make_client({"en/guide.md": GUIDE, "en/faq.md": FAQ, "en/playbook.md": PLAYBOOK})
 
 
 def feed(client: TestClient, since: str | None = None) -> dict:

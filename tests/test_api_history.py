@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from tests.conftest import article_text, make_settings
+from kb.keys import create_key
+from tests.conftest import article_text
 from tests.gitutil import commit_files, git
 from tests.problems import assert_problem
 
@@ -24,7 +23,7 @@ class Story:
 
 
 @pytest.fixture
-def story(tmp_path: Path, content_repo: Path, database_url: str, model) -> Iterator[Story]:
+def story(content_repo: Path, make_client) -> Story:
     """refunds: added (tagged v1), edited, moved into a folder with an edit; plus an internal playbook."""
     first = article_text("refunds", "Refunds", "## Timing\n\nRefunds take ten days.")
     added = commit_files(content_repo, {
@@ -39,9 +38,7 @@ def story(tmp_path: Path, content_repo: Path, database_url: str, model) -> Itera
         "File refunds under billing",
         renames={"en/refunds.md": "en/billing/refunds.md"},
     )
-    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
-    with TestClient(create_app(settings, encoder=model)) as client:
-        yield Story(client, added, edited, moved)
+    return Story(make_client(), added, edited, moved)
 
 
 def test_history_lists_every_commit_that_changed_the_article_across_its_move(story: Story) -> None:
@@ -123,43 +120,33 @@ def test_an_internal_article_has_no_public_history_version_or_diff(story: Story)
         assert "on-call" not in body["detail"]
 
 
-def test_a_past_version_that_was_internal_stays_hidden_after_publication(
-    tmp_path: Path, content_repo: Path, database_url: str, model
-) -> None:
+def test_a_past_version_that_was_internal_stays_hidden_after_publication(content_repo: Path, make_client) -> None:
     draft = article_text("launch", "Launch notes", "Internal: ship date is 12 May.", audience="agents")
     before = commit_files(content_repo, {"en/launch.md": draft}, "Draft launch notes")
     commit_files(content_repo, {"en/launch.md": draft.replace("audience: agents", "audience: public")
                                 .replace("Internal: ship date is 12 May.", "Launching soon.")}, "Publish")
-    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
-    with TestClient(create_app(settings, encoder=model)) as client:
-        assert client.get("/v1/articles/launch").status_code == 200
-        assert_problem(client.get("/v1/articles/launch", params={"ref": before}), 404)
-        diff = client.get("/v1/articles/launch/diff", params={"from": before}).json()
-        assert diff["old_path"] is None and "12 May" not in diff["unified"]
+    client = make_client()
+    assert client.get("/v1/articles/launch").status_code == 200
+    assert_problem(client.get("/v1/articles/launch", params={"ref": before}), 404)
+    diff = client.get("/v1/articles/launch/diff", params={"from": before}).json()
+    assert diff["old_path"] is None and "12 May" not in diff["unified"]
 
 
-def test_anonymous_history_lists_only_commits_where_the_article_was_public(
-    tmp_path: Path, content_repo: Path, database_url: str, model
-) -> None:
-    from kb.keys import create_key
-
+def test_anonymous_history_lists_only_commits_where_the_article_was_public(content_repo: Path, make_client) -> None:
     draft = article_text("launch", "Launch notes", "Internal: ship date is 12 May.", audience="agents")
     commit_files(content_repo, {"en/launch.md": draft}, "Draft launch notes (internal)")
     published = commit_files(content_repo, {"en/launch.md": draft.replace("audience: agents", "audience: public")
                                             .replace("Internal: ship date is 12 May.", "Launching soon.")}, "Publish")
-    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
-    with TestClient(create_app(settings, encoder=model)) as client:
-        public = client.get("/v1/articles/launch/history").json()
-        assert [item["sha"] for item in public["items"]] == [published]
-        assert "internal" not in str(public) and public["items"][0]["author_email"] == ""
-        agent = {"Authorization": "Bearer " + create_key(client.app.state.kb.engine, name="a", role="agent").secret}
-        staff = client.get("/v1/articles/launch/history", headers=agent).json()
-        assert len(staff["items"]) == 2 and staff["items"][1]["author_email"]
+    client = make_client()
+    public = client.get("/v1/articles/launch/history").json()
+    assert [item["sha"] for item in public["items"]] == [published]
+    assert "internal" not in str(public) and public["items"][0]["author_email"] == ""
+    agent = {"Authorization": "Bearer " + create_key(client.app.state.kb.engine, name="a", role="agent").secret}
+    staff = client.get("/v1/articles/launch/history", headers=agent).json()
+    assert len(staff["items"]) == 2 and staff["items"][1]["author_email"]
 
 
 def test_an_unpublished_branch_is_not_readable_by_anonymous_callers(story: Story, content_repo: Path) -> None:
-    from kb.keys import create_key
-
     git(content_repo, "checkout", "--quiet", "-b", "secret-draft")
     commit_files(content_repo, {"en/billing/refunds.md": article_text("refunds", "Refunds", "Unannounced policy.")},
                  "Draft")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from api.app import create_app
 from kb.cli import app as cli
 from kb.db import ApiKeyRecord
 from kb.keys import KeyRefused, create_key, parse_duration, revoke_key
-from tests.conftest import article_text, make_settings
+from tests.conftest import article_text
 from tests.gitutil import commit_files, git
 from tests.problems import assert_problem
 
@@ -25,11 +23,8 @@ DRAFT = article_text("pricing-2027", "Pricing 2027", "New quokka pricing.", stat
 
 
 @pytest.fixture
-def client(tmp_path: Path, content_repo: Path, database_url: str, model) -> Iterator[TestClient]:
-    commit_files(content_repo, {"en/refunds.md": PUBLIC_ARTICLE, "en/escalation.md": INTERNAL, "en/pricing.md": DRAFT})
-    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
-    with TestClient(create_app(settings, encoder=model)) as test_client:
-        yield test_client
+def client(make_client) -> TestClient:
+    return make_client({"en/refunds.md": PUBLIC_ARTICLE, "en/escalation.md": INTERNAL, "en/pricing.md": DRAFT})
 
 
 def key(client: TestClient, role: str, **options: str) -> dict[str, str]:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from kb.keys import create_key
-from tests.conftest import article_text, make_settings
-from tests.gitutil import commit_files, git
+from tests.conftest import article_text
+from tests.gitutil import commit_files, git, make_remote
 from tests.problems import assert_problem
 
 REFUNDS = article_text("refunds", "Refunds", "## Timing\n\nRefunds take ten days.")
@@ -19,11 +17,8 @@ INVOICES = article_text("invoices", "Invoices", "## PDF\n\nInvoices are PDFs.")
 
 
 @pytest.fixture
-def client(tmp_path: Path, content_repo: Path, database_url: str, model) -> Iterator[TestClient]:
-    commit_files(content_repo, {"en/refunds.md": REFUNDS, "en/invoices.md": INVOICES})
-    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
-    with TestClient(create_app(settings, encoder=model)) as test_client:
-        yield test_client
+def client(make_client) -> TestClient:
+    return make_client({"en/refunds.md": REFUNDS, "en/invoices.md": INVOICES})
 
 
 def as_role(client: TestClient, role: str) -> dict[str, str]:
@@ -165,13 +160,9 @@ def test_a_proposal_against_a_tag_or_another_proposal_is_refused(client: TestCli
         assert_problem(client.post("/v1/proposals", json=body, headers=writer), 422, field="base")
 
 
-def test_proposals_are_off_when_kb_follows_a_remote(tmp_path: Path, database_url: str, model) -> None:
-    from tests.gitutil import make_remote
-
+def test_proposals_are_off_when_kb_follows_a_remote(tmp_path: Path, make_client) -> None:
     remote = make_remote(tmp_path, {"en/refunds.md": REFUNDS})
-    settings = make_settings(data_dir=tmp_path / "data", repo_path=tmp_path / "clone", database_url=database_url,
-                             repo_url=str(remote), sync_interval=0)
-    with TestClient(create_app(settings, encoder=model)) as client:
-        body = {"title": "x", "files": [{"path": "en/refunds.md", "content": REFUNDS}]}
-        problem = assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), 409)
-        assert "KB_REPO_URL" in problem["detail"]
+    client = make_client(repo_path=tmp_path / "clone", repo_url=str(remote), sync_interval=0)
+    body = {"title": "x", "files": [{"path": "en/refunds.md", "content": REFUNDS}]}
+    problem = assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), 409)
+    assert "KB_REPO_URL" in problem["detail"]

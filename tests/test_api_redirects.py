@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from tests.conftest import article_text, make_settings
-from tests.gitutil import commit_files
+from tests.conftest import article_text
 from tests.problems import assert_problem
 
 
 @pytest.fixture
-def client(tmp_path: Path, content_repo: Path, database_url: str, model) -> Iterator[TestClient]:
-    commit_files(content_repo, {
+def client(make_client) -> TestClient:
+    return make_client({
         "en/reset-password.md": article_text("reset-password", "Reset your password", "Use the link.",
                                              redirect_from="[password-help, forgot-password, start-here]"),
         "en/playbook.md": article_text("playbook", "Playbook", "Internal.", audience="agents",
                                        redirect_from="[old-playbook]"),
         "en/start-here.md": article_text("start-here", "Start here", "Welcome."),
-    })
-    settings = make_settings(data_dir=tmp_path / "data", repo_path=content_repo, database_url=database_url)
-    with TestClient(create_app(settings, encoder=model), follow_redirects=False) as test_client:
-        yield test_client
+    }, follow_redirects=False)
 
 
 def test_an_old_id_on_the_api_is_a_permanent_redirect_to_the_article(client: TestClient) -> None:

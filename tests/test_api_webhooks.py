@@ -6,14 +6,12 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from tests.conftest import article_text, make_settings
+from tests.conftest import article_text
 from tests.gitutil import make_remote, push
 from tests.problems import assert_problem
 
@@ -28,14 +26,11 @@ def remote(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(tmp_path: Path, remote: Path, database_url: str, model) -> Iterator[TestClient]:
-    settings = make_settings(
-        data_dir=tmp_path / "data", repo_path=tmp_path / "kb-content", database_url=database_url,
-        repo_url=str(remote), sync_interval=0, github_webhook_secret=SECRET, gitlab_webhook_token=TOKEN,
-    )
-    with TestClient(create_app(settings, encoder=model)) as test_client:
-        _wait_for_sync(test_client, after=0.0)  # the sync every start does
-        yield test_client
+def client(tmp_path: Path, remote: Path, make_client) -> TestClient:
+    test_client = make_client(repo_path=tmp_path / "kb-content", repo_url=str(remote), sync_interval=0,
+                              github_webhook_secret=SECRET, gitlab_webhook_token=TOKEN)
+    _wait_for_sync(test_client, after=0.0)  # the sync every start does
+    return test_client
 
 
 def _wait_for_sync(client: TestClient, *, after: float, timeout: float = 60) -> None:
@@ -102,8 +97,7 @@ def test_gitlab_push_with_the_token_queues_a_sync_and_without_it_is_a_401(client
     assert_problem(wrong, 401)
 
 
-def test_webhooks_are_off_without_a_secret(tmp_path: Path, content_repo: Path, database_url: str, model) -> None:
-    settings = make_settings(data_dir=tmp_path / "plain", repo_path=content_repo, database_url=database_url)
-    with TestClient(create_app(settings, encoder=model)) as plain:
-        assert_problem(plain.post("/v1/webhooks/github", json={}), 404)
-        assert_problem(plain.post("/v1/webhooks/gitlab", json={}), 404)
+def test_webhooks_are_off_without_a_secret(make_client) -> None:
+    plain = make_client()
+    assert_problem(plain.post("/v1/webhooks/github", json={}), 404)
+    assert_problem(plain.post("/v1/webhooks/gitlab", json={}), 404)
