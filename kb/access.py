@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from articles.model import Article, ArticleError, FrontMatter
+
+if TYPE_CHECKING:
+    from versioning import ContentRepo
 
 ACCESS_FILE = ".kb/access.yml"
 FAIL_CLOSED_AUDIENCE = "agents"
@@ -66,6 +70,15 @@ def parse_access_rules(data: bytes | None) -> tuple[AccessRules, list[ArticleErr
         field, reason = _describe(error)
         return AccessRules(fallback=FAIL_CLOSED_AUDIENCE), [ArticleError(ACCESS_FILE, field, reason)]
     return AccessRules(defaults=defaults, segments=frozenset(parsed.segments)), []
+
+
+def access_rules_at(repo: ContentRepo, commit: str) -> tuple[AccessRules, list[ArticleError]]:
+    """The rules of ``.kb/access.yml`` as committed at ``commit`` (none there: everything public)."""
+    try:
+        data = repo.read_blob(commit, ACCESS_FILE)
+    except FileNotFoundError:
+        data = None
+    return parse_access_rules(data)
 
 
 def _checked_audience(value: str | tuple[str, ...]) -> str | tuple[str, ...]:

@@ -8,8 +8,6 @@ does not appear at all.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from sqlmodel import Session, select
 
 from articles.model import Article
 from kb.access import View
+from kb.cursors import decode_cursor, encode_cursor
 from kb.db import ChangeRecord
 from kb.requests import InvalidRequest
 from search.snapshot import Entry, IndexSnapshot
@@ -130,15 +129,11 @@ def _load(audience: str) -> str | tuple[str, ...]:
 
 
 def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+    return encode_cursor(f"seq:{seq}")
 
 
 def _decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, seq = text.split(":")
-        if prefix != "seq" or not seq.isdigit():
-            raise ValueError(text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidRequest("since", "not a cursor this API handed out; start again without it") from None
+    prefix, _, seq = decode_cursor(cursor, field="since").partition(":")
+    if prefix != "seq" or not seq.isdigit():
+        raise InvalidRequest("since", "not a cursor this API handed out; start again without it")
     return int(seq)

@@ -7,8 +7,6 @@ and the names it had there are where it is looked for at an older ref.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 from collections.abc import Iterator
 from contextlib import closing
@@ -16,7 +14,8 @@ from dataclasses import dataclass
 
 from articles.model import Article
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb.access import ACCESS_FILE, STAFF, View, parse_access_rules
+from kb.access import STAFF, View, access_rules_at
+from kb.cursors import decode_cursor, encode_cursor
 from kb.requests import InvalidRequest
 from kb.validation import with_audience
 from versioning import ContentRepo, InvalidRef, Revision, UnknownRef
@@ -83,7 +82,7 @@ def history_page(
     """
     if not 1 <= limit <= MAX_HISTORY_PAGE:
         raise InvalidRequest("limit", f"must be between 1 and {MAX_HISTORY_PAGE}")
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, field="cursor") if cursor else None
     page: list[Revision] = []
     with closing(repo.history(article.path, at)) as revisions:
         for revision in revisions:
@@ -100,7 +99,7 @@ def history_page(
     if after is not None:
         raise InvalidRequest("cursor", "no longer part of this article's history; start again without it")
     more = len(page) > limit
-    return HistoryPage(page[:limit], _encode_cursor(page[limit - 1].sha) if more else None)
+    return HistoryPage(page[:limit], encode_cursor(page[limit - 1].sha) if more else None)
 
 
 def _visible_in(repo: ContentRepo, article: Article, revision: Revision, view: View) -> bool:
@@ -129,22 +128,20 @@ def version_at(repo: ContentRepo, article: Article, ref: str, *, at: str, view: 
 
 def _parsed_version(repo: ContentRepo, article: Article, commit: str, path: str, view: View) -> Version | None:
     """The article at ``path`` in ``commit`` if it is there, valid, the same article, and visible to ``view``."""
-    try:
-        data = repo.read_blob(commit, path)
-    except FileNotFoundError:
+    files = repo.files_at(commit, paths=[path])
+    if not files:
         return None
+    file = files[0]
     try:
-        revision = repo.files_at(commit, paths=[path])[0]
-        parsed = parse_article(path, data, revision=revision.revision, updated_at=revision.updated_at)
+        parsed = parse_article(path, file.data, revision=file.revision, updated_at=file.updated_at)
     except InvalidArticle:
         return None  # that file was not a valid article then: not a version readers can be shown
     if (parsed.id, parsed.locale) != (article.id, article.locale):
         return None
-    rules, _ = parse_access_rules(_access_file(repo, commit))
-    parsed = with_audience(parsed, rules)
+    parsed = with_audience(parsed, access_rules_at(repo, commit)[0])
     if not view.can_see(parsed):
         return None
-    return Version(commit, path, data.decode("utf-8-sig").replace("\r\n", "\n"), parsed)
+    return Version(commit, path, file.data.decode("utf-8-sig").replace("\r\n", "\n"), parsed)
 
 
 def article_diff(repo: ContentRepo, article: Article, old: str, new: str, *, at: str, view: View) -> ArticleDiff:
@@ -198,21 +195,3 @@ def _names(repo: ContentRepo, article: Article, at: str) -> Iterator[str]:
             if revision.path not in seen:
                 seen.add(revision.path)
                 yield revision.path
-
-
-def _access_file(repo: ContentRepo, commit: str) -> bytes | None:
-    try:
-        return repo.read_blob(commit, ACCESS_FILE)
-    except FileNotFoundError:
-        return None
-
-
-def _encode_cursor(sha: str) -> str:
-    return base64.urlsafe_b64encode(bytes.fromhex(sha)).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).hex()
-    except (binascii.Error, ValueError):
-        raise InvalidRequest("cursor", "not a cursor this API handed out; start again without it") from None

@@ -12,7 +12,7 @@ import numpy as np
 from articles.chunk import chunk_article
 from articles.model import Article, ArticleError, Chunk
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb.access import ACCESS_FILE, parse_access_rules
+from kb.access import ACCESS_FILE, access_rules_at
 from kb.validation import select_articles, with_audience
 from search.analyze import Analyzer
 from search.encoder import CachedEncoder
@@ -116,7 +116,7 @@ class Indexer:
         """Read what the diff from ``previous`` touched (everything without one) and pick the articles to index."""
         kept, errors, to_read = self._plan(commit, previous)
         files = self.repo.files_at(commit, paths=to_read) if to_read is not None else self.repo.files_at(commit)
-        rules, rule_errors = parse_access_rules(self._access_file(commit))
+        rules, rule_errors = access_rules_at(self.repo, commit)
         parsed, parse_errors = _parse(file for file in files if is_article_path(file.path))
         errors.update({error.path: error for error in [*parse_errors, *rule_errors]})
         candidates = [with_audience(entry.article, rules) for entry in kept.values()]
@@ -140,12 +140,6 @@ class Indexer:
         errors = {e.path: e for e in previous.errors if e.path not in touched | retry and e.path != ACCESS_FILE}
         present = {change.path for change in changes if change.kind != "deleted"}
         return kept, errors, sorted((present | retry) - {ACCESS_FILE})
-
-    def _access_file(self, commit: str) -> bytes | None:
-        try:
-            return self.repo.read_blob(commit, ACCESS_FILE)
-        except FileNotFoundError:
-            return None
 
     def _entries(self, selection: _Selection, progress: Progress | None) -> list[Entry]:
         """Entries in path order: kept ones with their (possibly new) audience, new ones chunked and embedded."""

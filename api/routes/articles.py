@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -15,6 +13,7 @@ from api.rendering import article_html
 from api.schemas import ArticleOut, ArticlePage, ArticleSummary, SectionOut, TranslationOut, article_url
 from articles.model import LOCALES, Article
 from kb.access import View
+from kb.cursors import decode_cursor, encode_cursor
 from kb.history import version_at
 from kb.knowledge_base import KnowledgeBase
 from kb.requests import InvalidRequest
@@ -25,14 +24,13 @@ MAX_PAGE = 100
 
 
 def _encode_cursor(key: tuple[str, str]) -> str:
-    return base64.urlsafe_b64encode("\x00".join(key).encode()).decode().rstrip("=")
+    return encode_cursor("\x00".join(key))
 
 
 def _decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        article_id, locale = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("\x00")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidRequest("cursor", "not a cursor this API handed out; start again without it") from None
+    article_id, _, locale = decode_cursor(cursor, field="cursor").partition("\x00")
+    if not locale:
+        raise InvalidRequest("cursor", "not a cursor this API handed out; start again without it")
     return article_id, locale
 
 
