@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
-from api.routes import articles, changes, health, history, proposals, search, webhooks
+from api.deps import CUSTOMER_TOKEN_HEADER
+from api.middleware import PerReaderCaching, RequestLimits
+from api.ratelimits import RateLimits, rate_limited
+from api.routes import access, articles, changes, health, history, proposals, search, webhooks
 from api.site import routes as site
 from kb.bootstrap import open_knowledge_base
+from kb.security import check_settings
 from kb.settings import Settings
 from kb.sync import SyncLoop
 from versioning.webhooks import Deliveries
@@ -21,6 +26,7 @@ from search.encoder import Encoder
 def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> FastAPI:
     """Build the app. ``encoder`` lets several apps in one process (tests, benchmarks) share one loaded model."""
     settings = settings or Settings()
+    check_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,13 +48,26 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     )
     app.state.settings = settings
     app.state.deliveries = Deliveries()
+    app.state.rate_limits = RateLimits(settings)
     problems.install(app)
+    app.add_exception_handler(site.SessionRefused, site.session_refused)
+    # Health checks are left out of rate limits: an orchestrator polling them must never be refused.
     app.include_router(health.router)
-    app.include_router(search.router)
-    app.include_router(articles.router)
-    app.include_router(history.router)
-    app.include_router(changes.router)
-    app.include_router(proposals.router)
-    app.include_router(webhooks.router)
-    app.include_router(site.router)
+    limited = [Depends(rate_limited)]
+    for router in (search.router, articles.router, history.router, changes.router, access.router,
+                   proposals.router, webhooks.router, site.router):  # fmt: skip
+        app.include_router(router, dependencies=limited)
+    # Added innermost first: size limits see a request before anything reads it, and the caching
+    # headers reach every response, errors included.
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_query_bytes=settings.max_query_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", CUSTOMER_TOKEN_HEADER],
+            expose_headers=["Link", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(PerReaderCaching)
     return app

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from kb.access import ANONYMOUS, Principal, View
-from kb.keys import authenticate
+from kb.keys import KEY_PREFIX, authenticate
 from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
+from kb.tokens import TokenRefused, verify_customer_token
 
 
 # All async: FastAPI runs a plain `def` dependency in the thread pool, a hop that cost more than the
@@ -24,22 +27,63 @@ async def _knowledge_base(request: Request) -> KnowledgeBase:
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(_knowledge_base)]
 
 
-async def _principal(request: Request, kb: KnowledgeBaseDep) -> Principal:
-    """Anonymous without an Authorization header; a bad key is a 401, never a quiet fall back to anonymous."""
+SESSION_COOKIE = "kb_session"
+"""The help center's sign-in: the customer's token, set by /hc/session, read like a bearer token."""
+CUSTOMER_TOKEN_HEADER = "X-KB-Customer-Token"
+"""A bot key answering a signed-in customer forwards that customer's token here, and reads as they would."""
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+async def principal_of(request: Request, kb: KnowledgeBaseDep) -> Principal:
+    """Anonymous without credentials; a bad key or token is a 401, never a quiet fall back to anonymous.
+
+    ``Authorization: Bearer`` carries an API key (``kb_…``) or a customer token; without it, the site's
+    session cookie. A bot key may add the customer it answers for in ``X-KB-Customer-Token``. Resolved
+    once per request: the rate limiter and the route both ask.
+    """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is None:
+        known = request.state.principal = await _authenticate(request, kb)
+    return known
+
+
+async def _authenticate(request: Request, kb: KnowledgeBase) -> Principal:
     header = request.headers.get("authorization")
     if header is None:
-        return ANONYMOUS
-    scheme, _, key = header.partition(" ")
-    challenge = {"WWW-Authenticate": "Bearer"}
-    if scheme.lower() != "bearer" or not key.strip():
-        raise HTTPException(401, "the Authorization header must read 'Bearer <API key>'", headers=challenge)
-    record = await run_in_threadpool(authenticate, kb.engine, key.strip())
+        cookie = request.cookies.get(SESSION_COOKIE)
+        return ANONYMOUS if cookie is None else customer(kb.settings, cookie, source=f"the {SESSION_COOKIE} cookie")
+    scheme, _, credential = header.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise HTTPException(401, "the Authorization header must read 'Bearer <API key or customer token>'", headers=_CHALLENGE)
+    if not credential.startswith(KEY_PREFIX):
+        return customer(kb.settings, credential, source="the Authorization header")
+    record = await run_in_threadpool(authenticate, kb.engine, credential)
     if record is None:
-        raise HTTPException(401, "unknown, revoked or expired API key", headers=challenge)
-    return Principal(record.role, record.name)
+        raise HTTPException(401, "unknown, revoked or expired API key", headers=_CHALLENGE)
+    principal = Principal(record.role, record.name, key_id=record.id)
+    forwarded = request.headers.get(CUSTOMER_TOKEN_HEADER)
+    if forwarded is None:
+        return principal
+    if record.role != "bot":
+        raise HTTPException(400, f"{CUSTOMER_TOKEN_HEADER} is for bot keys answering a customer; {record.role} keys read as themselves")
+    answered = customer(kb.settings, forwarded, source=CUSTOMER_TOKEN_HEADER)
+    return dataclasses.replace(principal, customer=answered.customer, segments=answered.segments)
 
 
-PrincipalDep = Annotated[Principal, Depends(_principal)]
+def customer(settings: Settings, token: str, *, source: str) -> Principal:
+    """The customer a token names; 401 naming where the token came from and what was wrong with it."""
+    if settings.jwt_secret is None:
+        raise HTTPException(401, f"{source} holds no API key (those start with {KEY_PREFIX}) and customer tokens are off (KB_JWT_SECRET is unset)", headers=_CHALLENGE)
+    try:
+        return verify_customer_token(
+            token, secret=settings.jwt_secret.get_secret_value(), audience=settings.jwt_audience, issuer=settings.jwt_issuer
+        )
+    except TokenRefused as refused:
+        raise HTTPException(401, f"{source}: {refused}", headers=_CHALLENGE) from None
+
+
+PrincipalDep = Annotated[Principal, Depends(principal_of)]
 
 
 async def _view(principal: PrincipalDep) -> View:

@@ -57,6 +57,9 @@ class SearchOut(BaseModel):
     offset: int
     commit: str
     hits: list[HitOut]
+    facets: dict[str, dict[str, int]] = Field(
+        description="Matching articles per `category`, `tags` and `locale`, counted like `total`."
+    )
 
 
 class ArticleSummary(BaseModel):
@@ -99,10 +102,17 @@ class TranslationOut(BaseModel):
     url: str
 
 
+class RelatedOut(BaseModel):
+    id: str
+    title: str
+    url: str
+
+
 class ArticleOut(ArticleSummary):
     html: str = Field(description="Sanitised HTML of the body.")
     sections: list[SectionOut]
     translations: list[TranslationOut]
+    related: list[RelatedOut] = Field(description="Articles in the same locale closest in meaning, that the caller may see.")
     commit: str
 
 

@@ -40,12 +40,18 @@ class AccessRules:
     fallback: str | tuple[str, ...] = "public"
 
     def audience_for(self, article: Article) -> str | tuple[str, ...]:
+        return self.decide(article)[0]
+
+    def decide(self, article: Article) -> tuple[str | tuple[str, ...], str]:
+        """The article's effective audience and which rule gave it, in words (what `kb access explain` shows)."""
         if article.front.audience is not None:
-            return article.front.audience
-        for glob, audience in self.defaults:
+            return article.front.audience, f"front matter of {article.path} (audience: {describe_audience(article.front.audience)})"
+        for number, (glob, audience) in enumerate(self.defaults, start=1):
             if fnmatch.fnmatchcase(article.path, glob):
-                return audience
-        return self.fallback
+                return audience, f"{ACCESS_FILE} defaults rule {number} (path: {glob!r})"
+        if self.fallback == FAIL_CLOSED_AUDIENCE:
+            return self.fallback, f"{ACCESS_FILE} is broken, so articles without their own audience are agents-only"
+        return self.fallback, f"no audience in front matter and no {ACCESS_FILE} rule matched {article.path}: public by default"
 
     def undeclared_segments(self, audience: str | tuple[str, ...]) -> list[str]:
         """Segments an audience names that .kb/access.yml does not declare (a typo hides an article)."""
@@ -95,43 +101,110 @@ def _describe(error: Exception) -> tuple[str, str]:
     return "yaml", str(error).replace("\n", " ")
 
 
+STAFF_ROLES: tuple[str, ...] = ("agent", "writer", "reviewer", "admin")
+"""Roles that work on the content or with customers: they read every article, drafts included."""
+
+
 @dataclass(frozen=True)
 class View:
-    """A kind of reader: ``key`` names the view for caches, ``can_see`` decides per article."""
+    """What one kind of reader may see. Hashable: a snapshot keeps one allow-list per view.
 
-    key: str
+    ``staff`` readers see everything; everyone else sees published articles only, and of those the
+    public ones, the ``signed_in`` ones once signed in, and the ones for a segment they belong to.
+    """
+
+    staff: bool = False
+    signed_in: bool = False
+    segments: frozenset[str] = frozenset()
 
     def can_see(self, article: Article) -> bool:
         return self.allows(article.audience, article.front.status)
 
     def allows(self, audience: str | tuple[str, ...] | None, status: str | None) -> bool:
         """Whether an article with this effective audience and status is visible (the change feed has no Article)."""
-        if self.key == "staff":
-            return audience is not None
-        if self.key == "public":
-            return audience == "public" and status == "published"
-        raise ValueError(f"unknown view {self.key!r}")
+        return self.refusal(audience, status) is None
+
+    def refusal(self, audience: str | tuple[str, ...] | None, status: str | None) -> str | None:
+        """Why this view may not see such an article, or None when it may: the one place the rules live."""
+        if audience is None:
+            return "no audience was decided for it (it was not indexed through .kb/access.yml)"
+        if self.staff:
+            return None
+        if status != "published":
+            return f"its status is {status}: drafts and archived articles are for agents and writers"
+        if audience == "public":
+            return None
+        if audience == "agents":
+            return "its audience is agents: internal to the support team"
+        if not self.signed_in:
+            return f"its audience is {describe_audience(audience)}: customers who are signed in"
+        if audience == "signed_in" or not self.segments.isdisjoint(audience):
+            return None
+        return f"its audience is {describe_audience(audience)} and the reader is in none of those segments"
 
 
-PUBLIC = View("public")
-"""Anonymous readers: public, published articles only. The only reader of the API until principals exist (issue 5)."""
+def describe_audience(audience: str | tuple[str, ...] | None) -> str:
+    """An audience as front matter writes it: ``public``, ``[enterprise, beta]``."""
+    if audience is None or isinstance(audience, str):
+        return str(audience)
+    return "[" + ", ".join(audience) + "]"
 
-STAFF = View("staff")
+
+PUBLIC = View()
+"""Anonymous readers and bots answering anonymous customers: public, published articles only."""
+
+STAFF = View(staff=True)
 """Agents, writers, reviewers and admins, and the `kb` command line on the repository's machine: every
 article, internal ones, drafts and archived ones included."""
 
 
+def customer_view(segments: frozenset[str]) -> View:
+    return View(signed_in=True, segments=segments)
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: anonymous until a request presents an API key, then the key's role and name."""
+    """Who is asking.
+
+    ``kind`` is ``anonymous``, ``customer`` (a signed token from the company's login) or an API key's
+    role. ``customer`` is the token's subject, also for a bot key answering that customer, and
+    ``segments`` the token's segments. ``key_id`` is the API key's row, the bucket its rate limit counts in.
+    """
 
     kind: str
     name: str | None = None
+    customer: str | None = None
+    segments: frozenset[str] = frozenset()
+    key_id: int | None = None
 
     @property
     def view(self) -> View:
-        """Bots answer customers, so they read what anonymous readers do; every other role reads everything."""
-        return STAFF if self.kind in ("agent", "writer", "reviewer", "admin") else PUBLIC
+        if self.kind in STAFF_ROLES:
+            return STAFF
+        if self.customer is not None:
+            return customer_view(self.segments)
+        return PUBLIC
+
+    @property
+    def label(self) -> str:
+        """The principal as ``--as`` and ``?as=`` spell it."""
+        if self.kind == "customer":
+            return "customer" + (":" + ",".join(sorted(self.segments)) if self.segments else "")
+        return self.kind
 
 
 ANONYMOUS = Principal("anonymous")
+PRINCIPAL_KINDS: tuple[str, ...] = ("anonymous", "customer", "bot", *STAFF_ROLES)
+
+
+def parse_principal(text: str) -> Principal:
+    """``anonymous``, ``customer``, ``customer:enterprise,beta`` or a role: who explain and audit act as."""
+    kind, _, segments = text.strip().partition(":")
+    if kind not in PRINCIPAL_KINDS:
+        raise ValueError(f"unknown principal {text!r}; use one of {', '.join(PRINCIPAL_KINDS)} (customer:SEGMENT,… for segments)")
+    if segments and kind != "customer":
+        raise ValueError(f"only a customer has segments: {text!r}")
+    if kind != "customer":
+        return Principal(kind)
+    names = frozenset(name.strip() for name in segments.split(",") if name.strip())
+    return Principal("customer", customer="explain", segments=names)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from articles.model import Article
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb.access import STAFF, View, access_rules_at
+from kb.access import View, access_rules_at
 from kb.cursors import decode_cursor, encode_cursor
 from kb.requests import InvalidRequest
 from kb.validation import with_audience
@@ -89,7 +89,7 @@ def history_page(
             if after is not None:
                 after = None if revision.sha == after else after
                 continue
-            if view != STAFF:
+            if not view.staff:
                 if not _visible_in(repo, article, revision, view):
                     continue
                 revision = dataclasses.replace(revision, author_email="")
@@ -175,10 +175,10 @@ def _resolve_for(repo: ContentRepo, ref: str, field: str, *, at: str, view: View
     except InvalidRef as invalid:
         raise InvalidRequest(field, str(invalid)) from None
     except UnknownRef:
-        if view == STAFF:
+        if view.staff:
             raise
         raise NotAtRef(f"nothing to show at {ref!r}") from None
-    if view != STAFF and not repo.contains(commit, at):
+    if not view.staff and not repo.contains(commit, at):
         raise NotAtRef(f"nothing to show at {ref!r}")
     return commit
 

@@ -21,6 +21,8 @@ from kb.db import ApiKeyRecord
 
 Role = Literal["agent", "bot", "writer", "reviewer", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
+KEY_PREFIX = "kb_"
+"""Every API key starts so; anything else in a bearer header is taken for a customer token."""
 _KEY = re.compile(r"^kb_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{43})$")
 _DURATION = re.compile(r"^(\d+)([dh])$")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import limits
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from search.encoder import DEFAULT_MODEL
 
@@ -48,6 +50,34 @@ class Settings(BaseSettings):
         default=None,
         description="Turns on POST /v1/webhooks/gitlab: the token GitLab sends as X-Gitlab-Token. Needs KB_REPO_URL.",
     )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="Turns on signed-in customers: the secret (at least 32 characters) the company's login signs "
+        "customer tokens with (HS256 JWTs with sub, segments, exp). Sent as `Authorization: Bearer`, by a bot key in "
+        "X-KB-Customer-Token, or to the site through /hc/session?jwt=…",
+    )
+    jwt_audience: str | None = Field(default=None, description="When set, a customer token's `aud` claim must equal it.")
+    jwt_issuer: str | None = Field(default=None, description="When set, a customer token's `iss` claim must equal it.")
+    rate_limit_anonymous: str = Field(
+        default="300/minute",
+        description="Requests allowed per client address for anonymous readers and signed-in customers, in the "
+        "`limits` notation (`300/minute`, `20/second;1000/hour`).",
+    )
+    rate_limit_keys: str = Field(default="1200/minute", description="Requests allowed per API key, same notation.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis that rate limits count in (redis://host:6379/0), shared by every kb process; "
+        "unset: each process counts in its own memory.",
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Web origins (comma-separated, e.g. https://app.example.com) whose pages may call the API "
+        "from a browser. Unset: none, only the help center's own pages. `*` is refused.",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413 above).")
+    max_query_bytes: int = Field(
+        default=16_384, ge=1024, description="Longest query string accepted, in bytes as sent (414 above)."
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the database (events, embedding cache). Default: SQLite at DATA_DIR/kb.sqlite3; "
@@ -88,6 +118,26 @@ class Settings(BaseSettings):
     search_depth: int = Field(
         default=100, ge=10, le=2000, description="Candidate chunks each retriever returns before fusion and grouping."
     )
+
+    @field_validator("rate_limit_anonymous", "rate_limit_keys")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            limits.parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit; write e.g. 300/minute or 20/second;1000/hour") from None
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """Comma-separated in the environment; each an origin only (scheme://host[:port]), never `*`."""
+        items = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        for origin in items if isinstance(items, (list, tuple)) else []:
+            parts = urlsplit(origin)
+            if origin == "*" or parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError(f"{origin!r} is not an origin; list each one as https://host[:port] (`*` is refused)")
+        return items
 
     @property
     def content_path(self) -> Path:

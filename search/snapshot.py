@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -61,6 +62,8 @@ class Hit:
 class Results:
     hits: list[Hit]
     total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Matching articles per category, tag and locale: counted over every match, like ``total``."""
 
 
 Visibility = Callable[[Article], bool]
@@ -172,7 +175,25 @@ class IndexSnapshot:
             Hit(article=self.articles[self.chunk_article[cid]], chunk=self.chunks[cid], score=score, snippet=snippeter(self.chunks[cid]))
             for cid, score in page
         ]
-        return Results(hits=hits, total=len(best))
+        matched = [self.articles[self.chunk_article[cid]] for cid, _ in best]
+        return Results(hits=hits, total=len(best), facets=_facets(matched))
+
+    def related(self, article: Article, *, allowed_articles: np.ndarray, limit: int, floor: float) -> list[Article]:
+        """Articles among ``allowed_articles`` closest to ``article`` as a whole (the mean of its chunk vectors)."""
+        number = self._by_key.get(article.key)
+        if number is None or not len(self.chunks):
+            return []
+        vectors = self.entries[number].vectors
+        if not vectors.size:
+            return []
+        centre = vectors.mean(axis=0)
+        centre /= max(float(np.linalg.norm(centre)), 1e-12)
+        allowed = allowed_articles.copy()
+        allowed[number] = False
+        ids, scores = self.vector_index.search(centre, k=limit * 8, allowed=allowed[self.chunk_article])
+        close = scores >= floor
+        best = _best_chunk_per_article(ids[close], scores[close], self.chunk_article)[:limit]
+        return [self.articles[self.chunk_article[cid]] for cid, _ in best]
 
     def _cached(self, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
         with self._lock:
@@ -198,3 +219,14 @@ def _best_chunk_per_article(
             seen.add(article)
             best.append((chunk_id, score))
     return best
+
+
+def _facets(articles: Sequence[Article]) -> dict[str, dict[str, int]]:
+    """Counts per category, tag and locale, most frequent first (ties by name)."""
+    counts: dict[str, Counter[str]] = {"category": Counter(), "tags": Counter(), "locale": Counter()}
+    for article in articles:
+        if article.front.category:
+            counts["category"][article.front.category] += 1
+        counts["tags"].update(article.front.tags)
+        counts["locale"][article.locale] += 1
+    return {name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0]))) for name, counter in counts.items()}

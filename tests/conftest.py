@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import threading
@@ -106,14 +107,26 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     yield from _database("t", tmp_path)
 
 
+@pytest.fixture(scope="module")
+def module_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _database("m", tmp_path_factory.mktemp("db"))
+
+
 @pytest.fixture(scope="session")
 def session_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from _database("s", tmp_path_factory.mktemp("db"))
 
 
+JWT_SECRET = secrets.token_urlsafe(32)
+"""The secret a test's "company login" signs customer tokens with (KB_JWT_SECRET)."""
+UNLIMITED = "1000000/minute"
+"""Rate limits out of the way of tests that send thousands of requests; their own tests set real ones."""
+
+
 def make_settings(*, data_dir: Path, repo_path: Path | None, database_url: str, **overrides: object) -> Settings:
     """Settings for a test, never read from the developer's environment."""
-    return Settings(data_dir=data_dir, repo_path=repo_path, database_url=database_url, **overrides)
+    options = {"rate_limit_anonymous": UNLIMITED, "rate_limit_keys": UNLIMITED} | overrides
+    return Settings(data_dir=data_dir, repo_path=repo_path, database_url=database_url, **options)
 
 
 @pytest.fixture

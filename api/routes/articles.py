@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import KnowledgeBaseDep, ViewDep
 from api.rendering import article_html
-from api.schemas import ArticleOut, ArticlePage, ArticleSummary, SectionOut, TranslationOut, article_url
+from api.schemas import ArticleOut, ArticlePage, ArticleSummary, RelatedOut, SectionOut, TranslationOut, article_url
 from articles.model import LOCALES, Article
 from kb.access import View
 from kb.cursors import decode_cursor, encode_cursor
@@ -93,6 +93,7 @@ def get_article(
         html=article_html(kb, article, view=view),
         sections=[SectionOut(anchor=s.anchor, heading_path=list(s.heading_path), text=s.text) for s in article.sections],
         translations=[TranslationOut(locale=t.locale, url=article_url(t.id, t.locale)) for t in translations if t.locale != article.locale],
+        related=[RelatedOut(id=r.id, title=r.title, url=article_url(r.id, r.locale)) for r in kb.related(article, view=view, snapshot=snapshot)],
         commit=commit,
     )
 

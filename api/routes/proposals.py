@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep, PrincipalDep
 from api.schemas import FileDiffOut
-from kb.access import PUBLIC, Principal
+from kb.access import PUBLIC, STAFF_ROLES, Principal
 from kb.db import ProposalRecord
 from kb.impact import impact
 from kb.proposals import (
@@ -25,7 +25,6 @@ from kb.proposals import (
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
 WRITERS = ("writer", "reviewer", "admin")
 REVIEWERS = ("reviewer", "admin")
-STAFF = ("agent", *WRITERS)
 
 
 class FileChange(BaseModel):
@@ -95,14 +94,14 @@ async def propose(kb: KnowledgeBaseDep, principal: PrincipalDep, body: ProposalI
 
 @router.get("", response_model=list[ProposalOut])
 async def proposals(kb: KnowledgeBaseDep, principal: PrincipalDep, status: str | None = None) -> list[ProposalOut]:
-    _require(principal, STAFF, "listing proposals")
+    _require(principal, STAFF_ROLES, "listing proposals")
     return [ProposalOut.of(record) for record in await run_in_threadpool(list_proposals, kb, status=status)]
 
 
 @router.get("/{proposal_id}", response_model=ProposalDetailOut)
 async def proposal(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> ProposalDetailOut:
     """The proposal with a diff per file and the validation of every proposed article."""
-    _require(principal, STAFF, "reading proposals")
+    _require(principal, STAFF_ROLES, "reading proposals")
     return ProposalDetailOut.of_detail(await run_in_threadpool(proposal_detail, kb, proposal_id))
 
 
@@ -123,7 +122,7 @@ async def close(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int)
 @router.get("/{proposal_id}/impact")
 async def proposal_impact(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> dict:
     """`kb impact` for the proposal: golden queries at its base and at its head, as customers would search."""
-    _require(principal, STAFF, "reading a proposal's impact")
+    _require(principal, STAFF_ROLES, "reading a proposal's impact")
     detail = await run_in_threadpool(proposal_detail, kb, proposal_id)
     report = await run_in_threadpool(impact, kb, detail.record.base_commit, detail.record.head_commit, view=PUBLIC)
     return report.as_dict() | {"markdown": report.markdown()}

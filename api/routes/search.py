@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import KnowledgeBaseDep, ViewDep
 from api.schemas import HitOut, SearchOut
-from kb.access import STAFF, View
+from kb.access import View
 from kb.knowledge_base import KnowledgeBase, SearchResponse
 from kb.requests import MAX_LIMIT, InvalidRequest, SearchRequest
 from search.snapshot import IndexSnapshot
@@ -43,6 +43,7 @@ def _respond(request: SearchRequest, response: SearchResponse) -> SearchOut:
         offset=request.offset,
         commit=response.commit,
         hits=[HitOut.of(hit, commit=response.commit) for hit in response.results.hits],
+        facets=response.results.facets,
     )
 
 
@@ -66,7 +67,7 @@ def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
 
 def _preview(kb: KnowledgeBase, view: View, ref: str) -> IndexSnapshot:
     """A preview is for people preparing content: its drafts and unmerged text are not for customers."""
-    if view != STAFF:
+    if not view.staff:
         raise HTTPException(403, "searching a ref (a preview) needs an agent, writer, reviewer or admin API key")
     try:
         return kb.preview(ref)

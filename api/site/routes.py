@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
 import jinja2
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 from starlette.types import Scope
 
-from api.deps import KnowledgeBaseDep, ViewDep
+from api.deps import SESSION_COOKIE, KnowledgeBaseDep, customer, principal_of
 from api.rendering import article_html
 from api.schemas import article_url
 from api.site import messages
@@ -32,7 +34,7 @@ from api.site.views import (
     table_of_contents,
 )
 from articles.model import LOCALES
-from kb.access import View
+from kb.access import PUBLIC, View
 from kb.knowledge_base import KnowledgeBase
 from kb.requests import InvalidRequest, SearchRequest
 from search.snapshot import Filters, Results
@@ -106,8 +108,11 @@ def _redirect(url: str) -> Response:
     return _secured(RedirectResponse(url, status_code=307))
 
 
-def _page(template: str, *, kb: KnowledgeBase, locale: str, status: int = 200, **values: object) -> Response:
+def _page(
+    template: str, *, kb: KnowledgeBase, locale: str, view: View = PUBLIC, status: int = 200, **values: object
+) -> Response:
     context = {
+        "signed_in": view.signed_in,
         "locale": locale,
         "t": messages.MESSAGES[locale],
         "static": static_url,
@@ -128,6 +133,57 @@ def _not_found(kb: KnowledgeBase, locale: str) -> Response:
     return _page("not_found.html", kb=kb, locale=locale if locale in LOCALES else DEFAULT_LOCALE, status=404)
 
 
+class SessionRefused(Exception):
+    """The site's session cookie holds a token kb refuses: answered with a page, and the cookie cleared."""
+
+
+async def _site_view(request: Request, kb: KnowledgeBaseDep) -> View:
+    try:
+        return (await principal_of(request, kb)).view
+    except HTTPException as refused:
+        if refused.status_code == 401:
+            raise SessionRefused(str(refused.detail)) from None
+        raise
+
+
+SiteViewDep = Annotated[View, Depends(_site_view)]
+
+
+def session_refused(request: Request, error: Exception) -> Response:
+    """A 401 page, in the reader's locale, that signs them out: the next page they open is the public one."""
+    locale = request.path_params.get("locale", DEFAULT_LOCALE)
+    kb: KnowledgeBase = request.app.state.kb
+    response = _page("session_expired.html", kb=kb, locale=locale if locale in LOCALES else DEFAULT_LOCALE, status=401)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/hc/session")
+def sign_in(request: Request, kb: KnowledgeBaseDep, jwt: str, return_to: str = f"/hc/{DEFAULT_LOCALE}") -> Response:
+    """Where the company's login sends a customer: ``jwt`` is their token; the site keeps it in a cookie.
+
+    ``return_to`` must be a page of this help center, so the link cannot send anyone elsewhere.
+    """
+    try:
+        customer(kb.settings, jwt, source="the jwt parameter")
+    except HTTPException as refused:
+        raise SessionRefused(str(refused.detail)) from None
+    target = urlsplit(return_to)
+    safe = not target.scheme and not target.netloc and target.path.startswith("/hc") and "\\" not in return_to
+    response = _redirect(return_to if safe else f"/hc/{DEFAULT_LOCALE}")
+    response.set_cookie(
+        SESSION_COOKIE, jwt, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
+    )
+    return response
+
+
+@router.get("/hc/signout")
+def sign_out(locale: str = DEFAULT_LOCALE) -> Response:
+    response = _redirect(f"/hc/{locale if locale in LOCALES else DEFAULT_LOCALE}")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
 @router.get("/")
 def root() -> Response:
     return _redirect(f"/hc/{DEFAULT_LOCALE}")
@@ -139,7 +195,7 @@ def help_center_root() -> Response:
 
 
 @router.get("/hc/{locale}")
-def home(kb: KnowledgeBaseDep, view: ViewDep, locale: str) -> Response:
+def home(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     articles = kb.articles(view=view, filters=Filters(locale=locale))
@@ -147,13 +203,14 @@ def home(kb: KnowledgeBaseDep, view: ViewDep, locale: str) -> Response:
         "home.html",
         kb=kb,
         locale=locale,
+        view=view,
         groups=category_groups(articles, locale, per_group=HOME_ARTICLES),
         description=messages.MESSAGES[locale]["hero_lead"],
     )
 
 
 @router.get("/hc/{locale}/categories/{category}")
-def category_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, category: str) -> Response:
+def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str, category: str) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     articles = kb.articles(view=view, filters=Filters(locale=locale, category=category))
@@ -165,6 +222,7 @@ def category_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, category: st
         "category.html",
         kb=kb,
         locale=locale,
+        view=view,
         group=group,
         languages=language_links(locale, {code: category_url(code, category) for code in translated}),
         description=group.description,
@@ -172,7 +230,7 @@ def category_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, category: st
 
 
 @router.get("/hc/{locale}/articles/{article_id}")
-def article_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, article_id: str) -> Response:
+def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str, article_id: str) -> Response:
     article = kb.article(article_id, locale=locale, view=view) if locale in LOCALES else None
     if article is None:
         moved = kb.redirect(article_id, locale=locale, view=view) if locale in LOCALES else None
@@ -183,9 +241,11 @@ def article_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, article_id: s
         "article.html",
         kb=kb,
         locale=locale,
+        view=view,
         article=article,
         body=Markup(article_html(kb, article, view=view)),  # sanitised by nh3 in render_html
         toc=table_of_contents(article),
+        related=[Link(r.title, article_url(r.id, r.locale)) for r in kb.related(article, view=view)],
         category=Link(messages.category_name(locale, category), category_url(locale, category)) if category else None,
         updated=(updated.date().isoformat(), messages.format_date(locale, updated)) if updated else None,
         translations=[LanguageLink(a.locale, messages.LOCALE_NAMES[a.locale], article_url(a.id, a.locale), False) for a in translations],
@@ -195,7 +255,7 @@ def article_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, article_id: s
 
 
 @router.get("/hc/{locale}/search")
-def search_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, q: str = "", page: str = "1") -> Response:
+def search_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str, q: str = "", page: str = "1") -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     query, number = q.strip(), page_number(page)
@@ -216,7 +276,7 @@ def search_page(kb: KnowledgeBaseDep, view: ViewDep, locale: str, q: str = "", p
     if not values["results"]:
         values["groups"] = category_groups(kb.articles(view=view, filters=Filters(locale=locale)), locale, per_group=0)
     urls = {code: search_url(code, query) if query else f"/hc/{code}/search" for code in LOCALES}
-    return _page("search.html", kb=kb, locale=locale, status=status, languages=language_links(locale, urls), **values)
+    return _page("search.html", kb=kb, locale=locale, view=view, status=status, languages=language_links(locale, urls), **values)
 
 
 def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int) -> Results:

@@ -1,0 +1,74 @@
+"""Rate limits: per API key for keyed callers, per client address for everyone else, in memory or Redis."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated
+
+import limits
+from fastapi import Depends, HTTPException, Request
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from api.deps import KnowledgeBaseDep, principal_of
+from kb.access import ANONYMOUS, Principal
+from kb.settings import Settings
+
+NAMESPACE = "kb"
+
+
+class RateLimits:
+    """The limits of one deployment and where hits are counted.
+
+    Redis (``KB_REDIS_URL``) makes every kb process behind a load balancer count in one place; without
+    it each process counts alone, which is right for a single server.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.redis_url:
+            uri = "async+" + settings.redis_url
+            storage = storage_from_string(uri, implementation="redispy", key_prefix="kb-ratelimit")
+        else:
+            storage = storage_from_string("async+memory://")
+        self._limiter = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
+        self.anonymous = limits.parse_many(settings.rate_limit_anonymous)
+        self.keys = limits.parse_many(settings.rate_limit_keys)
+
+    async def hit(self, bucket: str, items: list[limits.RateLimitItem]) -> None:
+        """Count one request in ``bucket``; 429 with Retry-After when any of ``items`` is used up."""
+        for item in items:
+            if not await self._limiter.hit(item, NAMESPACE, bucket):
+                stats = await self._limiter.get_window_stats(item, NAMESPACE, bucket)
+                retry = max(1, math.ceil(stats.reset_time - time.time()))
+                who = "API key" if bucket.startswith("key:") else "address"
+                raise HTTPException(
+                    429,
+                    f"too many requests from this {who}: the limit is {item}; retry in {retry} s",
+                    headers={"Retry-After": str(retry), "RateLimit-Limit": str(item.amount), "RateLimit-Remaining": "0"},
+                )
+
+
+def client_address(request: Request) -> str:
+    """The peer's address as uvicorn reports it (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def rate_limited(request: Request, kb: KnowledgeBaseDep) -> None:
+    """A route dependency: authenticate, then count the request in the caller's bucket.
+
+    A refused key or token counts against the address it came from, so guessing keys is throttled too;
+    the route's own principal dependency then answers the refusal in its own form (JSON or a page).
+    """
+    rate_limits: RateLimits = request.app.state.rate_limits
+    try:
+        principal: Principal = await principal_of(request, kb)
+    except HTTPException:
+        principal = ANONYMOUS
+    if principal.key_id is not None:
+        await rate_limits.hit(f"key:{principal.key_id}", rate_limits.keys)
+    else:
+        await rate_limits.hit(f"address:{client_address(request)}", rate_limits.anonymous)
+
+
+RateLimited = Annotated[None, Depends(rate_limited)]

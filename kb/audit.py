@@ -1,0 +1,319 @@
+"""The leak audit: probe every surface of a running kb as every kind of reader, and look for what they may not see.
+
+Restricted content most often escapes a help center through a side door: a title in typeahead, a
+snippet, a facet count, a related article, an error message. The audit asks every surface, as each
+reader, with the words of every article that reader may not see, and reads every response body and
+header for those words, their ids and their counts. The test suite runs it over a knowledge base
+seeded with canary tokens; `kb access audit` runs it against a live server and its content repo.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from articles.model import LOCALES
+
+MODES: tuple[str, ...] = ("keyword", "semantic", "hybrid")
+SEARCH_LIMIT = 50
+"""Large enough that a test knowledge base fits on one page, so every count can be checked against the hits."""
+AUTOCOMPLETE_LIMIT = 5
+"""What the site's search box asks for while the reader types (search.js)."""
+MIN_SECRET_CHARS = 6
+"""Shorter strings occur by chance (a tag like `api`); they cannot betray an article on their own."""
+MAX_PAGES = 50
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An article as the audit knows it, from the content repository rather than from the server."""
+
+    id: str
+    locale: str
+    category: str | None
+    secrets: tuple[str, ...]
+    """Strings that would betray the article: its title, headings, tags, a sentence of each section."""
+    queries: tuple[str, ...]
+    """What to search with to draw the article out: its words, exactly and in paraphrase."""
+    text: str
+    """Everything the article says, to tell a secret shared with a visible article from one that is not."""
+    old_ids: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.locale)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A principal the audit acts as: the headers that make a request theirs, and what they may see."""
+
+    label: str
+    headers: dict[str, str]
+    visible: frozenset[tuple[str, str]]
+    staff: bool = False
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a reader should not have learnt, and where."""
+
+    reader: str
+    surface: str
+    url: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"[{self.reader}] {self.surface} {self.url}: {self.problem}"
+
+
+@dataclass
+class AuditReport:
+    probes: Counter[str] = field(default_factory=Counter)
+    """Requests sent, per surface."""
+    findings: list[Finding] = field(default_factory=list)
+    readers: list[str] = field(default_factory=list)
+    waited_seconds: float = 0.0
+    """Time spent waiting out the server's rate limits (Retry-After)."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.probes.values())
+
+
+Progress = Callable[[int], None]
+
+
+class Auditor:
+    """Sends the probes through ``client`` (an httpx client, or FastAPI's TestClient) and collects findings.
+
+    ``commits`` are a commit early in the served history and the served one: diffs between them, and
+    reads at a ref, are probed like the current content.
+    """
+
+    def __init__(
+        self, client: httpx.Client, subjects: Sequence[Subject], *, commits: tuple[str, str], progress: Progress | None = None
+    ) -> None:
+        self.client = client
+        self.subjects = list(subjects)
+        self.first_commit, self.head_commit = commits
+        self.progress = progress or (lambda _: None)
+        self.report = AuditReport()
+        self.categories = sorted({s.category for s in self.subjects if s.category})
+
+    def run(self, readers: Iterable[Reader]) -> AuditReport:
+        for reader in readers:
+            self.report.readers.append(reader.label)
+            self._audit(reader)
+        return self.report
+
+    def planned_probes(self, readers: Iterable[Reader]) -> int:
+        """How many requests `run` will send, for a progress bar."""
+        return sum(self._surface_probes() + self._search_probes(reader) for reader in readers)
+
+    # What each reader is asked.
+
+    def _audit(self, reader: Reader) -> None:
+        forbidden = self._forbidden(reader)
+        hidden = [s for s in self.subjects if s.key not in reader.visible]
+        for subject in hidden:
+            for query in subject.queries:
+                self._search_everywhere(reader, forbidden, query)
+        for subject in self.subjects:
+            self._article_surfaces(reader, forbidden, subject)
+        self._listing(reader, forbidden)
+        self._site_pages(reader, forbidden)
+        self._changes(reader, forbidden)
+        self._staff_only(reader, forbidden)
+
+    def _search_everywhere(self, reader: Reader, forbidden: dict[str, str], query: str) -> None:
+        for mode in MODES:
+            for locale in (None, *LOCALES):
+                params = {"q": query, "mode": mode, "limit": SEARCH_LIMIT} | ({"locale": locale} if locale else {})
+                self._search(reader, forbidden, "search", "GET", params)
+        self._search(reader, forbidden, "search (POST)", "POST", {"q": query, "limit": SEARCH_LIMIT})
+        for locale in LOCALES:
+            self._search(reader, forbidden, "autocomplete", "GET", {"q": query, "locale": locale, "limit": AUTOCOMPLETE_LIMIT})
+            self._probe(reader, forbidden, "site search", "GET", f"/hc/{locale}/search", params={"q": query})
+
+    def _search(self, reader: Reader, forbidden: dict[str, str], surface: str, method: str, params: dict[str, Any]) -> None:
+        if method == "POST":
+            response = self._probe(reader, forbidden, surface, "POST", "/v1/search", json=params)
+        else:
+            response = self._probe(reader, forbidden, surface, "GET", "/v1/search", params=params)
+        if response.status_code == 200:
+            self._check_counts(reader, surface, str(response.url), response.json())
+
+    def _article_surfaces(self, reader: Reader, forbidden: dict[str, str], subject: Subject) -> None:
+        """Lookup, lookup at a ref, the site page, history, diff and old ids: all alike for a hidden article."""
+        visible = subject.key in reader.visible
+        path = f"/v1/articles/{subject.id}"
+        lookups = [
+            ("article", path, {"locale": subject.locale}),
+            ("article at a ref", path, {"locale": subject.locale, "ref": self.head_commit}),
+            ("history", f"{path}/history", {"locale": subject.locale}),
+            ("diff", f"{path}/diff", {"locale": subject.locale, "from": self.first_commit, "to": self.head_commit}),
+        ]
+        for surface, url, params in lookups:
+            response = self._probe(reader, forbidden, surface, "GET", url, params=params, allowed=(subject.id,))
+            if not visible:
+                self._expect_absent(reader, surface, response, subject.id)
+        page = self._probe(reader, forbidden, "article page", "GET", f"/hc/{subject.locale}/articles/{subject.id}", allowed=(subject.id,))
+        if not visible and page.status_code != 404:
+            self._finding(reader, "article page", page, f"answered {page.status_code} for an article the reader may not see")
+        for old in subject.old_ids:
+            moved = self._probe(reader, forbidden, "redirect", "GET", f"/v1/articles/{old}", params={"locale": subject.locale}, allowed=(old,))
+            if not visible and moved.status_code != 404:
+                self._finding(reader, "redirect", moved, f"old id answered {moved.status_code}, pointing at a hidden article")
+
+    def _listing(self, reader: Reader, forbidden: dict[str, str]) -> None:
+        filters: list[dict[str, Any]] = [{}] + [{"locale": code} for code in LOCALES] + [{"category": c} for c in self.categories]
+        for extra in filters:
+            seen: list[tuple[str, str]] = []
+            url: str | None = "/v1/articles"
+            params: dict[str, Any] | None = {"limit": 100} | extra
+            for _ in range(MAX_PAGES):
+                if url is None:
+                    break
+                response = self._probe(reader, forbidden, "article listing", "GET", url, params=params)
+                if response.status_code != 200:
+                    break
+                body = response.json()
+                seen += [(item["id"], item["locale"]) for item in body["items"]]
+                url, params = body["next"], None
+            for key in seen:
+                if key not in reader.visible:
+                    self._finding(reader, "article listing", response, f"lists {key[0]} ({key[1]}), hidden from the reader")
+
+    def _site_pages(self, reader: Reader, forbidden: dict[str, str]) -> None:
+        for locale in LOCALES:
+            self._probe(reader, forbidden, "site home", "GET", f"/hc/{locale}")
+            self._probe(reader, forbidden, "site search", "GET", f"/hc/{locale}/search")
+            for category in self.categories:
+                self._probe(reader, forbidden, "site category", "GET", f"/hc/{locale}/categories/{category}", allowed=(category,))
+
+    def _changes(self, reader: Reader, forbidden: dict[str, str]) -> None:
+        params: dict[str, Any] = {"limit": 500}
+        for _ in range(MAX_PAGES):
+            response = self._probe(reader, forbidden, "change feed", "GET", "/v1/changes", params=params)
+            if response.status_code != 200 or not response.json()["items"]:
+                break
+            params = {"limit": 500, "since": response.json()["cursor"]}
+
+    def _staff_only(self, reader: Reader, forbidden: dict[str, str]) -> None:
+        """Previews, proposals and explain: refused outright to readers they are not for."""
+        hidden = next((s for s in self.subjects if s.key not in reader.visible), self.subjects[0])
+        probes = [
+            ("search preview", "/v1/search", {"q": hidden.queries[0], "ref": self.head_commit}, reader.staff),
+            ("proposals", "/v1/proposals", {}, reader.staff),
+            ("access explain", "/v1/access/explain", {"article": hidden.id, "as": "agent"}, reader.admin),
+        ]
+        for surface, url, params, allowed in probes:
+            response = self._probe(reader, forbidden, surface, "GET", url, params=params)
+            if not allowed and response.status_code not in (401, 403):
+                self._finding(reader, surface, response, f"answered {response.status_code}; only staff or admins may use it")
+
+    def _surface_probes(self) -> int:
+        per_subject = sum(5 + len(s.old_ids) for s in self.subjects)
+        listing = 1 + len(LOCALES) + len(self.categories)
+        site = len(LOCALES) * (2 + len(self.categories))
+        return per_subject + listing + site + 1 + 3  # + the change feed's first page and the staff-only surfaces
+
+    def _search_probes(self, reader: Reader) -> int:
+        per_query = len(MODES) * (1 + len(LOCALES)) + 1 + 2 * len(LOCALES)
+        return per_query * sum(len(s.queries) for s in self.subjects if s.key not in reader.visible)
+
+    # Checks.
+
+    def _forbidden(self, reader: Reader) -> dict[str, str]:
+        """Secret string → the article it betrays, for the articles this reader may not see.
+
+        A string that a visible article also contains is left out: finding it proves nothing.
+        """
+        visible_text = "\n".join(s.text for s in self.subjects if s.key in reader.visible)
+        forbidden: dict[str, str] = {}
+        for subject in self.subjects:
+            if subject.key in reader.visible:
+                continue
+            for secret in (*subject.secrets, subject.id, *subject.old_ids):
+                if len(secret) >= MIN_SECRET_CHARS and secret not in visible_text:
+                    forbidden[secret] = f"{subject.id} ({subject.locale})"
+        return forbidden
+
+    def _check_counts(self, reader: Reader, surface: str, url: str, body: dict[str, Any]) -> None:
+        """Hits are visible articles, and with every match on one page, totals and facets count exactly the hits."""
+        hits = [(hit["id"], hit["locale"]) for hit in body["hits"]]
+        for key in hits:
+            if key not in reader.visible:
+                self._add(reader, surface, url, f"hit {key[0]} ({key[1]}) is hidden from the reader")
+        if body["total"] > body["limit"]:
+            return
+        if body["total"] != len(hits):
+            self._add(reader, surface, url, f"total {body['total']} counts more than the {len(hits)} hits returned")
+        by_locale = Counter(locale for _, locale in hits)
+        if body["facets"].get("locale", {}) != dict(by_locale):
+            self._add(reader, surface, url, f"locale facet {body['facets'].get('locale')} does not match the hits {dict(by_locale)}")
+        categories = Counter(hit["category"] for hit in body["hits"] if hit["category"])
+        if body["facets"].get("category", {}) != dict(categories):
+            self._add(reader, surface, url, f"category facet {body['facets'].get('category')} does not match the hits")
+
+    def _expect_absent(self, reader: Reader, surface: str, response: httpx.Response, article_id: str) -> None:
+        """A hidden article answers exactly as a missing one: same status, same body but for the id asked for."""
+        if response.status_code != 404:
+            self._finding(reader, surface, response, f"answered {response.status_code} for an article the reader may not see")
+            return
+        missing_url = str(response.request.url).replace(f"/articles/{article_id}", "/articles/zz-no-such-article")
+        missing = self._send(reader, "GET", missing_url, params=None, json=None)
+        if response.text.replace(article_id, "zz-no-such-article") != missing.text:
+            self._finding(reader, surface, response, "a hidden article's 404 differs from a missing article's")
+
+    def _probe(
+        self,
+        reader: Reader,
+        forbidden: dict[str, str],
+        surface: str,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        allowed: tuple[str, ...] = (),
+    ) -> httpx.Response:
+        """Send one request as ``reader`` and read all of the response for forbidden strings.
+
+        What the request itself carries (the query, the id asked for) may be echoed back; ``allowed``
+        names those strings.
+        """
+        response = self._send(reader, method, url, params=params, json=json)
+        self.report.probes[surface] += 1
+        self.progress(1)
+        echoed = [str(value) for value in (params or {}).values()] + [str(v) for v in (json or {}).values()] + list(allowed)
+        seen = response.text + "\n" + "\n".join(f"{name}: {value}" for name, value in response.headers.items())
+        for secret, article in forbidden.items():
+            if secret in seen and not any(secret in sent for sent in echoed):
+                self._finding(reader, surface, response, f"shows {secret!r}, which belongs to {article}")
+        if response.status_code >= 500:
+            self._finding(reader, surface, response, f"server error {response.status_code}")
+        return response
+
+    def _send(self, reader: Reader, method: str, url: str, *, params: Any, json: Any) -> httpx.Response:
+        """One request; a 429 is waited out (Retry-After) and sent again, so the audit works within the limits."""
+        while True:
+            response = self.client.request(method, url, params=params, json=json, headers=reader.headers, follow_redirects=False)
+            if response.status_code != 429:
+                return response
+            wait = float(response.headers.get("Retry-After", "1"))
+            self.report.waited_seconds += wait
+            time.sleep(wait)
+
+    def _finding(self, reader: Reader, surface: str, response: httpx.Response, problem: str) -> None:
+        self._add(reader, surface, str(response.request.url), problem)
+
+    def _add(self, reader: Reader, surface: str, url: str, problem: str) -> None:
+        self.report.findings.append(Finding(reader.label, surface, url, problem))

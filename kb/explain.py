@@ -1,0 +1,70 @@
+"""Why a principal can or cannot see an article: the rule that gave it its audience, and the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from articles.model import LOCALES
+from kb.access import Principal, View, access_rules_at, describe_audience
+from kb.knowledge_base import KnowledgeBase
+from kb.requests import InvalidRequest
+
+
+class ArticleNotFound(LookupError):
+    """No indexed article has that id (in that locale)."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    article_id: str
+    locale: str
+    path: str
+    principal: str
+    visible: bool
+    audience: str
+    audience_rule: str
+    """Where the audience came from: front matter, which .kb/access.yml rule, or the default."""
+    status: str
+    reason: str
+
+
+def explain_access(kb: KnowledgeBase, article_id: str, *, locale: str | None, principal: Principal) -> list[Explanation]:
+    """One explanation per locale of the article (or the one ``locale``), against the served snapshot."""
+    if locale is not None and locale not in LOCALES:
+        raise InvalidRequest("locale", f"unknown locale {locale!r}; kb has {', '.join(LOCALES)}")
+    snapshot = kb.snapshot
+    articles = [a for a in snapshot.articles if a.id == article_id and locale in (None, a.locale)]
+    if not articles:
+        raise ArticleNotFound(f"no article {article_id!r}" + (f" in locale {locale!r}" if locale else "") + " is indexed")
+    with kb.open_repo() as repo:
+        rules, _ = access_rules_at(repo, snapshot.commit)
+    view = principal.view
+    explanations = []
+    for article in sorted(articles, key=lambda a: a.locale):
+        _, rule = rules.decide(article)
+        refusal = view.refusal(article.audience, article.front.status)
+        explanations.append(
+            Explanation(
+                article_id=article.id,
+                locale=article.locale,
+                path=article.path,
+                principal=principal.label,
+                visible=refusal is None,
+                audience=describe_audience(article.audience),
+                audience_rule=rule,
+                status=article.front.status,
+                reason=refusal if refusal is not None else _why_visible(view, article.audience),
+            )
+        )
+    return explanations
+
+
+def _why_visible(view: View, audience: str | tuple[str, ...] | None) -> str:
+    if view.staff:
+        return "agents, writers, reviewers and admins see every article, drafts and internal ones included"
+    if audience == "public":
+        return "it is public and published"
+    if audience == "signed_in":
+        return "it is for signed-in customers, and the reader is signed in"
+    shared = sorted(view.segments.intersection(audience or ()))
+    return f"the reader is in segment {', '.join(shared)}, one of its audience {describe_audience(audience)}"
