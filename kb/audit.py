@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from articles.model import LOCALES
+from articles.model import LOCALES, Article
 
 MODES: tuple[str, ...] = ("keyword", "semantic", "hybrid")
 SEARCH_LIMIT = 50
@@ -317,3 +317,20 @@ class Auditor:
 
     def _add(self, reader: Reader, surface: str, url: str, problem: str) -> None:
         self.report.findings.append(Finding(reader.label, surface, url, problem))
+
+
+def subject_of(article: Article) -> Subject:
+    """What the audit looks for and asks with, for a real article: its title, headings, tags and lead lines."""
+    headings = [section.heading_path[-1] for section in article.sections if section.heading_path]
+    leads = [section.text.split("\n")[0][:80] for section in article.sections if len(section.text) >= 20]
+    tags = list(article.front.tags)
+    text = "\n".join([article.id, article.title, article.body, article.front.category or "", *tags, *article.front.redirect_from])
+    return Subject(
+        id=article.id,
+        locale=article.locale,
+        category=article.front.category,
+        secrets=tuple(dict.fromkeys([article.title, *headings, *leads, *tags])),
+        queries=tuple(dict.fromkeys([article.title, *leads[:1], article.id.replace("-", " ")])),
+        text=text,
+        old_ids=article.front.redirect_from,
+    )

@@ -1,12 +1,12 @@
-"""The `kb` command line: index, serve, search, sync, impact, history, diff, check and eval. Bare `kb` serves."""
+"""The `kb` command line: index, serve, search, sync, impact, history, diff, check, eval, keys, token and access. Bare `kb` serves."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from articles.model import Article
+    from kb.audit import Reader
     from kb.evaluation.run import EvalReport
     from kb.indexer import BuildReport
     from versioning import ContentRepo
@@ -31,6 +32,8 @@ T = TypeVar("T")
 app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+access_app = typer.Typer(help="Who may see what: explain one verdict, audit a live server for leaks.", no_args_is_help=True)
+app.add_typer(access_app, name="access")
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one error per line, whatever the terminal width
 
@@ -105,6 +108,7 @@ def serve(
         logging.getLogger(package).setLevel(logging.INFO)
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
     settings = Settings()
+    _refuse_insecure(settings)
     # The app is named by its import string, so this module never imports `api` (imports go api → kb).
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)
 
@@ -430,3 +434,176 @@ def _print_eval(report: EvalReport) -> None:
         table.add_row(result.name, *(f"{result.metrics[m]:.4f}" for m in METRICS), *latency)
     console.print(table)
 
+
+def _refuse_insecure(settings: Settings) -> None:
+    """Say what is insecure and how to fix it, before uvicorn starts (the app refuses too, less readably)."""
+    from kb.security import insecure_settings
+
+    problems = insecure_settings(settings)
+    if problems:
+        errors.print("error: kb refuses to start with insecure settings:", markup=False)
+        for problem in problems:
+            errors.print(f"  - {problem}", markup=False)
+        raise typer.Exit(2)
+
+
+@app.command()
+def token(
+    subject: Annotated[str, typer.Option("--sub", help="Who the customer is (the token's sub).")],
+    segments: Annotated[str, typer.Option(help="Comma-separated segments, e.g. enterprise,beta.")] = "",
+    expires_in: Annotated[str, typer.Option(help="A lifetime such as 1h or 7d.")] = "1h",
+) -> None:
+    """Sign a customer token with KB_JWT_SECRET, as your login would: to try signed-in views and the site.
+
+    Prints the token, then (on stderr) the site URL that signs a browser in with it.
+    """
+    from urllib.parse import urlencode
+
+    from kb.keys import KeyRefused, parse_duration
+    from kb.tokens import issue_customer_token
+
+    settings = Settings()
+    if settings.jwt_secret is None:
+        errors.print("error: KB_JWT_SECRET is unset, so kb accepts no customer tokens", markup=False)
+        raise typer.Exit(2)
+    try:
+        lifetime = parse_duration(expires_in)
+    except KeyRefused as error:
+        errors.print(f"error: --expires-in: {error}", markup=False)
+        raise typer.Exit(2) from None
+    names = tuple(name.strip() for name in segments.split(",") if name.strip())
+    signed = issue_customer_token(secret=settings.jwt_secret.get_secret_value(), subject=subject, segments=names,
+                                  lifetime=lifetime, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+    sys.stdout.write(signed + "\n")
+    errors.print(f"sign a browser in: http://{settings.host}:{settings.port}/hc/session?{urlencode({'jwt': signed})}",
+                 markup=False, highlight=False)
+
+
+@access_app.command("explain")
+def access_explain(
+    article_id: Annotated[str, typer.Argument(metavar="ID")],
+    locale: Annotated[str | None, typer.Option(help="en or ja; every locale when absent.")] = None,
+    as_: Annotated[str, typer.Option("--as", help="anonymous, customer, customer:SEGMENT,…, bot, agent, writer, reviewer, admin.")] = "anonymous",
+) -> None:
+    """Whether a principal can see an article at the served commit, and which rule decided."""
+    from kb.access import parse_principal
+    from kb.explain import ArticleNotFound, explain_access
+    from kb.requests import InvalidRequest
+    from kb.validation import articles_at
+
+    try:
+        principal = parse_principal(as_)
+    except ValueError as error:
+        errors.print(f"error: --as: {error}", markup=False)
+        raise typer.Exit(2) from None
+    with _content_repo() as repo:
+        articles, rules = articles_at(repo, _served_commit(repo))
+    try:
+        explanations = explain_access(articles, rules, article_id, locale=locale, principal=principal)
+    except (ArticleNotFound, InvalidRequest) as error:
+        errors.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    for item in explanations:
+        verdict = "[green]visible[/]" if item.visible else "[red]hidden[/]"
+        console.print(f"{item.article_id} ({item.locale}, {item.path}) as {item.principal}: {verdict}")
+        console.print(f"  audience {item.audience}, from {item.audience_rule}", markup=False, highlight=False)
+        console.print(f"  status {item.status}", markup=False, highlight=False)
+        console.print(f"  because {item.reason}", markup=False, highlight=False)
+
+
+@access_app.command("audit")
+def access_audit(
+    url: Annotated[str, typer.Option(help="The running kb server to probe.")] = "http://127.0.0.1:8000",
+    readers: Annotated[list[str] | None, typer.Option("--as", help="Only these principals (repeatable); all kinds by default.")] = None,
+) -> None:
+    """Probe every surface of a live server as every kind of reader, with the words of every article each may not see.
+
+    Uses this machine's settings: the content repository (what exists and who may see it), the database
+    (temporary API keys, revoked at the end) and KB_JWT_SECRET (customer tokens). Exits 1 on any finding.
+    """
+    import httpx
+
+    from kb.audit import Auditor, subject_of
+    from kb.validation import articles_at
+
+    settings = Settings()
+    with _content_repo() as repo:
+        head = _served_commit(repo)
+        articles, rules = articles_at(repo, head)
+        first = repo.first_commit(head)
+    wanted = _audit_principals(settings, sorted(rules.segments), readers)
+    with _audit_readers(settings, wanted, articles) as audit_readers, httpx.Client(base_url=url, timeout=60) as client:
+        auditor = Auditor(client, [subject_of(a) for a in articles], commits=(first, head))
+        with _progress() as bar:
+            task = bar.add_task("Probing", total=auditor.planned_probes(audit_readers))
+            auditor.progress = lambda count: bar.advance(task, count)
+            try:
+                report = auditor.run(audit_readers)
+            except httpx.HTTPError as error:
+                errors.print(f"error: {url}: {error}", markup=False)
+                raise typer.Exit(2) from None
+    table = Table("surface", "probes")
+    for surface, count in sorted(report.probes.items()):
+        table.add_row(surface, str(count))
+    console.print(table)
+    console.print(f"{report.total} probes as {len(report.readers)} readers: {', '.join(report.readers)}", markup=False)
+    if report.waited_seconds:
+        console.print(f"waited {report.waited_seconds:.0f}s for the server's rate limits "
+                      "(raise KB_RATE_LIMIT_ANONYMOUS while auditing to go faster)", markup=False)
+    if report.findings:
+        errors.print(f"{len(report.findings)} finding(s):", markup=False)
+        for finding in report.findings:
+            errors.print(f"  {finding}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    console.print("no leaks found", markup=False)
+
+
+def _audit_principals(settings: Settings, segments: list[str], chosen: list[str] | None) -> list[str]:
+    """Every kind of reader (each declared segment as a customer), or the ones asked for."""
+    from kb.access import parse_principal
+
+    customers = ["customer", *(f"customer:{name}" for name in segments)] if settings.jwt_secret else []
+    everyone = ["anonymous", *customers, "bot", "agent", "writer", "reviewer", "admin"]
+    for label in chosen or []:
+        try:
+            parse_principal(label)
+        except ValueError as error:
+            errors.print(f"error: --as: {error}", markup=False)
+            raise typer.Exit(2) from None
+        if label.startswith("customer") and settings.jwt_secret is None:
+            errors.print("error: --as customer needs KB_JWT_SECRET, to sign the customer's token", markup=False)
+            raise typer.Exit(2)
+    return chosen or everyone
+
+
+@contextmanager
+def _audit_readers(settings: Settings, labels: list[str], articles: list[Article]) -> Iterator[list[Reader]]:
+    """Readers with real credentials: customer tokens signed now, API keys created now and revoked after."""
+    from kb.access import parse_principal
+    from kb.audit import Reader
+    from kb.keys import create_key, revoke_key
+    from kb.tokens import issue_customer_token
+
+    engine = _engine()
+    created: list[int] = []
+    readers = []
+    try:
+        for label in labels:
+            principal = parse_principal(label)
+            headers: dict[str, str] = {}
+            if principal.kind == "customer":
+                signed = issue_customer_token(secret=settings.jwt_secret.get_secret_value(), subject="kb-access-audit",  # type: ignore[union-attr]
+                                              segments=tuple(sorted(principal.segments)), audience=settings.jwt_audience,
+                                              issuer=settings.jwt_issuer)
+                headers["Authorization"] = f"Bearer {signed}"
+            elif principal.kind != "anonymous":
+                key = create_key(engine, name="kb access audit", role=principal.kind, expires_in="2h")
+                created.append(key.record.id)  # type: ignore[arg-type]
+                headers["Authorization"] = f"Bearer {key.secret}"
+            view = principal.view
+            visible = frozenset(a.key for a in articles if view.can_see(a))
+            readers.append(Reader(label, headers, visible, staff=view.staff, admin=principal.kind == "admin"))
+        yield readers
+    finally:
+        for key_id in created:
+            revoke_key(engine, key_id)

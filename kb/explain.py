@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from articles.model import LOCALES
-from kb.access import Principal, View, access_rules_at, describe_audience
-from kb.knowledge_base import KnowledgeBase
+from articles.model import LOCALES, Article
+from kb.access import AccessRules, Principal, View, describe_audience
 from kb.requests import InvalidRequest
 
 
@@ -28,19 +28,18 @@ class Explanation:
     reason: str
 
 
-def explain_access(kb: KnowledgeBase, article_id: str, *, locale: str | None, principal: Principal) -> list[Explanation]:
-    """One explanation per locale of the article (or the one ``locale``), against the served snapshot."""
+def explain_access(
+    articles: Sequence[Article], rules: AccessRules, article_id: str, *, locale: str | None, principal: Principal
+) -> list[Explanation]:
+    """One explanation per locale of the article (or the one ``locale``) among ``articles``, indexed under ``rules``."""
     if locale is not None and locale not in LOCALES:
         raise InvalidRequest("locale", f"unknown locale {locale!r}; kb has {', '.join(LOCALES)}")
-    snapshot = kb.snapshot
-    articles = [a for a in snapshot.articles if a.id == article_id and locale in (None, a.locale)]
-    if not articles:
+    found = [a for a in articles if a.id == article_id and locale in (None, a.locale)]
+    if not found:
         raise ArticleNotFound(f"no article {article_id!r}" + (f" in locale {locale!r}" if locale else "") + " is indexed")
-    with kb.open_repo() as repo:
-        rules, _ = access_rules_at(repo, snapshot.commit)
     view = principal.view
     explanations = []
-    for article in sorted(articles, key=lambda a: a.locale):
+    for article in sorted(found, key=lambda a: a.locale):
         _, rule = rules.decide(article)
         refusal = view.refusal(article.audience, article.front.status)
         explanations.append(

@@ -6,11 +6,15 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from articles.model import Article, ArticleError
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb.access import ACCESS_FILE, AccessRules, parse_access_rules
+from kb.access import ACCESS_FILE, AccessRules, access_rules_at, parse_access_rules
 from kb.checks import TRANSLATIONS_FILE, broken_links, missing_translations, parse_translation_rules
+
+if TYPE_CHECKING:
+    from versioning import ContentRepo
 
 
 def with_audience(article: Article, rules: AccessRules) -> Article:
@@ -64,6 +68,23 @@ def check_folder(root: Path) -> CheckReport:
     active, rejected = select_articles(parsed, rules)
     across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors
     return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path))
+
+
+def articles_at(repo: ContentRepo, commit: str) -> tuple[list[Article], AccessRules]:
+    """The articles the indexer would serve at ``commit``, with their audiences, and the rules that gave them.
+
+    For tools that need what is published but not the search index (`kb access explain`, `kb access audit`).
+    """
+    rules, _ = access_rules_at(repo, commit)
+    parsed: list[Article] = []
+    for file in repo.files_at(commit):
+        if is_article_path(file.path):
+            try:
+                article = parse_article(file.path, file.data, revision=file.revision, updated_at=file.updated_at)
+            except InvalidArticle:
+                continue  # reported by `kb index` and `kb check`; an invalid file is not served
+            parsed.append(with_audience(article, rules))
+    return select_articles(parsed, rules)[0], rules
 
 
 def _read(file: Path) -> bytes | None:

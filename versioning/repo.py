@@ -199,6 +199,10 @@ class ContentRepo:
         """Whether ``commit`` is ``descendant`` or in its history (both full shas from :meth:`resolve`)."""
         return is_ancestor(self._repo, commit, descendant)
 
+    def first_commit(self, ref: str | None = None) -> str:
+        """The oldest commit in ``ref``'s history (the first root, when histories were merged)."""
+        return self._repo.git.rev_list("--max-parents=0", self.resolve(ref)).splitlines()[-1]
+
     def read_blob(self, ref: str | None, path: str) -> bytes:
         """Bytes of the regular file ``path`` at ``ref``; FileNotFoundError when it is not there."""
         path = validate_path(path)

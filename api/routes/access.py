@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep, PrincipalDep
-from kb.access import parse_principal
-from kb.explain import ArticleNotFound, explain_access
+from kb.access import access_rules_at, parse_principal
+from kb.explain import ArticleNotFound, Explanation, explain_access
 from kb.requests import InvalidRequest
 
 router = APIRouter(prefix="/v1/access", tags=["access"])
@@ -45,8 +45,15 @@ async def explain(
         subject = parse_principal(as_)
     except ValueError as error:
         raise InvalidRequest("as", str(error)) from None
+    snapshot = kb.snapshot
+
+    def explain_served() -> list[Explanation]:
+        with kb.open_repo() as repo:
+            rules, _ = access_rules_at(repo, snapshot.commit)
+        return explain_access(snapshot.articles, rules, article, locale=locale, principal=subject)
+
     try:
-        found = await run_in_threadpool(explain_access, kb, article, locale=locale, principal=subject)
+        found = await run_in_threadpool(explain_served)
     except ArticleNotFound as missing:
         raise HTTPException(404, str(missing)) from None
     return [
