@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Annotated
@@ -10,12 +11,14 @@ import limits
 from fastapi import Depends, HTTPException, Request
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from redis.exceptions import RedisError
 
 from api.deps import KnowledgeBaseDep, principal_of
 from kb.access import ANONYMOUS, Principal
 from kb.settings import Settings
 
 NAMESPACE = "kb"
+log = logging.getLogger(__name__)
 
 
 class RateLimits:
@@ -36,9 +39,18 @@ class RateLimits:
         self.keys = limits.parse_many(settings.rate_limit_keys)
 
     async def hit(self, bucket: str, items: list[limits.RateLimitItem]) -> None:
-        """Count one request in ``bucket``; 429 with Retry-After when any of ``items`` is used up."""
+        """Count one request in ``bucket``; 429 with Retry-After when any of ``items`` is used up.
+
+        When Redis cannot be reached the request goes through, logged: limits protect capacity, they
+        never decide who sees what, and an outage of Redis must not take the help center down with it.
+        """
         for item in items:
-            if not await self._limiter.hit(item, NAMESPACE, bucket):
+            try:
+                allowed = await self._limiter.hit(item, NAMESPACE, bucket)
+            except (RedisError, OSError) as error:
+                log.warning("rate limits are not counted: the store cannot be reached (%s)", error)
+                return
+            if not allowed:
                 stats = await self._limiter.get_window_stats(item, NAMESPACE, bucket)
                 retry = max(1, math.ceil(stats.reset_time - time.time()))
                 who = "API key" if bucket.startswith("key:") else "address"
