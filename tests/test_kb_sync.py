@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kb.access import PUBLIC
+from kb.audit import Auditor, Reader, subject_of
 from kb.requests import SearchRequest
 from kb.sync import SyncLoop, sync_knowledge_base
 from search.snapshot import MODES
@@ -104,6 +105,23 @@ def test_an_access_rule_pushed_to_the_remote_hides_a_folder_on_the_next_sync(syn
     sync_knowledge_base(synced_kb)
     assert synced_kb.article("escalation", locale="en", view=PUBLIC) is None
     assert "escalation" not in [article_id for article_id, _ in ranking(synced_kb, "on-call lead", "keyword")]
+
+
+def test_an_access_rule_takes_effect_on_every_surface_at_the_next_sync(tmp_path: Path, remote: Path, make_client) -> None:
+    """Search, lookup, listing, history, diff, site pages, change feed: the leak audit after the sync finds nothing."""
+    push(remote, {"en/internal/escalation.md": article_text("escalation", "Escalation playbook for quokka outages",
+                                                            "## Paging\n\nPage the quokka on-call lead at once.")}, "Add escalation")
+    client = make_client(repo_path=tmp_path / "kb-content", repo_url=str(remote), sync_interval=0)
+    kb = client.app.state.kb
+    first = git(remote, "rev-list", "--max-parents=0", "main")
+    assert client.get("/v1/articles/escalation").status_code == 200
+    push(remote, {".kb/access.yml": "defaults:\n  - path: 'en/internal/**'\n    audience: agents\n"}, "Internal folder")
+    sync_knowledge_base(kb)
+    subjects = [subject_of(article) for article in kb.snapshot.articles]
+    anonymous = Reader("anonymous", {}, frozenset(a.key for a in kb.snapshot.articles if a.id != "escalation"))
+    report = Auditor(client, subjects, commits=(first, kb.snapshot.commit)).run([anonymous])
+    assert [str(finding) for finding in report.findings] == []
+    assert report.probes["search"] > 0 and report.probes["history"] == len(subjects)
 
 
 def test_the_index_after_a_sync_equals_a_full_rebuild_at_the_same_commit(

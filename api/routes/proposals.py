@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +24,8 @@ from kb.proposals import (
 )
 
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
+ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1, description="As listed by GET /v1/proposals.")]
+"""Bounded by the database's 64-bit integer: a larger id is a 422, not a failed query."""
 WRITERS = ("writer", "reviewer", "admin")
 REVIEWERS = ("reviewer", "admin")
 
@@ -99,14 +102,14 @@ async def proposals(kb: KnowledgeBaseDep, principal: PrincipalDep, status: str |
 
 
 @router.get("/{proposal_id}", response_model=ProposalDetailOut)
-async def proposal(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> ProposalDetailOut:
+async def proposal(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> ProposalDetailOut:
     """The proposal with a diff per file and the validation of every proposed article."""
     _require(principal, STAFF_ROLES, "reading proposals")
     return ProposalDetailOut.of_detail(await run_in_threadpool(proposal_detail, kb, proposal_id))
 
 
 @router.post("/{proposal_id}/merge", response_model=ProposalOut)
-async def merge(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> ProposalOut:
+async def merge(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> ProposalOut:
     """Fast-forward or merge commit into the base; a conflict is a 409 and both branches stay as they were."""
     _require(principal, REVIEWERS, "merging a proposal")
     record = await run_in_threadpool(merge_proposal, kb, proposal_id, reviewer=principal.name or principal.kind)
@@ -114,13 +117,13 @@ async def merge(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int)
 
 
 @router.post("/{proposal_id}/close", response_model=ProposalOut)
-async def close(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> ProposalOut:
+async def close(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> ProposalOut:
     _require(principal, WRITERS, "closing a proposal")
     return ProposalOut.of(await run_in_threadpool(close_proposal, kb, proposal_id))
 
 
 @router.get("/{proposal_id}/impact")
-async def proposal_impact(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: int) -> dict:
+async def proposal_impact(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> dict:
     """`kb impact` for the proposal: golden queries at its base and at its head, as customers would search."""
     _require(principal, STAFF_ROLES, "reading a proposal's impact")
     detail = await run_in_threadpool(proposal_detail, kb, proposal_id)
