@@ -213,12 +213,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(client: TestClient, sample_settings: Settings, model: Encoder) -> Iterator[str]:
-    """A real uvicorn server over the sample (it reuses the snapshot the in-process client saved)."""
+@contextlib.contextmanager
+def serve_in_thread(app) -> Iterator[str]:
+    """Serve ``app`` with a real uvicorn on a free port in a thread; yields its base URL."""
     port = _free_port()
-    config = uvicorn.Config(create_app(sample_settings, encoder=model), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 120
@@ -226,9 +225,18 @@ def live_server(client: TestClient, sample_settings: Settings, model: Encoder) -
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(client: TestClient, sample_settings: Settings, model: Encoder) -> Iterator[str]:
+    """A real uvicorn server over the sample (it reuses the snapshot the in-process client saved)."""
+    with serve_in_thread(create_app(sample_settings, encoder=model)) as url:
+        yield url
 
 
 @pytest.fixture
