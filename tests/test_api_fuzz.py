@@ -47,7 +47,9 @@ def admin(fuzzed: TestClient) -> dict[str, str]:
 # The schema is read at collection from an app that is never started (the routes alone make it), and
 # each case is sent to the started one: schemathesis' lazy fixture loader does not run on pytest 9.
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings.model_construct()))
-bounded = settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
+bounded = settings(
+    max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def check(case: schemathesis.Case, app: FastAPI, headers: dict[str, str]) -> None:
