@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
                    proposals.router, webhooks.router, site.router):  # fmt: skip
         app.include_router(router, dependencies=limited)
     # Added innermost first: size limits see a request before anything reads it, and the caching
-    # headers reach every response, errors included.
+    # headers reach every response the app writes, its errors included (an unhandled exception's 500
+    # comes from Starlette's outermost middleware, with a generic body).
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_query_bytes=settings.max_query_bytes)
     if settings.cors_origins:
         app.add_middleware(

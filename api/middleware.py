@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import SESSION_COOKIE
 from api.problems import problem
+from api.site.routes import STATIC_URL
 
 
 class RequestLimits:
@@ -70,13 +72,17 @@ class PerReaderCaching:
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
-        credentialed = "authorization" in request_headers or f"{SESSION_COOKIE}=" in request_headers.get("cookie", "")
+        # Parsed as the app parses it, so a spelling the parser forgives cannot slip past this check.
+        cookies = cookie_parser(request_headers.get("cookie", ""))
+        credentialed = "authorization" in request_headers or SESSION_COOKIE in cookies
+        static = scope["path"].startswith(STATIC_URL)  # the same bytes for everyone: left cacheable by CDNs
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.add_vary_header("Authorization")
-                headers.add_vary_header("Cookie")
+                if not static:
+                    headers.add_vary_header("Authorization")
+                    headers.add_vary_header("Cookie")
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 if credentialed:
                     headers["Cache-Control"] = "private, no-store"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Annotated
 
 import limits
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from redis.exceptions import RedisError
@@ -82,5 +81,3 @@ async def rate_limited(request: Request, kb: KnowledgeBaseDep) -> None:
     else:
         await rate_limits.hit(f"address:{client_address(request)}", rate_limits.anonymous)
 
-
-RateLimited = Annotated[None, Depends(rate_limited)]

@@ -129,7 +129,7 @@ class RevisionOut(BaseModel):
     author_name: str
     author_email: str = Field(description="Empty unless the caller is staff.")
     date: dt.datetime = Field(description="Committer date, with the committer's UTC offset.")
-    message: str
+    message: str = Field(description="Empty unless the caller is staff: a message may describe other, hidden files.")
     path: str = Field(description="The article's file in that commit (it changes when the file is renamed or moved).")
     change: str = Field(description="added, modified, renamed or deleted.")
 

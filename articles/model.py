@@ -13,7 +13,8 @@ LOCALES: tuple[str, ...] = ("en", "ja")
 """Locales kb can analyse; an article in any other locale is rejected rather than indexed badly."""
 
 AUDIENCE_KEYWORDS: tuple[str, ...] = ("public", "signed_in", "agents")
-_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SEGMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+"""A customer segment's name, in front matter, .kb/access.yml and customer tokens alike."""
 _ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 _DURATION = re.compile(r"^(\d+)([dw])$")
 
@@ -78,9 +79,12 @@ class FrontMatter(BaseModel):
             return value
         if not value:
             raise ValueError("a segment list must name at least one segment")
-        bad = [segment for segment in value if not _SEGMENT.match(segment)]
+        bad = [segment for segment in value if not SEGMENT_NAME.match(segment) or segment in AUDIENCE_KEYWORDS]
         if bad:
-            raise ValueError(f"invalid segment name(s) {', '.join(map(repr, bad))}: use lowercase letters, digits, '-'")
+            raise ValueError(
+                f"invalid segment name(s) {', '.join(map(repr, bad))}: use lowercase letters, digits, '-' and '_', "
+                f"and none of {', '.join(AUDIENCE_KEYWORDS)}"
+            )
         return tuple(value)
 
     @field_validator("review_every")

@@ -9,6 +9,7 @@ seeded with canary tokens; `kb access audit` runs it against a live server and i
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +28,10 @@ AUTOCOMPLETE_LIMIT = 5
 MIN_SECRET_CHARS = 6
 """Shorter strings occur by chance (a tag like `api`); they cannot betray an article on their own."""
 MAX_PAGES = 50
+LOOKUPS = 5
+"""Requests about one article by id: lookup, lookup at two refs, history, diff."""
+ARTICLE_LINK = re.compile(r"/hc/(?P<locale>[a-z]{2})/articles/(?P<id>[a-z0-9_-]+)")
+"""A link to an article's page: hits, related articles, translations and listings all carry one."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class Subject:
     text: str
     """Everything the article says, to tell a secret shared with a visible article from one that is not."""
     old_ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    """Checked against the tags facet of search results."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -106,6 +113,8 @@ class Auditor:
         self.progress = progress or (lambda _: None)
         self.report = AuditReport()
         self.categories = sorted({s.category for s in self.subjects if s.category})
+        self.known = {s.key for s in self.subjects}
+        self.tags = {s.key: s.tags for s in self.subjects}
 
     def run(self, readers: Iterable[Reader]) -> AuditReport:
         for reader in readers:
@@ -115,7 +124,7 @@ class Auditor:
 
     def planned_probes(self, readers: Iterable[Reader]) -> int:
         """How many requests `run` will send, for a progress bar."""
-        return sum(self._surface_probes() + self._search_probes(reader) for reader in readers)
+        return sum(self._surface_probes() + self._reader_probes(reader) for reader in readers)
 
     # What each reader is asked.
 
@@ -157,6 +166,7 @@ class Auditor:
         lookups = [
             ("article", path, {"locale": subject.locale}),
             ("article at a ref", path, {"locale": subject.locale, "ref": self.head_commit}),
+            ("article at a ref", path, {"locale": subject.locale, "ref": self.first_commit}),
             ("history", f"{path}/history", {"locale": subject.locale}),
             ("diff", f"{path}/diff", {"locale": subject.locale, "from": self.first_commit, "to": self.head_commit}),
         ]
@@ -196,7 +206,10 @@ class Auditor:
             self._probe(reader, forbidden, "site home", "GET", f"/hc/{locale}")
             self._probe(reader, forbidden, "site search", "GET", f"/hc/{locale}/search")
             for category in self.categories:
-                self._probe(reader, forbidden, "site category", "GET", f"/hc/{locale}/categories/{category}", allowed=(category,))
+                page = self._probe(reader, forbidden, "site category", "GET", f"/hc/{locale}/categories/{category}", allowed=(category,))
+                shown = any(s.category == category and s.locale == locale and s.key in reader.visible for s in self.subjects)
+                if not shown and page.status_code != 404:
+                    self._finding(reader, "site category", page, f"answered {page.status_code} for a category of hidden articles only")
 
     def _changes(self, reader: Reader, forbidden: dict[str, str]) -> None:
         """The feed may name a hidden article only to say it is gone: a reader who saw it must drop their copy.
@@ -205,14 +218,20 @@ class Auditor:
         could see is absent from their feed (tests/test_api_changes.py holds that part).
         """
         params: dict[str, Any] = {"limit": 500}
+        last: dict[tuple[str, str], str] = {}
         for _ in range(MAX_PAGES):
             response = self._send(reader, "GET", "/v1/changes", params=params, json=None)
             items = response.json().get("items", []) if response.status_code == 200 else []
             gone = tuple(item["id"] for item in items if item["kind"] == "delete")
             self._inspect(reader, forbidden, "change feed", response, echoed=[str(v) for v in params.values()], allowed=gone)
+            last |= {(item["id"], item["locale"]): item["kind"] for item in items}
             if not items:
                 break
             params = {"limit": 500, "since": response.json()["cursor"]}
+        # Replayed to its end, the feed must leave the reader holding no hidden article.
+        for key, kind in last.items():
+            if kind == "upsert" and key in self.known - reader.visible:
+                self._add(reader, "change feed", "/v1/changes", f"leaves {key[0]} ({key[1]}) upserted, hidden from the reader")
 
     def _staff_only(self, reader: Reader, forbidden: dict[str, str]) -> None:
         """Previews, proposals and explain: refused outright to readers they are not for."""
@@ -228,14 +247,16 @@ class Auditor:
                 self._finding(reader, surface, response, f"answered {response.status_code}; only staff or admins may use it")
 
     def _surface_probes(self) -> int:
-        per_subject = sum(5 + len(s.old_ids) for s in self.subjects)
+        per_subject = sum(LOOKUPS + 1 + len(s.old_ids) for s in self.subjects)
         listing = 1 + len(LOCALES) + len(self.categories)
         site = len(LOCALES) * (2 + len(self.categories))
         return per_subject + listing + site + 1 + 3  # + the change feed's first page and the staff-only surfaces
 
-    def _search_probes(self, reader: Reader) -> int:
+    def _reader_probes(self, reader: Reader) -> int:
+        """Searches with each hidden article's words, and a missing article's answer beside each hidden lookup."""
         per_query = len(MODES) * (1 + len(LOCALES)) + 1 + 2 * len(LOCALES)
-        return per_query * sum(len(s.queries) for s in self.subjects if s.key not in reader.visible)
+        hidden = [s for s in self.subjects if s.key not in reader.visible]
+        return per_query * sum(len(s.queries) for s in hidden) + LOOKUPS * len(hidden)
 
     # Checks.
 
@@ -270,6 +291,9 @@ class Auditor:
         categories = Counter(hit["category"] for hit in body["hits"] if hit["category"])
         if body["facets"].get("category", {}) != dict(categories):
             self._add(reader, surface, url, f"category facet {body['facets'].get('category')} does not match the hits")
+        tags = Counter(tag for hit in body["hits"] for tag in self.tags.get((hit["id"], hit["locale"]), ()))
+        if body["facets"].get("tags", {}) != dict(tags):
+            self._add(reader, surface, url, f"tags facet {body['facets'].get('tags')} does not match the hits' tags")
 
     def _expect_absent(self, reader: Reader, surface: str, response: httpx.Response, article_id: str) -> None:
         """A hidden article answers exactly as a missing one: same status, same body but for the id asked for."""
@@ -278,6 +302,8 @@ class Auditor:
             return
         missing_url = str(response.request.url).replace(f"/articles/{article_id}", "/articles/zz-no-such-article")
         missing = self._send(reader, "GET", missing_url, params=None, json=None)
+        self.report.probes[surface] += 1
+        self.progress(1)
         if response.text.replace(article_id, "zz-no-such-article") != missing.text:
             self._finding(reader, surface, response, "a hidden article's 404 differs from a missing article's")
 
@@ -313,6 +339,11 @@ class Auditor:
         for secret, article in forbidden.items():
             if secret in seen and not any(secret in sent for sent in [*echoed, *allowed]):
                 self._finding(reader, surface, response, f"shows {secret!r}, which belongs to {article}")
+        asked = ARTICLE_LINK.search(str(response.request.url))
+        for link in ARTICLE_LINK.finditer(seen):
+            key = (link["id"], link["locale"])
+            if key in self.known and key not in reader.visible and link.group(0) != (asked.group(0) if asked else None):
+                self._finding(reader, surface, response, f"links to {key[0]} ({key[1]}), hidden from the reader")
         if response.status_code >= 500:
             self._finding(reader, surface, response, f"server error {response.status_code}")
 
@@ -347,4 +378,5 @@ def subject_of(article: Article) -> Subject:
         queries=tuple(dict.fromkeys([article.title, *leads[:1], article.id.replace("-", " ")])),
         text=text,
         old_ids=article.front.redirect_from,
+        tags=article.front.tags,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -23,6 +24,9 @@ from kb.requests import InvalidRequest
 from search.snapshot import Entry, IndexSnapshot
 
 MAX_CHANGES_PAGE = 1000
+
+_SEQ = re.compile(r"[0-9]{1,18}")
+"""A cursor's sequence number: ASCII digits that fit the database's 64-bit integer."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,6 @@ def _encode_cursor(seq: int) -> str:
 
 def _decode_cursor(cursor: str) -> int:
     prefix, _, seq = decode_cursor(cursor, field="since").partition(":")
-    if prefix != "seq" or not seq.isdigit():
+    if prefix != "seq" or not _SEQ.fullmatch(seq):
         raise InvalidRequest("since", "not a cursor this API handed out; start again without it")
     return int(seq)

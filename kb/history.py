@@ -78,7 +78,8 @@ def history_page(
     """Commits that changed ``article`` up to commit ``at``, newest first, ``limit`` at a time.
 
     Outside the staff view, only commits where the caller could see the article are listed, without
-    the author's email: a draft's or an internal version's commits say things readers may not know.
+    the author's email or the message: a draft's or an internal version's commits, and a message that
+    also describes other, hidden files (a merged proposal's title), say things readers may not know.
     """
     if not 1 <= limit <= MAX_HISTORY_PAGE:
         raise InvalidRequest("limit", f"must be between 1 and {MAX_HISTORY_PAGE}")
@@ -92,7 +93,7 @@ def history_page(
             if not view.staff:
                 if not _visible_in(repo, article, revision, view):
                     continue
-                revision = dataclasses.replace(revision, author_email="")
+                revision = dataclasses.replace(revision, author_email="", message="")
             page.append(revision)
             if len(page) > limit:
                 break

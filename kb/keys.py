@@ -23,7 +23,7 @@ Role = Literal["agent", "bot", "writer", "reviewer", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 KEY_PREFIX = "kb_"
 """Every API key starts so; anything else in a bearer header is taken for a customer token."""
-_KEY = re.compile(r"^kb_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{43})$")
+_KEY = re.compile(rf"^{KEY_PREFIX}([A-Za-z0-9]{{8}})_([A-Za-z0-9_-]{{43}})$")
 _DURATION = re.compile(r"^(\d+)([dh])$")
 
 
@@ -45,7 +45,7 @@ def create_key(engine: Engine, *, name: str, role: str, expires_in: str | None =
         raise KeyRefused("a key needs a name that says who or what uses it")
     now = dt.datetime.now(dt.timezone.utc)
     prefix = secrets.token_hex(4)
-    secret = f"kb_{prefix}_{secrets.token_urlsafe(32)}"
+    secret = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     record = ApiKeyRecord(name=name.strip(), role=role, prefix=prefix, digest=_digest(secret), created_at=now,
                           expires_at=now + parse_duration(expires_in) if expires_in else None)
     with Session(engine) as session:

@@ -155,7 +155,7 @@ class KnowledgeBase:
     ) -> list[SearchResponse]:
         """Run several searches against one snapshot (the served one by default), encoding queries in one call."""
         snapshot = snapshot or self.snapshot
-        visible = snapshot.visible_articles(view, view.can_see)
+        visible = snapshot.visible_articles(view)
         weights = [
             fusion_weights(r.locale or query_language(r.text), model=self.encoder.model_name, identifier=has_identifier(r.text))
             for r in requests
@@ -185,9 +185,16 @@ class KnowledgeBase:
         return article if article is not None and view.can_see(article) else None
 
     def redirect(self, old_id: str, *, locale: str, view: View) -> Article | None:
-        """Where an old id (from some article's ``redirect_from``) now lives, if ``view`` may see it there."""
-        article = self.snapshot.redirected(old_id, locale)
-        return article if article is not None and view.can_see(article) else None
+        """Where an old id (from some article's ``redirect_from``) now lives, if ``view`` may see it there.
+
+        Decided among what ``view`` may see only: whether a hidden article holds the id, or lists it
+        first, must not show in the answer.
+        """
+        snapshot = self.snapshot
+        live = snapshot.article(old_id, locale)
+        if live is not None and view.can_see(live):
+            return None  # a live id wins; one the reader may not see must not change the answer
+        return next((article for article in snapshot.redirected(old_id, locale) if view.can_see(article)), None)
 
     def translations(self, article_id: str, *, view: View, snapshot: IndexSnapshot | None = None) -> list[Article]:
         """Every locale of the article ``view`` may see, in ``snapshot`` (the served one by default)."""
@@ -200,13 +207,13 @@ class KnowledgeBase:
         article can neither be suggested nor take the place of a visible one.
         """
         snapshot = snapshot or self.snapshot
-        allowed = snapshot.visible_articles(view, view.can_see) & snapshot.filtered_articles(Filters(locale=article.locale))
+        allowed = snapshot.visible_articles(view) & snapshot.filtered_articles(Filters(locale=article.locale))
         return snapshot.related(article, allowed_articles=allowed, limit=RELATED_ARTICLES, floor=RELATED_FLOOR)
 
     def articles(self, *, view: View, filters: Filters = Filters()) -> list[Article]:
         """Visible articles matching ``filters``, ordered by (id, locale) for stable cursor paging."""
         snapshot = self.snapshot
-        allowed = snapshot.visible_articles(view, view.can_see) & snapshot.filtered_articles(filters)
+        allowed = snapshot.visible_articles(view) & snapshot.filtered_articles(filters)
         return sorted((a for a, ok in zip(snapshot.articles, allowed) if ok), key=lambda a: a.key)
 
     def _encode_queries(self, texts: Sequence[str]) -> dict[str, np.ndarray]:

@@ -51,6 +51,8 @@ def _weak_secret(variable: str, secret: SecretStr | None, minimum: int) -> str |
         return f"{variable} is set but empty: anyone could sign with it. Generate one with {GENERATE}"
     if value.strip().lower() in SAMPLE_SECRETS or "example" in value.lower():
         return f"{variable} is a sample value from documentation. Generate one with {GENERATE}"
+    if "-----BEGIN" in value:
+        return f"{variable} holds a PEM key; customer tokens are HS256, signed with a shared secret. Generate one with {GENERATE}"
     if len(value) < minimum:
         return f"{variable} has {len(value)} characters; use at least {minimum}. Generate one with {GENERATE}"
     return None

@@ -8,17 +8,16 @@ tenant tokens do; kb checks the signature and the claims and reads the articles 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from articles.model import SEGMENT_NAME
 from kb.access import Principal
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
 """Clock skew forgiven on ``exp`` and ``nbf`` between the login's machine and kb's."""
-_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 class TokenRefused(ValueError):
@@ -33,9 +32,9 @@ class _Claims(BaseModel):
     @field_validator("segments")
     @classmethod
     def _segment_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [name for name in value if not _SEGMENT.match(name)]
+        bad = [name for name in value if not SEGMENT_NAME.match(name)]
         if bad:
-            raise ValueError(f"invalid segment name(s) {', '.join(map(repr, bad[:3]))}: lowercase letters, digits, '-'")
+            raise ValueError(f"invalid segment name(s) {', '.join(map(repr, bad[:3]))}: lowercase letters, digits, '-' and '_'")
         return value
 
 
@@ -65,7 +64,7 @@ def verify_customer_token(token: str, *, secret: str, audience: str | None = Non
         raise TokenRefused("the customer token's 'iss' claim is not KB_JWT_ISSUER") from None
     except jwt.ImmatureSignatureError:
         raise TokenRefused("the customer token is not valid yet ('nbf' or 'iat' is in the future)") from None
-    except jwt.InvalidTokenError as error:
+    except jwt.PyJWTError as error:  # InvalidKeyError is not an InvalidTokenError; every failure is a refusal
         raise TokenRefused(f"not a customer token kb can read: {error}") from None
     try:
         parsed = _Claims.model_validate(claims)

@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -66,7 +66,13 @@ class Results:
     """Matching articles per category, tag and locale: counted over every match, like ``total``."""
 
 
-Visibility = Callable[[Article], bool]
+class Reader(Protocol):
+    """Who is reading, as search sees it: hashable (the cache key of its allow-list) and able to judge an article."""
+
+    def __hash__(self) -> int: ...
+
+    def can_see(self, article: Article) -> bool: ...
+
 Snippeter = Callable[[Chunk], str]
 
 
@@ -97,13 +103,12 @@ class IndexSnapshot:
         self.lexical_index = LexicalIndex([list(terms) for entry in self.entries for terms in entry.terms])
         self._by_key = {article.key: number for number, article in enumerate(self.articles)}
         self._by_path = {article.path: article for article in self.articles}
-        # An old id answers for the first article (in path order) that lists it in redirect_from,
-        # unless an article has that id now.
-        self._redirects: dict[tuple[str, str], Article] = {}
+        # Every article (in path order) that lists an old id in redirect_from: which one answers, and
+        # whether a live article with that id wins, depends on what the reader may see.
+        self._redirects: dict[tuple[str, str], list[Article]] = {}
         for article in self.articles:
-            for old in article.front.redirect_from:
-                if (old, article.locale) not in self._by_key:
-                    self._redirects.setdefault((old, article.locale), article)
+            for old in dict.fromkeys(article.front.redirect_from):
+                self._redirects.setdefault((old, article.locale), []).append(article)
 
     @property
     def commit(self) -> str:
@@ -113,16 +118,16 @@ class IndexSnapshot:
         number = self._by_key.get((article_id, locale))
         return None if number is None else self.articles[number]
 
-    def redirected(self, old_id: str, locale: str) -> Article | None:
-        """The article whose ``redirect_from`` lists ``old_id`` in ``locale``: a renamed id keeps its links."""
-        return self._redirects.get((old_id, locale))
+    def redirected(self, old_id: str, locale: str) -> list[Article]:
+        """The articles whose ``redirect_from`` lists ``old_id`` in ``locale``, in path order: a renamed id keeps its links."""
+        return self._redirects.get((old_id, locale), [])
 
     def article_at(self, path: str) -> Article | None:
         return self._by_path.get(path)
 
-    def visible_articles(self, view_key: object, visible: Visibility) -> np.ndarray:
-        """Boolean mask over articles for one view, computed once per snapshot and view."""
-        return self._cached(("view", view_key), lambda: np.array([visible(a) for a in self.articles], dtype=bool))
+    def visible_articles(self, reader: Reader) -> np.ndarray:
+        """Boolean mask over articles for one reader's view, computed once per snapshot and view."""
+        return self._cached(("view", reader), lambda: np.array([reader.can_see(a) for a in self.articles], dtype=bool))
 
     def filtered_articles(self, filters: Filters) -> np.ndarray:
         def compute() -> np.ndarray:

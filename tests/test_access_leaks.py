@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -133,6 +132,7 @@ def subject_for(case: Case, locale: str) -> Subject:
         queries=(canary(case, locale, "body"), f"{title} {canary(case, locale, 'title')}", sentence),
         text=article_for(case, locale, version=2),
         old_ids=(f"old-{canary(case, 'any', 'old')}",),
+        tags=(canary(case, locale, "tag"),),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,6 @@ def test_pages_follow_each_other_without_gaps(client: TestClient) -> None:
 
 def test_a_cursor_this_api_did_not_hand_out_is_a_422(client: TestClient) -> None:
     assert_problem(client.get("/v1/changes", params={"since": "garbage!"}), 422, field="since")
+    for forged in ("seq:²", "seq:" + "9" * 30):  # digits Python reads but the database cannot hold
+        cursor = base64.urlsafe_b64encode(forged.encode()).decode().rstrip("=")
+        assert_problem(client.get("/v1/changes", params={"since": cursor}), 422, field="since")

@@ -151,3 +151,15 @@ def test_each_segment_gets_its_own_totals_from_one_cached_snapshot(client: TestC
     anonymous = client.get("/v1/search", params=params).json()
     assert (enterprise["total"], beta["total"], anonymous["total"]) == (3, 3, 1)
     assert enterprise["facets"]["locale"] == {"en": 3}
+
+
+def test_segment_names_follow_one_rule_in_articles_and_tokens(make_client) -> None:
+    """Underscores are allowed in both places; the audience keywords can never be segments."""
+    client = make_client({
+        ".kb/access.yml": "segments:\n  early_access: Early access\n",
+        "en/early.md": article_text("quokka-early", "Quokka early", "Early quokka access.", audience="[early_access]"),
+        "en/sneaky.md": article_text("quokka-sneaky", "Quokka sneaky", "Internal quokka notes.", audience="[agents]"),
+    }, jwt_secret=JWT_SECRET)
+    assert "quokka-early" in found(client, customer("early_access"))
+    assert client.get("/v1/articles/quokka-sneaky", headers=customer("agents")).status_code == 404  # not indexed
+    assert any(error.path == "en/sneaky.md" for error in client.app.state.kb.snapshot.errors)

@@ -135,6 +135,15 @@ def test_responses_vary_by_credentials_and_credentialed_ones_stay_private(make_c
         assert client.get("/v1/search", params={"q": "workspace"}, headers=headers).headers["cache-control"] == "private, no-store"
     client.cookies.set("kb_session", token)
     assert client.get("/hc/en").headers["cache-control"] == "private, no-store"
+    client.cookies.clear()
+    spaced = client.get("/hc/en", headers={"Cookie": f"kb_session ={token}"})  # the parser forgives the space
+    assert spaced.headers["cache-control"] == "private, no-store"
+
+
+def test_static_files_stay_cacheable_by_shared_caches(make_client) -> None:
+    client = make_client()
+    response = client.get("/hc/static/site.css")
+    assert response.status_code == 200 and "vary" not in response.headers
 
 
 def test_site_pages_carry_the_security_headers(make_client) -> None:
@@ -186,6 +195,7 @@ def test_hostile_markdown_is_inert_in_the_api_and_on_the_site(make_client) -> No
         ({"jwt_secret": ""}, "empty"),
         ({"github_webhook_secret": "x" * 40}, "KB_REPO_URL is unset"),
         ({"gitlab_webhook_token": "", "repo_url": "/tmp/remote"}, "KB_GITLAB_WEBHOOK_TOKEN is set but empty"),
+        ({"jwt_secret": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + "A" * 40}, "PEM key"),
     ],
 )
 def test_insecure_settings_stop_the_server_with_the_way_to_fix_them(tmp_path, options: dict, words: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 from fastapi.testclient import TestClient
 
+from kb.keys import create_key
 from tests.conftest import article_text
 from tests.problems import assert_problem
 
@@ -42,6 +42,22 @@ def test_a_live_article_wins_over_another_articles_redirect(client: TestClient) 
     response = client.get("/v1/articles/start-here")
     assert response.status_code == 200 and response.json()["id"] == "start-here"
     assert client.get("/hc/en/articles/start-here").status_code == 200
+
+
+def test_a_hidden_article_holding_or_claiming_an_old_id_does_not_change_the_answer(make_client) -> None:
+    """Whether an internal article has the id, or lists it first, must not show: the redirect is chosen among visible ones."""
+    client = make_client({
+        "en/a-internal.md": article_text("reset-password", "Internal reset runbook", "Staff only.", audience="agents",
+                                         redirect_from="[password-help]"),
+        "en/b-public.md": article_text("account-recovery", "Recover your account", "Use the link.",
+                                       redirect_from="[reset-password, password-help]"),
+    }, follow_redirects=False)
+    for old in ("reset-password", "password-help"):
+        response = client.get(f"/v1/articles/{old}", params={"locale": "en"})
+        assert response.status_code == 308, old
+        assert response.headers["location"] == "/v1/articles/account-recovery?locale=en"
+    agent = {"Authorization": "Bearer " + create_key(client.app.state.kb.engine, name="a", role="agent").secret}
+    assert client.get("/v1/articles/reset-password", params={"locale": "en"}, headers=agent).json()["title"] == "Internal reset runbook"
 
 
 def test_an_old_id_of_a_hidden_article_is_a_404_like_any_missing_one(client: TestClient) -> None:

@@ -121,7 +121,7 @@ def test_an_access_rule_takes_effect_on_every_surface_at_the_next_sync(tmp_path:
     anonymous = Reader("anonymous", {}, frozenset(a.key for a in kb.snapshot.articles if a.id != "escalation"))
     report = Auditor(client, subjects, commits=(first, kb.snapshot.commit)).run([anonymous])
     assert [str(finding) for finding in report.findings] == []
-    assert report.probes["search"] > 0 and report.probes["history"] == len(subjects)
+    assert report.probes["search"] > 0 and report.probes["history"] >= len(subjects)
 
 
 def test_the_index_after_a_sync_equals_a_full_rebuild_at_the_same_commit(

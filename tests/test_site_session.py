@@ -75,3 +75,9 @@ def test_signing_out_clears_the_cookie(client: TestClient) -> None:
     assert response.headers["location"] == "/hc/ja"
     assert "Max-Age=0" in response.headers["set-cookie"]
     assert client.get("/hc/en/articles/quokka-saml").status_code == 404
+
+
+def test_a_return_address_that_cannot_be_parsed_goes_home(client: TestClient) -> None:
+    response = client.get("/hc/session", params={"jwt": token(), "return_to": "//[x"})
+    assert response.status_code == 307 and response.headers["location"] == "/hc/en"
+    assert response.headers["cache-control"] == "no-store"

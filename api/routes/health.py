@@ -23,7 +23,7 @@ def readyz(request: Request) -> ReadyOut:
     if kb is None or not kb.ready:
         raise HTTPException(503, "the index is still loading", headers={"Retry-After": "5"})
     snapshot = kb.snapshot
-    visible = snapshot.visible_articles(PUBLIC, PUBLIC.can_see)
+    visible = snapshot.visible_articles(PUBLIC)
     return ReadyOut(
         status="ready",
         commit=snapshot.commit,

@@ -24,8 +24,8 @@ from kb.proposals import (
 )
 
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
-ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1, description="As listed by GET /v1/proposals.")]
-"""Bounded by the database's 64-bit integer: a larger id is a 422, not a failed query."""
+ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1, description="As listed by GET /v1/proposals.")]
+"""Bounded by the id column (a 32-bit INTEGER on PostgreSQL): a larger id is a 422, not a failed query."""
 WRITERS = ("writer", "reviewer", "admin")
 REVIEWERS = ("reviewer", "admin")
 

@@ -168,13 +168,21 @@ def sign_in(request: Request, kb: KnowledgeBaseDep, jwt: str, return_to: str = f
         customer(kb.settings, jwt, source="the jwt parameter")
     except HTTPException as refused:
         raise SessionRefused(str(refused.detail)) from None
-    target = urlsplit(return_to)
-    safe = not target.scheme and not target.netloc and target.path.startswith("/hc") and "\\" not in return_to
-    response = _redirect(return_to if safe else f"/hc/{DEFAULT_LOCALE}")
+    response = _redirect(return_to if _on_this_site(return_to) else f"/hc/{DEFAULT_LOCALE}")
     response.set_cookie(
         SESSION_COOKIE, jwt, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
     )
+    response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _on_this_site(url: str) -> bool:
+    """A path under /hc on this host: never another site, whatever the spelling."""
+    try:
+        target = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return False
+    return not target.scheme and not target.netloc and target.path.startswith("/hc") and "\\" not in url
 
 
 @router.get("/hc/signout")
