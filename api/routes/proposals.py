@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
@@ -96,7 +96,9 @@ async def propose(kb: KnowledgeBaseDep, principal: PrincipalDep, body: ProposalI
 
 
 @router.get("", response_model=list[ProposalOut])
-async def proposals(kb: KnowledgeBaseDep, principal: PrincipalDep, status: str | None = None) -> list[ProposalOut]:
+async def proposals(
+    kb: KnowledgeBaseDep, principal: PrincipalDep, status: Literal["open", "merged", "closed"] | None = None
+) -> list[ProposalOut]:
     _require(principal, STAFF_ROLES, "listing proposals")
     return [ProposalOut.of(record) for record in await run_in_threadpool(list_proposals, kb, status=status)]
 
