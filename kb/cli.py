@@ -463,8 +463,8 @@ def token(
     from kb.tokens import issue_customer_token
 
     settings = Settings()
-    if settings.jwt_secret is None:
-        errors.print("error: KB_JWT_SECRET is unset, so kb accepts no customer tokens", markup=False)
+    if settings.jwt_secret is None or not settings.jwt_secret.get_secret_value():
+        errors.print("error: KB_JWT_SECRET is unset or empty, so kb accepts no customer tokens", markup=False)
         raise typer.Exit(2)
     try:
         lifetime = parse_duration(expires_in)

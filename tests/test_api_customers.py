@@ -7,7 +7,9 @@ import datetime as dt
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from kb.cli import app as cli
 from kb.keys import create_key
 from kb.tokens import issue_customer_token
 from tests.conftest import JWT_SECRET, article_text
@@ -163,3 +165,19 @@ def test_segment_names_follow_one_rule_in_articles_and_tokens(make_client) -> No
     assert "quokka-early" in found(client, customer("early_access"))
     assert client.get("/v1/articles/quokka-sneaky", headers=customer("agents")).status_code == 404  # not indexed
     assert any(error.path == "en/sneaky.md" for error in client.app.state.kb.snapshot.errors)
+
+
+def test_kb_token_signs_what_the_api_accepts(client: TestClient, tmp_path) -> None:
+    env = {"KB_DATA_DIR": str(tmp_path), "KB_JWT_SECRET": JWT_SECRET}
+    result = CliRunner().invoke(cli, ["token", "--sub", "bob", "--segments", "enterprise, beta"], env=env)
+    assert result.exit_code == 0, result.output
+    signed = result.stdout.strip().splitlines()[0]
+    assert "/hc/session?jwt=" in result.stderr
+    assert found(client, bearer(signed)) == {"quokka-basics", "quokka-seats", "quokka-saml", "quokka-labs"}
+
+
+def test_kb_token_without_a_secret_or_with_a_bad_lifetime_says_so(tmp_path) -> None:
+    unset = CliRunner().invoke(cli, ["token", "--sub", "bob"], env={"KB_DATA_DIR": str(tmp_path), "KB_JWT_SECRET": ""})
+    assert unset.exit_code == 2 and "KB_JWT_SECRET" in unset.output
+    bad = CliRunner().invoke(cli, ["token", "--sub", "bob", "--expires-in", "soon"], env={"KB_JWT_SECRET": JWT_SECRET})
+    assert bad.exit_code == 2 and "--expires-in" in bad.output
