@@ -39,11 +39,17 @@ async def principal_of(request: Request, kb: KnowledgeBaseDep) -> Principal:
 
     ``Authorization: Bearer`` carries an API key (``kb_…``) or a customer token; without it, the site's
     session cookie. A bot key may add the customer it answers for in ``X-KB-Customer-Token``. Resolved
-    once per request: the rate limiter and the route both ask.
+    once per request, refusals included: the rate limiter and the route both ask.
     """
-    known: Principal | None = getattr(request.state, "principal", None)
+    known: Principal | HTTPException | None = getattr(request.state, "principal", None)
     if known is None:
-        known = request.state.principal = await _authenticate(request, kb)
+        try:
+            known = await _authenticate(request, kb)
+        except HTTPException as refused:
+            known = refused
+        request.state.principal = known
+    if isinstance(known, HTTPException):
+        raise known
     return known
 
 

@@ -122,25 +122,28 @@ class View:
 
     def allows(self, audience: str | tuple[str, ...] | None, status: str | None) -> bool:
         """Whether an article with this effective audience and status is visible (the change feed has no Article)."""
-        return self.refusal(audience, status) is None
+        return self.verdict(audience, status)[0]
 
-    def refusal(self, audience: str | tuple[str, ...] | None, status: str | None) -> str | None:
-        """Why this view may not see such an article, or None when it may: the one place the rules live."""
+    def verdict(self, audience: str | tuple[str, ...] | None, status: str | None) -> tuple[bool, str]:
+        """Whether this view may see such an article, and why: the one place the rules live."""
         if audience is None:
-            return "no audience was decided for it (it was not indexed through .kb/access.yml)"
+            return False, "no audience was decided for it (it was not indexed through .kb/access.yml)"
         if self.staff:
-            return None
+            return True, "agents, writers, reviewers and admins see every article, drafts and internal ones included"
         if status != "published":
-            return f"its status is {status}: drafts and archived articles are for agents and writers"
+            return False, f"its status is {status}: drafts and archived articles are for agents and writers"
         if audience == "public":
-            return None
+            return True, "it is public and published"
         if audience == "agents":
-            return "its audience is agents: internal to the support team"
+            return False, "its audience is agents: internal to the support team"
         if not self.signed_in:
-            return f"its audience is {describe_audience(audience)}: customers who are signed in"
-        if audience == "signed_in" or not self.segments.isdisjoint(audience):
-            return None
-        return f"its audience is {describe_audience(audience)} and the reader is in none of those segments"
+            return False, f"its audience is {describe_audience(audience)}: customers who are signed in"
+        if audience == "signed_in":
+            return True, "it is for signed-in customers, and the reader is signed in"
+        shared = sorted(self.segments.intersection(audience))
+        if shared:
+            return True, f"the reader is in segment {', '.join(shared)}, one of its audience {describe_audience(audience)}"
+        return False, f"its audience is {describe_audience(audience)} and the reader is in none of those segments"
 
 
 def describe_audience(audience: str | tuple[str, ...] | None) -> str:

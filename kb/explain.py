@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from articles.model import LOCALES, Article
-from kb.access import AccessRules, Principal, View, describe_audience
+from kb.access import AccessRules, Principal, describe_audience
 from kb.requests import InvalidRequest
 
 
@@ -41,29 +41,19 @@ def explain_access(
     explanations = []
     for article in sorted(found, key=lambda a: a.locale):
         _, rule = rules.decide(article)
-        refusal = view.refusal(article.audience, article.front.status)
+        visible, reason = view.verdict(article.audience, article.front.status)
         explanations.append(
             Explanation(
                 article_id=article.id,
                 locale=article.locale,
                 path=article.path,
                 principal=principal.label,
-                visible=refusal is None,
+                visible=visible,
                 audience=describe_audience(article.audience),
                 audience_rule=rule,
                 status=article.front.status,
-                reason=refusal if refusal is not None else _why_visible(view, article.audience),
+                reason=reason,
             )
         )
     return explanations
 
-
-def _why_visible(view: View, audience: str | tuple[str, ...] | None) -> str:
-    if view.staff:
-        return "agents, writers, reviewers and admins see every article, drafts and internal ones included"
-    if audience == "public":
-        return "it is public and published"
-    if audience == "signed_in":
-        return "it is for signed-in customers, and the reader is signed in"
-    shared = sorted(view.segments.intersection(audience or ()))
-    return f"the reader is in segment {', '.join(shared)}, one of its audience {describe_audience(audience)}"
