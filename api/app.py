@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.state.deliveries = Deliveries()
     app.state.rate_limits = RateLimits(settings)
     problems.install(app)
+    app.add_exception_handler(RequestValidationError, _invalid_input)
     app.add_exception_handler(site.SessionRefused, site.session_refused)
     # Health checks are left out of rate limits: an orchestrator polling them must never be refused.
     app.include_router(health.router)
@@ -72,3 +75,10 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         )
     app.add_middleware(PerReaderCaching)
     return app
+
+
+async def _invalid_input(request: Request, error: RequestValidationError) -> Response:
+    """Bad input is a page on the help center and problem+json everywhere else."""
+    if site.is_site_page(request.url.path):
+        return site.invalid_input(request, error)
+    return await problems.validation_failed(request, error)

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from kb.access import ANONYMOUS, Principal, View
+from kb.access import ANONYMOUS, Principal, View, parse_principal
 from kb.keys import KEY_PREFIX, authenticate
 from kb.knowledge_base import KnowledgeBase
+from kb.requests import InvalidRequest
 from kb.settings import Settings
+from kb.text import refusal
 from kb.tokens import TokenRefused, verify_customer_token
 
 
@@ -53,12 +55,24 @@ async def principal_of(request: Request, kb: KnowledgeBaseDep) -> Principal:
     return known
 
 
+def header(request: Request, name: str) -> str | None:
+    """A request header kb reads, held to :mod:`kb.text`'s rules for a line: a 400 names the header.
+
+    HTTP servers refuse most control characters in headers already; this holds whatever server or
+    proxy is in front, and every header kb reads goes through here.
+    """
+    value = request.headers.get(name)
+    if value is not None and (reason := refusal(value)) is not None:
+        raise HTTPException(400, f"header {name}: {reason}")
+    return value
+
+
 async def _authenticate(request: Request, kb: KnowledgeBase) -> Principal:
-    header = request.headers.get("authorization")
-    if header is None:
+    authorization = header(request, "Authorization")
+    if authorization is None:
         cookie = request.cookies.get(SESSION_COOKIE)
         return ANONYMOUS if cookie is None else customer(kb.settings, cookie, source=f"the {SESSION_COOKIE} cookie")
-    scheme, _, credential = header.partition(" ")
+    scheme, _, credential = authorization.partition(" ")
     credential = credential.strip()
     if scheme.lower() != "bearer" or not credential:
         raise HTTPException(401, "the Authorization header must read 'Bearer <API key or customer token>'", headers=_CHALLENGE)
@@ -68,7 +82,7 @@ async def _authenticate(request: Request, kb: KnowledgeBase) -> Principal:
     if record is None:
         raise HTTPException(401, "unknown, revoked or expired API key", headers=_CHALLENGE)
     principal = Principal(record.role, record.name, key_id=record.id)
-    forwarded = request.headers.get(CUSTOMER_TOKEN_HEADER)
+    forwarded = header(request, CUSTOMER_TOKEN_HEADER)
     if forwarded is None:
         return principal
     if record.role != "bot":
@@ -97,3 +111,24 @@ async def _view(principal: PrincipalDep) -> View:
 
 
 ViewDep = Annotated[View, Depends(_view)]
+
+
+AS_DESCRIPTION = (
+    "Staff only: answer as this reader would see it (anonymous, customer, customer:SEGMENT,…, bot), "
+    "to know what a link or an answer sent to them shows."
+)
+
+
+def reading_as(view: View, label: str | None) -> View:
+    """The view a staff caller asked to read with (``?as=``), judged by the same rules as that reader's own requests.
+
+    Only staff may ask: they see everything already, so no reader learns more than their own view holds.
+    """
+    if label is None:
+        return view
+    if not view.staff:
+        raise HTTPException(403, "reading as another reader (as=) needs an agent, writer, reviewer or admin API key")
+    try:
+        return parse_principal(label).view
+    except ValueError as error:
+        raise InvalidRequest("as", str(error)) from None

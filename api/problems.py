@@ -29,18 +29,36 @@ def problem(status: int, detail: str, *, errors: list[dict[str, str]] | None = N
 
 def _field(location: tuple) -> str:
     """'limit' rather than ('query', 'limit'): callers know their parameter names, not FastAPI's."""
-    parts = [str(part) for part in location if part not in ("query", "body", "path", "header")]
-    return ".".join(parts) or "request"
+    if location and location[0] in ("query", "body", "path", "header", "cookie"):
+        location = location[1:]
+    return ".".join(str(part) for part in location) or "request"
 
 
 async def _invalid_request(request: Request, error: InvalidRequest) -> JSONResponse:
     return problem(422, str(error), errors=[{"field": error.field, "message": error.message}])
 
 
-async def _validation_failed(request: Request, error: RequestValidationError) -> JSONResponse:
-    errors = [{"field": _field(tuple(item["loc"])), "message": item["msg"]} for item in error.errors()]
+async def validation_failed(request: Request, error: RequestValidationError) -> JSONResponse:
+    errors = [_error_item(item, error.body) for item in error.errors()]
     detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
     return problem(422, detail, errors=errors)
+
+
+def _error_item(item: dict, body: object) -> dict[str, str]:
+    """One entry of ``errors``. A body that is not JSON names the body and where it broke, not a byte offset as a field."""
+    if item.get("type") == "json_invalid":
+        position = item["loc"][-1] if isinstance(item["loc"][-1], int) else 0
+        where = _line_and_column(body, position)
+        return {"field": "body", "message": f"not valid JSON{where}: {item.get('ctx', {}).get('error', 'cannot be parsed')}"}
+    return {"field": _field(tuple(item["loc"])), "message": item["msg"]}
+
+
+def _line_and_column(body: object, position: int) -> str:
+    if not isinstance(body, str):
+        return ""
+    line = body.count("\n", 0, position) + 1
+    column = position - (body.rfind("\n", 0, position) + 1) + 1
+    return f" at line {line}, column {column}"
 
 
 async def _not_found(request: Request, error: LookupError) -> JSONResponse:
@@ -72,7 +90,7 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidRequest, _invalid_request)
-    app.add_exception_handler(RequestValidationError, _validation_failed)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(UnknownRef, _not_found)
     app.add_exception_handler(InvalidRef, _invalid_ref)

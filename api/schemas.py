@@ -17,6 +17,24 @@ def article_url(article_id: str, locale: str, anchor: str = "") -> str:
     return f"/hc/{locale}/articles/{article_id}" + (f"#{anchor}" if anchor else "")
 
 
+AUDIENCE_DESCRIPTION = (
+    "Staff only (null otherwise): who may read the article — public, signed_in, agents (internal) or a list "
+    "of customer segments. Only a public, published article's URL opens for anyone."
+)
+STATUS_DESCRIPTION = "Staff only (null otherwise): published, draft or archived; customers see published articles only."
+
+
+def access_of(article: Article, *, staff: bool) -> tuple[str | list[str] | None, str | None]:
+    """(audience, status) as staff read them, so an agent knows whether a link will open for a customer.
+
+    Other readers get neither: an audience can name segments a customer is not in.
+    """
+    if not staff:
+        return None, None
+    audience = article.audience
+    return (audience if isinstance(audience, str) or audience is None else list(audience)), article.front.status
+
+
 class HitOut(BaseModel):
     id: str
     title: str
@@ -29,10 +47,13 @@ class HitOut(BaseModel):
     score: float
     revision: str = Field(description="Commit that last changed the article.")
     commit: str = Field(description="Commit of the index snapshot that answered.")
+    audience: str | list[str] | None = Field(default=None, description=AUDIENCE_DESCRIPTION)
+    status: str | None = Field(default=None, description=STATUS_DESCRIPTION)
 
     @classmethod
-    def of(cls, hit: Hit, *, commit: str) -> HitOut:
+    def of(cls, hit: Hit, *, commit: str, staff: bool) -> HitOut:
         article, chunk = hit.article, hit.chunk
+        audience, status = access_of(article, staff=staff)
         return cls(
             id=article.id,
             title=article.title,
@@ -45,6 +66,8 @@ class HitOut(BaseModel):
             score=round(hit.score, 6),
             revision=article.revision,
             commit=commit,
+            audience=audience,
+            status=status,
         )
 
 
@@ -71,9 +94,12 @@ class ArticleSummary(BaseModel):
     url: str
     updated_at: dt.datetime | None
     revision: str
+    audience: str | list[str] | None = Field(default=None, description=AUDIENCE_DESCRIPTION)
+    status: str | None = Field(default=None, description=STATUS_DESCRIPTION)
 
     @classmethod
-    def of(cls, article: Article) -> ArticleSummary:
+    def of(cls, article: Article, *, staff: bool) -> ArticleSummary:
+        audience, status = access_of(article, staff=staff)
         return cls(
             id=article.id,
             title=article.title,
@@ -83,6 +109,8 @@ class ArticleSummary(BaseModel):
             url=article_url(article.id, article.locale),
             updated_at=article.updated_at,
             revision=article.revision,
+            audience=audience,
+            status=status,
         )
 
 

@@ -106,11 +106,12 @@ def serve(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s: %(message)s")
     for package in ("kb", "api"):
         logging.getLogger(package).setLevel(logging.INFO)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
     settings = Settings()
     _refuse_insecure(settings)
     # The app is named by its import string, so this module never imports `api` (imports go api → kb).
-    uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port, access_log=settings.access_log
+    )
 
 
 @app.command()

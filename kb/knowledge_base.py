@@ -19,7 +19,7 @@ from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.requests import SearchRequest
 from kb.settings import Settings
 from search.analyze import Analyzer, has_identifier, query_language
-from search.encoder import CachedEncoder, Encoder
+from search.encoder import CachedEncoder, Encoder, query_for_model
 from search.fuse import FusionWeights, fusion_weights
 from search.snapshot import Filters, IndexSnapshot, Results
 from search.snippets import snippet
@@ -160,14 +160,17 @@ class KnowledgeBase:
             fusion_weights(r.locale or query_language(r.text), model=self.encoder.model_name, identifier=has_identifier(r.text))
             for r in requests
         ]
-        vectors = self._encode_queries([r.text for r, w in zip(requests, weights) if needs_query_vector(r.mode, w)])
+        # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
+        model_texts = [query_for_model(r.text) if needs_query_vector(r.mode, w) else "" for r, w in zip(requests, weights)]
+        vectors = self._encode_queries([text for text in model_texts if text])
         responses = []
-        for request, weight in zip(requests, weights):
-            terms = self.analyzer.analyze(request.text)
-            matcher = self.analyzer.matcher(terms)
+        for request, weight, model_text in zip(requests, weights, model_texts):
+            query = self.analyzer.query(request.text)
+            matcher = self.analyzer.matcher(query.content)
             results = snapshot.search(
-                terms=terms,
-                query_vector=vectors.get(request.text),
+                terms=query.terms,
+                content_terms=query.content,
+                query_vector=vectors.get(model_text),
                 mode=request.mode,  # type: ignore[arg-type]  # validated by SearchRequest
                 allowed_articles=visible & snapshot.filtered_articles(request.filters),
                 weights=weight,

@@ -57,6 +57,7 @@ def create_proposal(
     with kb.open_repo() as repo:
         base_name = base or kb.served_ref or repo.default_branch()
         base_commit = _base_commit(repo, base_name)
+        _check_changes(repo, base_commit, base_name, files)
         record = _insert(kb, ProposalRecord(title=title.strip(), author=author, base=base_name, base_commit=base_commit,
                                             branch="", created_at=_now(), updated_at=_now()))
         branch = f"proposals/{record.id}-{secrets.token_hex(3)}"  # unique even if a reset database reuses ids
@@ -112,6 +113,8 @@ def merge_proposal(kb: KnowledgeBase, proposal_id: int, *, reviewer: str) -> Pro
     _refuse_when_following_a_remote(kb)
     detail = proposal_detail(kb, proposal_id)
     record = _open(detail.record)
+    if not detail.diffs:
+        raise InvalidRequest("files", f"proposal {proposal_id} changes nothing on {record.base}; close it instead")
     if detail.problems:
         listed = "; ".join(str(problem) for problem in detail.problems)
         raise InvalidRequest("files", f"proposal {proposal_id} has invalid articles, fix them first: {listed}")
@@ -156,6 +159,19 @@ def _check_files(files: dict[str, str | None]) -> None:
             raise InvalidRequest("files", f"{path!r} is not an article path (a .md file outside hidden folders)")
         if text is not None and len(text.encode()) > MAX_FILE_BYTES:
             raise InvalidRequest("files", f"{path!r} is larger than {MAX_FILE_BYTES // 1024} KiB")
+
+
+def _check_changes(repo: ContentRepo, base_commit: str, base: str, files: dict[str, str | None]) -> None:
+    """Every file must change something on the base: a proposal of nothing would merge as an empty commit."""
+    for path, text in files.items():
+        try:
+            current: bytes | None = repo.read_blob(base_commit, path)
+        except FileNotFoundError:
+            current = None
+        if text is None and current is None:
+            raise InvalidRequest("files", f"{path!r} does not exist on {base}, so there is nothing to delete")
+        if text is not None and text.encode() == current:
+            raise InvalidRequest("files", f"{path!r} is the same as on {base}; send only the files you change")
 
 
 def _refuse_when_following_a_remote(kb: KnowledgeBase) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from articles.model import LOCALES
+from kb.text import refusal
 from search.snapshot import MODES, Filters
 
 MAX_LIMIT = 100
@@ -33,6 +34,7 @@ class SearchRequest:
     max_query_chars: int = field(default=1000, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._check_text()
         if not self.query or not self.query.strip():
             raise InvalidRequest("q", "the query is empty; type at least one word")
         if len(self.query) > self.max_query_chars:
@@ -47,6 +49,14 @@ class SearchRequest:
             raise InvalidRequest("offset", f"must be between 0 and {MAX_OFFSET}, got {self.offset}")
         if len(self.tags) > MAX_TAGS:
             raise InvalidRequest("tags", f"at most {MAX_TAGS} tags, got {len(self.tags)}")
+
+    def _check_text(self) -> None:
+        """The rules of :mod:`kb.text`, for callers that do not come through the API's models (the CLI, batches)."""
+        fields = [("q", self.query, True), ("mode", self.mode, False), ("locale", self.locale, False),
+                  ("category", self.category, False)] + [("tags", tag, False) for tag in self.tags]  # fmt: skip
+        for name, value, prose in fields:
+            if value is not None and (reason := refusal(value, prose=prose)) is not None:
+                raise InvalidRequest(name, reason)
 
     @property
     def text(self) -> str:

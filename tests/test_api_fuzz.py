@@ -6,8 +6,11 @@ once as an anonymous reader and once as an admin (who reaches proposals and expl
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import schemathesis
@@ -73,3 +76,119 @@ def test_no_admin_request_breaks_the_api_or_its_schema(
     case: schemathesis.Case, fuzzed: TestClient, admin: dict[str, str]
 ) -> None:
     check(case, fuzzed.app, admin)
+
+
+# --- text kb refuses, tried in every string an operation takes ---
+
+HOSTILE_TEXT = {
+    "lone surrogate": "\ud800 pass",
+    "NUL": "pass\x00word",
+    "escape sequence": "\x1b[31mpass",
+    "C1 control": "pass\x85word",
+    "DEL": "pass\x7f",
+    "combining marks": "a" + "\u0301" * 2000,
+    "combining marks alone": "\u0308" * 900,
+}
+"""Strings a broken or hostile client sends; none may cost a 500 anywhere."""
+
+VALID_VALUES = {"q": "password", "article_id": "start", "article": "start", "from": "HEAD", "as": "anonymous", "proposal_id": "1"}
+"""A valid value for each required parameter, so only the field under test is hostile."""
+
+VALID_BODIES = {
+    "/v1/search": {"q": "password", "tags": ["billing"]},
+    "/v1/proposals": {"title": "Add a page", "message": "Why", "base": "main",
+                      "files": [{"path": "en/new-page.md", "content": "---\nid: new-page\ntitle: New\n---\n\nBody.\n"}]},
+}  # fmt: skip
+
+
+def _resolve(schema: dict, spec: dict) -> dict:
+    return spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+
+
+def _string_fields(schema: dict, spec: dict, prefix: str = "") -> list[str]:
+    """Dotted paths of every string in a JSON schema: `q`, `tags.0`, `files.0.path`."""
+    found = []
+    for option in _resolve(schema, spec).get("anyOf", [_resolve(schema, spec)]):
+        option = _resolve(option, spec)
+        if option.get("type") == "string" and "enum" not in option:
+            found.append(prefix)
+        elif option.get("type") == "array":
+            found += _string_fields(option["items"], spec, f"{prefix}.0")
+        for name, field in option.get("properties", {}).items():
+            found += _string_fields(field, spec, f"{prefix}.{name}" if prefix else name)
+    return found
+
+
+def _hostile_cases() -> list[tuple[str, str, str, str]]:
+    """(method, path, field, kind of hostile text) for every string every operation takes; body fields start `body.`."""
+    spec = schema.raw_schema
+    cases = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            fields = [p["name"] for p in operation.get("parameters", []) for _ in _string_fields(p["schema"], spec)[:1]]
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            fields += [f"body.{name}" for name in _string_fields(body, spec)] if body else []
+            cases += [(method.upper(), path, field, kind) for field in fields for kind in HOSTILE_TEXT]
+    return cases
+
+
+def _percent(value: str) -> str:
+    """How a client puts text in a URL; a lone surrogate goes as the UTF-8 bytes a broken encoder writes for it."""
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
+def _with(body: dict, dotted: str, value: str) -> dict:
+    """A copy of ``body`` with the field at ``dotted`` (`files.0.path`) set to ``value``."""
+    copy = json.loads(json.dumps(body))
+    *parents, last = dotted.split(".")
+    target = copy
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[int(last) if last.isdigit() else last] = value
+    return copy
+
+
+def test_every_operation_has_its_string_fields_tried() -> None:
+    tried = {(method, path) for method, path, _, _ in _hostile_cases()}
+    assert ("GET", "/v1/search") in tried and ("POST", "/v1/proposals") in tried and ("GET", "/v1/changes") in tried
+    assert {field for _, path, field, _ in _hostile_cases() if path == "/v1/proposals"} >= {
+        "body.title", "body.message", "body.base", "body.files.0.path", "body.files.0.content"
+    }
+
+
+@pytest.mark.parametrize(("method", "path", "field", "kind"), _hostile_cases())
+def test_hostile_text_in_any_string_field_is_a_4xx_naming_it_or_served_never_a_500(
+    fuzzed: TestClient, admin: dict[str, str], method: str, path: str, field: str, kind: str
+) -> None:
+    value = HOSTILE_TEXT[kind]
+    operation = schema.raw_schema["paths"][path][method.lower()]
+    params = {p["name"]: VALID_VALUES[p["name"]] for p in operation.get("parameters", []) if p.get("required")}
+    headers, content = dict(admin), None
+    if field.startswith("body."):
+        content = json.dumps(_with(VALID_BODIES[path], field.removeprefix("body."), value))  # a lone surrogate goes as \ud800
+        headers["Content-Type"] = "application/json"
+    else:
+        params[field] = value
+    url = path
+    for name in re.findall(r"{(\w+)}", path):
+        url = url.replace(f"{{{name}}}", _percent(params.pop(name)))
+    query = "&".join(f"{name}={_percent(text)}" for name, text in params.items())
+    response = fuzzed.request(method, url + (f"?{query}" if query else ""), content=content, headers=headers)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    refused = kind not in ("combining marks", "combining marks alone")
+    if refused and not (kind == "lone surrogate" and not field.startswith("body.")):  # URLs decode it to U+FFFD
+        assert response.status_code in (400, 422), response.text
+        assert field.removeprefix("body.").split(".")[0] in response.json()["detail"], response.text
+
+
+@pytest.mark.parametrize("name", ["Authorization", "X-KB-Customer-Token"])
+@pytest.mark.parametrize("kind", ["NUL", "escape sequence", "C1 control"])
+def test_control_characters_in_a_header_kb_reads_are_a_400_naming_it(
+    fuzzed: TestClient, admin: dict[str, str], name: str, kind: str
+) -> None:
+    headers = admin | {name: ("Bearer " + HOSTILE_TEXT[kind]).encode("latin-1")}  # as bytes: httpx sends str as ASCII only
+    response = fuzzed.get("/v1/articles", headers=headers)
+    assert response.status_code == 400, response.text
+    assert name in response.json()["detail"]

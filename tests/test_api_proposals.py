@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from kb.db import ProposalRecord
 from kb.keys import create_key
+from versioning.proposals import Identity, create_branch_with_commit
 from tests.conftest import article_text
 from tests.gitutil import commit_files, git, make_remote
 from tests.problems import assert_problem
@@ -166,3 +170,45 @@ def test_proposals_are_off_when_kb_follows_a_remote(tmp_path: Path, make_client)
     body = {"title": "x", "files": [{"path": "en/refunds.md", "content": REFUNDS}]}
     problem = assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), 409)
     assert "KB_REPO_URL" in problem["detail"]
+
+
+def _branches(content_repo: Path) -> str:
+    return git(content_repo, "branch", "--list", "proposals/*")
+
+
+def test_deleting_a_file_that_does_not_exist_is_a_422_naming_it(client: TestClient, content_repo: Path) -> None:
+    body = {"title": "Remove", "files": [{"path": "en/no-such-page.md", "content": None}]}
+    refused = assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), 422, field="files")
+    assert "en/no-such-page.md" in refused["detail"] and "nothing to delete" in refused["detail"]
+    assert _branches(content_repo) == ""
+
+
+def test_a_path_listed_twice_is_a_422_naming_it(client: TestClient, content_repo: Path) -> None:
+    files = [{"path": "en/refunds.md", "content": REFUNDS.replace("ten", "five")}, {"path": "en/refunds.md", "content": REFUNDS}]
+    response = client.post("/v1/proposals", json={"title": "Twice", "files": files}, headers=as_role(client, "writer"))
+    assert "'en/refunds.md' is listed twice (files 0 and 1)" in assert_problem(response, 422, field="files")["detail"]
+    assert _branches(content_repo) == ""
+
+
+def test_a_file_proposed_unchanged_is_a_422_naming_it(client: TestClient, content_repo: Path) -> None:
+    body = {"title": "Same", "files": [{"path": "en/refunds.md", "content": REFUNDS}]}
+    refused = assert_problem(client.post("/v1/proposals", json=body, headers=as_role(client, "writer")), 422, field="files")
+    assert "en/refunds.md" in refused["detail"] and "the same as on main" in refused["detail"]
+    assert _branches(content_repo) == ""
+
+
+def test_a_recorded_proposal_that_changes_nothing_cannot_be_merged(client: TestClient, content_repo: Path) -> None:
+    """A proposal recorded before empty ones were refused would merge as an empty commit: it is refused instead."""
+    kb = client.app.state.kb
+    with kb.open_repo() as repo:
+        base = repo.resolve("main")
+        head = create_branch_with_commit(repo, branch="proposals/99-empty", base=base, files={}, message="Nothing",
+                                         author=Identity("old writer", "kb@localhost"))  # fmt: skip
+    now = dt.datetime.now(dt.timezone.utc)
+    with Session(kb.engine) as session:
+        session.add(ProposalRecord(id=99, title="Nothing", author="old writer", base="main", base_commit=base,
+                                   branch="proposals/99-empty", head_commit=head, created_at=now, updated_at=now))  # fmt: skip
+        session.commit()
+    refused = assert_problem(client.post("/v1/proposals/99/merge", headers=as_role(client, "reviewer")), 422, field="files")
+    assert "changes nothing" in refused["detail"]
+    assert git(content_repo, "rev-parse", "main") == base

@@ -104,3 +104,46 @@ def test_nonsense_query_gets_no_results_instead_of_the_nearest_noise(sample_kb, 
 def test_japanese_nonsense_gets_no_results_in_hybrid_mode(sample_kb) -> None:
     response = sample_kb.search(SearchRequest(query="ほげほげふがふが", locale="ja"), view=PUBLIC)
     assert response.results.hits == []
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+@pytest.mark.parametrize("query", ["the", "what is", "how do I do it", "これは何ですか"])
+def test_a_query_of_function_words_alone_gets_no_results(sample_kb, mode: str, query: str) -> None:
+    assert top(sample_kb, query, mode=mode) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["what is the weather in Paris tomorrow", "who won the world cup", "tell me a joke", "stock price of apple today",
+     "明日のパリの天気は", "美味しいラーメン屋を教えて"],
+)  # fmt: skip
+def test_a_question_the_help_center_has_nothing_on_gets_no_results_in_hybrid_mode(sample_kb, query: str) -> None:
+    """Its words may appear somewhere ("tomorrow", "price"), but nothing covers the question: no page of noise."""
+    response = sample_kb.search(SearchRequest(query=query), view=PUBLIC)
+    assert response.results.hits == [] and response.results.total == 0
+
+
+def test_an_answered_question_keeps_every_lexical_match_not_only_the_best(sample_kb) -> None:
+    """The gate decides whether a query has an answer, not which hits stay: the ranking is the same as keyword's tail."""
+    hybrid = top(sample_kb, "how do I cancel my subscription", locale="en", limit=50)
+    assert hybrid[0] == ("cancel-subscription", "en") and len(hybrid) > 10
+
+
+@pytest.mark.parametrize("symbol", ["🔥", "👍🏽 ", "★", "™ ", "⚠️"])
+def test_an_emoji_or_symbol_beside_a_word_does_not_change_what_ranks_first(sample_kb, symbol: str) -> None:
+    plain = sample_kb.search(SearchRequest(query="password"), view=PUBLIC).results.hits
+    decorated = sample_kb.search(SearchRequest(query=f"{symbol}password"), view=PUBLIC).results.hits
+    assert (decorated[0].article.id, decorated[0].article.locale) == ("reset-password", "en")
+    assert decorated[0].score == pytest.approx(plain[0].score, abs=0.01)
+
+
+def test_a_query_of_emoji_alone_gets_no_results(sample_kb) -> None:
+    assert top(sample_kb, "🔥🔥") == []
+
+
+def test_function_words_of_a_long_question_are_not_highlighted(sample_kb) -> None:
+    query = "how do I change the email address on this account and what was the reason you asked"
+    snippets = " ".join(hit.snippet for hit in sample_kb.search(SearchRequest(query=query, locale="en"), view=PUBLIC).results.hits)
+    assert "<mark>address</mark>" in snippets
+    for word in ("and", "the", "The", "was", "this", "you", "You", "on", "how", "what"):
+        assert f"<mark>{word}</mark>" not in snippets

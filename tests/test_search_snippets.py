@@ -11,7 +11,8 @@ ANALYZER = Analyzer()
 
 
 def marked(text: str, query: str) -> str:
-    return snippet(text, ANALYZER.matcher(ANALYZER.analyze(query)))
+    """As kb highlights: the query's content words."""
+    return snippet(text, ANALYZER.matcher(ANALYZER.query(query).content))
 
 
 def test_inflected_words_are_marked_for_their_stem() -> None:
@@ -33,6 +34,18 @@ def test_long_text_is_cut_around_the_matches_with_ellipses() -> None:
     result = marked(text, "refund window")
     assert result.startswith("… ") and result.endswith(" …")
     assert "<mark>refund</mark> <mark>window</mark>" in result and len(result) < 300
+
+
+def test_function_words_are_not_marked_but_the_words_around_them_are() -> None:
+    assert marked("Reset the password from the sign-in page.", "how do I reset the password") == (
+        "<mark>Reset</mark> the <mark>password</mark> from the sign-in page."
+    )
+
+
+def test_a_japanese_particle_or_light_verb_is_not_marked() -> None:
+    assert marked("請求書をダウンロードすることができます。", "請求書をダウンロードする") == (
+        "<mark>請求書</mark>を<mark>ダウンロード</mark>することができます。"
+    )
 
 
 def test_without_a_match_the_snippet_is_the_start_of_the_text() -> None:

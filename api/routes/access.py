@@ -12,6 +12,7 @@ from api.deps import KnowledgeBaseDep, PrincipalDep
 from kb.access import access_rules_at, parse_principal
 from kb.explain import ArticleNotFound, Explanation, explain_access
 from kb.requests import InvalidRequest
+from kb.text import Line
 
 router = APIRouter(prefix="/v1/access", tags=["access"])
 
@@ -32,10 +33,10 @@ class ExplanationOut(BaseModel):
 async def explain(
     kb: KnowledgeBaseDep,
     principal: PrincipalDep,
-    article: Annotated[str, Query(description="The article's id.")],
-    locale: Annotated[str | None, Query(description="One locale; every locale of the article without it.")] = None,
+    article: Annotated[Line, Query(description="The article's id.")],
+    locale: Annotated[Line | None, Query(description="One locale; every locale of the article without it.")] = None,
     as_: Annotated[
-        str, Query(alias="as", description="anonymous, customer, customer:SEGMENT,…, bot, agent, writer, reviewer or admin.")
+        Line, Query(alias="as", description="anonymous, customer, customer:SEGMENT,…, bot, agent, writer, reviewer or admin.")
     ] = "anonymous",
 ) -> list[ExplanationOut]:
     """One verdict per locale of the article, against the served snapshot and its `.kb/access.yml`."""

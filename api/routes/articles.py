@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import KnowledgeBaseDep, ViewDep
+from api.deps import AS_DESCRIPTION, KnowledgeBaseDep, ViewDep, reading_as
 from api.rendering import article_html
 from api.schemas import ArticleOut, ArticlePage, ArticleSummary, RelatedOut, SectionOut, TranslationOut, article_url
 from articles.model import LOCALES, Article
@@ -17,6 +17,7 @@ from kb.cursors import decode_cursor, encode_cursor
 from kb.history import version_at
 from kb.knowledge_base import KnowledgeBase
 from kb.requests import InvalidRequest
+from kb.text import Line
 from search.snapshot import Filters
 
 router = APIRouter(prefix="/v1", tags=["articles"])
@@ -45,41 +46,46 @@ def list_articles(
     response: Response,
     kb: KnowledgeBaseDep,
     view: ViewDep,
-    locale: str | None = None,
-    category: str | None = None,
-    tags: Annotated[list[str], Query()] = [],
+    locale: Line | None = None,
+    category: Line | None = None,
+    tags: Annotated[list[Line], Query()] = [],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
-    cursor: str | None = None,
+    cursor: Line | None = None,
+    as_: Annotated[Line | None, Query(alias="as", description=AS_DESCRIPTION)] = None,
 ) -> ArticlePage:
     """Articles ordered by id then locale; follow `next` (or the Link header) for the following page."""
     _check_locale(locale)
     after = _decode_cursor(cursor) if cursor else None
-    articles = kb.articles(view=view, filters=Filters(locale=locale, category=category, tags=tuple(sorted(set(tags)))))
+    filters = Filters(locale=locale, category=category, tags=tuple(sorted(set(tags))))
+    articles = kb.articles(view=reading_as(view, as_), filters=filters)
     remaining = [a for a in articles if after is None or a.key > after]
     page = remaining[:limit]
     next_url = None
     if len(remaining) > limit:
         next_url = str(request.url.include_query_params(cursor=_encode_cursor(page[-1].key)))
         response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return ArticlePage(items=[ArticleSummary.of(a) for a in page], next=next_url)
+    return ArticlePage(items=[ArticleSummary.of(a, staff=view.staff) for a in page], next=next_url)
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut)
 def get_article(
     kb: KnowledgeBaseDep,
     view: ViewDep,
-    article_id: str,
-    locale: str | None = None,
-    ref: Annotated[str | None, Query(description="A commit sha, branch or tag: the article as it was there.")] = None,
+    article_id: Line,
+    locale: Line | None = None,
+    ref: Annotated[Line | None, Query(description="A commit sha, branch or tag: the article as it was there.")] = None,
+    as_: Annotated[Line | None, Query(alias="as", description=AS_DESCRIPTION)] = None,
 ) -> ArticleOut | Response:
     """One article; without `locale`, English if it exists, else the first translation.
 
     An id listed in an article's `redirect_from` answers 308 with the article's current URL.
     """
+    staff, view = view.staff, reading_as(view, as_)
     snapshot = kb.snapshot  # read once: a reindex swapping in a new one must not split this answer in two
     translations = kb.translations(article_id, view=view, snapshot=snapshot)
     if not translations and (moved := _moved(kb, view, article_id, locale)):
-        target = f"/v1/articles/{moved.id}?" + urlencode({"locale": moved.locale} | ({"ref": ref} if ref else {}))
+        kept = {name: value for name, value in (("ref", ref), ("as", as_)) if value}
+        target = f"/v1/articles/{moved.id}?" + urlencode({"locale": moved.locale} | kept)
         return RedirectResponse(target, 308)
     article = pick_translation(translations, article_id, locale)
     commit = snapshot.commit
@@ -87,7 +93,7 @@ def get_article(
         with kb.open_repo() as repo:
             version = version_at(repo, article, ref, at=commit, view=view)
         article, commit = version.article, version.commit
-    summary = ArticleSummary.of(article)
+    summary = ArticleSummary.of(article, staff=staff)
     return ArticleOut(
         **summary.model_dump(),
         html=article_html(kb, article, view=view),

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import KnowledgeBaseDep, ViewDep
 from kb.changes import MAX_CHANGES_PAGE, change_page
+from kb.text import Line
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 
@@ -32,7 +33,7 @@ def get_changes(
     request: Request,
     kb: KnowledgeBaseDep,
     view: ViewDep,
-    since: Annotated[str | None, Query(description="A cursor from an earlier response; from the start without one.")] = None,
+    since: Annotated[Line | None, Query(description="A cursor from an earlier response; from the start without one.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_PAGE)] = 100,
 ) -> ChangesOut:
     """Articles upserted and deleted by each reindex, as this caller may see them, oldest first."""

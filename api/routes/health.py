@@ -1,4 +1,4 @@
-"""Liveness and readiness for load balancers and orchestrators."""
+"""Liveness and readiness for load balancers and orchestrators: async, as they do no blocking work."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is up (it may still be loading its index)."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", response_model=ReadyOut)
-def readyz(request: Request) -> ReadyOut:
+async def readyz(request: Request) -> ReadyOut:
     """A snapshot is loaded and searches will be answered; counts are of what a public reader can see."""
     kb = getattr(request.app.state, "kb", None)
     if kb is None or not kb.ready:

@@ -10,6 +10,7 @@ from api.deps import KnowledgeBaseDep, ViewDep
 from api.routes.articles import pick_translation
 from api.schemas import DiffOut, HistoryOut, RevisionOut
 from kb.history import MAX_HISTORY_PAGE, article_diff, history_page
+from kb.text import Line
 
 router = APIRouter(prefix="/v1", tags=["history"])
 
@@ -20,10 +21,10 @@ def get_history(
     response: Response,
     kb: KnowledgeBaseDep,
     view: ViewDep,
-    article_id: str,
-    locale: str | None = None,
+    article_id: Line,
+    locale: Line | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
-    cursor: str | None = None,
+    cursor: Line | None = None,
 ) -> HistoryOut:
     """Commits that changed the article, newest first, following renames and moves of its file."""
     snapshot = kb.snapshot
@@ -41,14 +42,14 @@ def get_history(
 def get_diff(
     kb: KnowledgeBaseDep,
     view: ViewDep,
-    article_id: str,
-    from_ref: Annotated[str, Query(alias="from", description="Commit sha, branch or tag of the old version.")],
-    to_ref: Annotated[str | None, Query(alias="to", description="Of the new version; the served commit when absent.")] = None,
-    locale: str | None = None,
+    article_id: Line,
+    from_ref: Annotated[Line, Query(alias="from", description="Commit sha, branch or tag of the old version.")],
+    to_ref: Annotated[Line | None, Query(alias="to", description="Of the new version; the served commit when absent.")] = None,
+    locale: Line | None = None,
 ) -> DiffOut:
     """The article's Markdown file between two refs: a unified diff, and rows for a side-by-side view."""
     snapshot = kb.snapshot
     article = pick_translation(kb.translations(article_id, view=view, snapshot=snapshot), article_id, locale)
     with kb.open_repo() as repo:
-        result = article_diff(repo, article, from_ref, to_ref or snapshot.commit, at=snapshot.commit, view=view)
+        result = article_diff(repo, article, from_ref, snapshot.commit if to_ref is None else to_ref, at=snapshot.commit, view=view)
     return DiffOut.of_article(result.diff, article=article, from_commit=result.old_commit, to_commit=result.new_commit)

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep, PrincipalDep
@@ -14,6 +15,7 @@ from api.schemas import FileDiffOut
 from kb.access import PUBLIC, STAFF_ROLES, Principal
 from kb.db import ProposalRecord
 from kb.impact import impact
+from kb.text import Line, Prose
 from kb.proposals import (
     ProposalDetail,
     close_proposal,
@@ -31,15 +33,29 @@ REVIEWERS = ("reviewer", "admin")
 
 
 class FileChange(BaseModel):
-    path: str = Field(description="Article path in the repository, e.g. en/account/reset-password.md.")
-    content: str | None = Field(description="The whole new file; null deletes it.")
+    path: Line = Field(description="Article path in the repository, e.g. en/account/reset-password.md.")
+    content: Prose | None = Field(description="The whole new file; null deletes it.")
 
 
 class ProposalIn(BaseModel):
-    title: str = Field(max_length=200)
-    message: str = Field(default="", max_length=10_000, description="Why; becomes the commit message's body.")
-    base: str | None = Field(default=None, description="Branch to propose against; the served branch by default.")
+    title: Line = Field(max_length=200)
+    message: Prose = Field(default="", max_length=10_000, description="Why; becomes the commit message's body.")
+    base: Line | None = Field(default=None, description="Branch to propose against; the served branch by default.")
     files: list[FileChange]
+
+    @field_validator("files")
+    @classmethod
+    def _each_path_once(cls, files: list[FileChange]) -> list[FileChange]:
+        """A path listed twice would let the last entry silently win over the first."""
+        first: dict[str, int] = {}
+        for number, change in enumerate(files):
+            if change.path in first:
+                raise PydanticCustomError(
+                    "duplicate_path", "{path} is listed twice (files {first} and {second}); send each file once",
+                    {"path": repr(change.path), "first": first[change.path], "second": number},
+                )
+            first[change.path] = number
+        return files
 
 
 class ProposalOut(BaseModel):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, SecretStr
 from starlette.responses import JSONResponse
 
+from api.deps import header
 from kb.settings import Settings
 from kb.sync import SyncLoop
 from versioning.webhooks import Deliveries, github_signature_valid, github_wants_sync, gitlab_token_valid, gitlab_wants_sync
@@ -24,10 +25,10 @@ async def github(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     loop, secret = _configured(request, settings.github_webhook_secret)
     body = await request.body()
-    if not github_signature_valid(secret, body, request.headers.get("x-hub-signature-256")):
+    if not github_signature_valid(secret, body, header(request, "X-Hub-Signature-256")):
         raise HTTPException(401, "missing or wrong X-Hub-Signature-256: sign the raw body with the configured secret")
-    wanted = github_wants_sync(request.headers.get("x-github-event", ""), body, settings.repo_branch)
-    return _accept(request, loop, wanted, request.headers.get("x-github-delivery"))
+    wanted = github_wants_sync(header(request, "X-GitHub-Event") or "", body, settings.repo_branch)
+    return _accept(request, loop, wanted, header(request, "X-GitHub-Delivery"))
 
 
 @router.post("/gitlab", status_code=202, response_model=WebhookOut)
@@ -35,11 +36,11 @@ async def gitlab(request: Request) -> JSONResponse:
     """GitLab push and merge request events, authenticated by X-Gitlab-Token."""
     settings: Settings = request.app.state.settings
     loop, token = _configured(request, settings.gitlab_webhook_token)
-    if not gitlab_token_valid(token, request.headers.get("x-gitlab-token")):
+    if not gitlab_token_valid(token, header(request, "X-Gitlab-Token")):
         raise HTTPException(401, "missing or wrong X-Gitlab-Token")
     body = await request.body()
-    wanted = gitlab_wants_sync(request.headers.get("x-gitlab-event", ""), body, settings.repo_branch)
-    return _accept(request, loop, wanted, request.headers.get("x-gitlab-event-uuid"))
+    wanted = gitlab_wants_sync(header(request, "X-Gitlab-Event") or "", body, settings.repo_branch)
+    return _accept(request, loop, wanted, header(request, "X-Gitlab-Event-UUID"))
 
 
 def _configured(request: Request, secret: SecretStr | None) -> tuple[SyncLoop, str]:

@@ -37,6 +37,7 @@ from articles.model import LOCALES
 from kb.access import PUBLIC, View
 from kb.knowledge_base import KnowledgeBase
 from kb.requests import InvalidRequest, SearchRequest
+from kb.text import Line, Prose
 from search.snapshot import Filters, Results
 
 HERE = Path(__file__).resolve().parent
@@ -133,6 +134,18 @@ def _not_found(kb: KnowledgeBase, locale: str) -> Response:
     return _page("not_found.html", kb=kb, locale=locale if locale in LOCALES else DEFAULT_LOCALE, status=404)
 
 
+def is_site_page(path: str) -> bool:
+    """Whether a request is for a help-center page, answered in HTML rather than problem+json."""
+    return (path == "/" or path == "/hc" or path.startswith("/hc/")) and not path.startswith(STATIC_URL)
+
+
+def invalid_input(request: Request, error: Exception) -> Response:
+    """A page, in the reader's locale, for an address whose text kb refuses (a control character in it, say)."""
+    locale = request.path_params.get("locale", DEFAULT_LOCALE)
+    kb: KnowledgeBase = request.app.state.kb
+    return _page("bad_request.html", kb=kb, locale=locale if locale in LOCALES else DEFAULT_LOCALE, status=400)
+
+
 class SessionRefused(Exception):
     """The site's session cookie holds a token kb refuses: answered with a page, and the cookie cleared."""
 
@@ -159,7 +172,7 @@ def session_refused(request: Request, error: Exception) -> Response:
 
 
 @router.get("/hc/session")
-def sign_in(request: Request, kb: KnowledgeBaseDep, jwt: str, return_to: str = f"/hc/{DEFAULT_LOCALE}") -> Response:
+def sign_in(request: Request, kb: KnowledgeBaseDep, jwt: Line, return_to: Line = f"/hc/{DEFAULT_LOCALE}") -> Response:
     """Where the company's login sends a customer: ``jwt`` is their token; the site keeps it in a cookie.
 
     ``return_to`` must be a page of this help center, so the link cannot send anyone elsewhere.
@@ -186,7 +199,7 @@ def _on_this_site(url: str) -> bool:
 
 
 @router.get("/hc/signout")
-def sign_out(locale: str = DEFAULT_LOCALE) -> Response:
+def sign_out(locale: Line = DEFAULT_LOCALE) -> Response:
     response = _redirect(f"/hc/{locale if locale in LOCALES else DEFAULT_LOCALE}")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -203,7 +216,7 @@ def help_center_root() -> Response:
 
 
 @router.get("/hc/{locale}")
-def home(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str) -> Response:
+def home(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     articles = kb.articles(view=view, filters=Filters(locale=locale))
@@ -218,7 +231,7 @@ def home(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str) -> Response:
 
 
 @router.get("/hc/{locale}/categories/{category}")
-def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str, category: str) -> Response:
+def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, category: Line) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     articles = kb.articles(view=view, filters=Filters(locale=locale, category=category))
@@ -238,7 +251,7 @@ def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str, category
 
 
 @router.get("/hc/{locale}/articles/{article_id}")
-def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str, article_id: str) -> Response:
+def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, article_id: Line) -> Response:
     article = kb.article(article_id, locale=locale, view=view) if locale in LOCALES else None
     if article is None:
         moved = kb.redirect(article_id, locale=locale, view=view) if locale in LOCALES else None
@@ -263,7 +276,7 @@ def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str, article_i
 
 
 @router.get("/hc/{locale}/search")
-def search_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: str, q: str = "", page: str = "1") -> Response:
+def search_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, q: Prose = "", page: Line = "1") -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     query, number = q.strip(), page_number(page)
@@ -295,7 +308,7 @@ def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int
 
 
 @router.get("/hc/{rest:path}")
-def unknown_page(kb: KnowledgeBaseDep, rest: str) -> Response:
+def unknown_page(kb: KnowledgeBaseDep, rest: Line) -> Response:
     """Anything else under /hc gets the site's own 404 page (a trailing slash is forgiven) rather than JSON."""
     if rest.endswith("/"):
         return _redirect("/hc/" + rest.rstrip("/") if rest.strip("/") else f"/hc/{DEFAULT_LOCALE}")
