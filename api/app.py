@@ -19,8 +19,8 @@ from kb.bootstrap import open_knowledge_base
 from kb.security import check_settings
 from kb.settings import Settings
 from kb.sync import SyncLoop
-from versioning.webhooks import Deliveries
 from search.encoder import Encoder
+from versioning.webhooks import Deliveries
 
 
 def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> FastAPI:

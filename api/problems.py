@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kb.history import NotAtRef
-from kb.proposals import ProposalRefused, ProposalNotFound
+from kb.proposals import ProposalNotFound, ProposalRefused
 from kb.requests import InvalidRequest
 from versioning import InvalidRef, UnknownRef
 from versioning.proposals import ProposalConflict

@@ -46,7 +46,7 @@ def parse_article(path: str, data: bytes, *, revision: str = "", updated_at: dt.
         return _parse(path, data, revision=revision, updated_at=updated_at)
     except InvalidArticle:
         raise
-    except Exception as exc:  # noqa: BLE001 - see the docstring
+    except Exception as exc:  # see the docstring
         reason = f"could not be parsed ({type(exc).__name__}: {exc}); this is a kb bug, please report it"
         raise _fail(path, "content", reason) from exc
 

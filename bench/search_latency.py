@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -250,7 +250,7 @@ def run(rounds: int, data: Path, load_seconds: int) -> dict[str, object]:
     encoder = load_encoder(sample)
     encoder.encode(["warm up the model"])
     result: dict[str, object] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "model": sample.embedding_model,
         "backend": sample.embedding_backend,

@@ -58,7 +58,7 @@ def candidates(folder: Path, settings: Settings, encoder) -> tuple[dict[str, Can
     texts = list(dataset.queries.values())
     vectors = encoder.encode(texts)
     found = {}
-    for (qid, text), vector in zip(dataset.queries.items(), vectors):
+    for (qid, text), vector in zip(dataset.queries.items(), vectors, strict=True):
         terms = kb.analyzer.analyze(" ".join(text.split()))
         found[qid] = Candidates(
             snapshot.lexical_index.search(terms, k=DEPTH * 4, allowed=allowed),
@@ -75,7 +75,7 @@ def evaluate(found: dict[str, Candidates], kb_ids, qrels, fuser: Fuser) -> float
     for qid, c in found.items():
         chunk_ids, scores = fuser(c)
         seen: dict[str, float] = {}
-        for chunk, value in zip(chunk_ids.tolist(), scores.tolist()):
+        for chunk, value in zip(chunk_ids.tolist(), scores.tolist(), strict=True):
             doc = ids[articles[chunk_article[chunk]].id]
             if doc not in seen:
                 seen[doc] = value

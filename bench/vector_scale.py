@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
@@ -135,7 +135,7 @@ def search_all(
 
 def recall(found: list[np.ndarray], exact: list[np.ndarray]) -> float:
     """Share of the exact top k that was found, over all queries."""
-    hits = sum(len(np.intersect1d(ids, truth)) for ids, truth in zip(found, exact))
+    hits = sum(len(np.intersect1d(ids, truth)) for ids, truth in zip(found, exact, strict=True))
     return hits / max(sum(len(truth) for truth in exact), 1)
 
 
@@ -256,7 +256,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         )
         rows = [measure_size(corpus[:size], plan, progress) for size in sizes]
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "faiss": f"{faiss.__version__}; OpenMP threads: {args.build_threads} for builds, 1 for searches",
         "dimension": DIMENSION,
@@ -265,7 +265,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "keys": plan.keys,
         "budget_ms": args.budget_ms,
         "flat_crossing_chunks": flat_crossing(sizes, rows, args.budget_ms),
-        "sizes": [{"chunks": size, "indexes": [m.row() for m in measured]} for size, measured in zip(sizes, rows)],
+        "sizes": [{"chunks": size, "indexes": [m.row() for m in measured]} for size, measured in zip(sizes, rows, strict=True)],
     }
 
 

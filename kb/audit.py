@@ -178,7 +178,9 @@ class Auditor:
         if not visible and page.status_code != 404:
             self._finding(reader, "article page", page, f"answered {page.status_code} for an article the reader may not see")
         for old in subject.old_ids:
-            moved = self._probe(reader, forbidden, "redirect", "GET", f"/v1/articles/{old}", params={"locale": subject.locale}, allowed=(old,))
+            moved = self._probe(
+                reader, forbidden, "redirect", "GET", f"/v1/articles/{old}", params={"locale": subject.locale}, allowed=(old,)
+            )
             if not visible and moved.status_code != 404:
                 self._finding(reader, "redirect", moved, f"old id answered {moved.status_code}, pointing at a hidden article")
 

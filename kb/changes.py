@@ -51,7 +51,7 @@ def record_changes(engine: Engine, old: IndexSnapshot | None, new: IndexSnapshot
     """Append what ``new`` changes relative to ``old`` (everything, for a first index); returns how many."""
     before = {entry.article.key: entry for entry in old.entries} if old is not None else {}
     after = {entry.article.key: entry for entry in new.entries}
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     records = [
         _record(new.commit, key, before.get(key), after.get(key), now)
         for key in sorted(before.keys() | after.keys())

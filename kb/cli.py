@@ -225,7 +225,8 @@ def history(
     table = Table("commit", "date", "author", "change", "message", title=f"{article.title} ({article.id}, {article.locale})")
     for r in page.revisions:
         change = f"{r.kind}\n[dim]{r.path}[/]" if r.kind == "renamed" else r.kind
-        table.add_row(r.sha[:12], r.committed_at.strftime("%Y-%m-%d %H:%M"), r.author_name, change, r.message.splitlines()[0] if r.message else "")
+        subject = r.message.splitlines()[0] if r.message else ""
+        table.add_row(r.sha[:12], r.committed_at.strftime("%Y-%m-%d %H:%M"), r.author_name, change, subject)
     console.print(table)
     if page.next_cursor:
         console.print(f"[dim]older commits exist: --limit shows up to {MAX_HISTORY_PAGE}[/]")
@@ -483,7 +484,9 @@ def token(
 def access_explain(
     article_id: Annotated[str, typer.Argument(metavar="ID")],
     locale: Annotated[str | None, typer.Option(help="en or ja; every locale when absent.")] = None,
-    as_: Annotated[str, typer.Option("--as", help="anonymous, customer, customer:SEGMENT,…, bot, agent, writer, reviewer, admin.")] = "anonymous",
+    as_: Annotated[
+        str, typer.Option("--as", help="anonymous, customer, customer:SEGMENT,…, bot, agent, writer, reviewer, admin.")
+    ] = "anonymous",
 ) -> None:
     """Whether a principal can see an article at the served commit, and which rule decided."""
     from kb.access import parse_principal

@@ -160,9 +160,9 @@ class KnowledgeBase:
             fusion_weights(r.locale or query_language(r.text), model=self.encoder.model_name, identifier=has_identifier(r.text))
             for r in requests
         ]
-        vectors = self._encode_queries([r.text for r, w in zip(requests, weights) if needs_query_vector(r.mode, w)])
+        vectors = self._encode_queries([r.text for r, w in zip(requests, weights, strict=True) if needs_query_vector(r.mode, w)])
         responses = []
-        for request, weight in zip(requests, weights):
+        for request, weight in zip(requests, weights, strict=True):
             terms = self.analyzer.analyze(request.text)
             matcher = self.analyzer.matcher(terms)
             results = snapshot.search(
@@ -214,7 +214,7 @@ class KnowledgeBase:
         """Visible articles matching ``filters``, ordered by (id, locale) for stable cursor paging."""
         snapshot = self.snapshot
         allowed = snapshot.visible_articles(view) & snapshot.filtered_articles(filters)
-        return sorted((a for a, ok in zip(snapshot.articles, allowed) if ok), key=lambda a: a.key)
+        return sorted((a for a, ok in zip(snapshot.articles, allowed, strict=True) if ok), key=lambda a: a.key)
 
     def _encode_queries(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -225,7 +225,7 @@ class KnowledgeBase:
                     found[text] = self._query_vectors[text]
         missing = list(dict.fromkeys(text for text in texts if text not in found))
         if missing:
-            fresh = dict(zip(missing, self.encoder.encode(missing)))
+            fresh = dict(zip(missing, self.encoder.encode(missing), strict=True))
             found.update(fresh)
             with self._query_lock:
                 self._query_vectors.update(fresh)

@@ -121,7 +121,7 @@ def merge_proposal(kb: KnowledgeBase, proposal_id: int, *, reviewer: str) -> Pro
     record = _update(kb, proposal_id, status="merged", merged_commit=merged)
     try:
         kb.refresh()  # from the Git diff: only what the merge changed, if the base is the served branch
-    except Exception:  # noqa: BLE001 - the merge is done and recorded; the next sync or restart reindexes
+    except Exception:  # the merge is done and recorded; the next sync or restart reindexes
         log.exception("proposal %s merged as %s, but the reindex failed", proposal_id, merged[:12])
     return record
 
@@ -191,7 +191,7 @@ def _delete(kb: KnowledgeBase, record: ProposalRecord) -> None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _get(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:

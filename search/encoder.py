@@ -127,14 +127,14 @@ class CachedEncoder:
         self.stats.cached += from_cache
         if progress and from_cache:
             progress(from_cache)
-        text_of = dict(zip(keys, texts))
+        text_of = dict(zip(keys, texts, strict=True))
         # Longest first across the whole build, not only within a slice: batches of similar lengths pad
         # least, which is what the model's own encode does for one call.
         missing = sorted((key for key in text_of if key not in found), key=lambda key: len(text_of[key]), reverse=True)
         for start in range(0, len(missing), batch_size):
             batch = missing[start : start + batch_size]
             started = time.perf_counter()
-            fresh = dict(zip(batch, self.encoder.encode([text_of[key] for key in batch])))
+            fresh = dict(zip(batch, self.encoder.encode([text_of[key] for key in batch]), strict=True))
             self.stats.model_seconds += time.perf_counter() - started
             self.store.put_many(fresh)
             found.update(fresh)

@@ -122,7 +122,7 @@ def article_for(case: Case, locale: str, *, version: int) -> str:
 
 def subject_for(case: Case, locale: str) -> Subject:
     parts = ("title", "lead", "heading", "body", "tag", "edit")
-    secrets = tuple(canary(case, locale, part) for part in parts) + (canary(case, "any", "category"),)
+    secrets = (*(canary(case, locale, part) for part in parts), canary(case, "any", "category"))
     title, sentence = (TOPICS if locale == "en" else JA_TOPICS)[case.slug]
     return Subject(
         id=f"{case.slug}-guide",

@@ -48,7 +48,7 @@ def signed(claims: dict[str, object], secret: str = JWT_SECRET, algorithm: str =
 
 
 def in_an_hour() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    return dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
 
 
 def test_a_signed_in_customer_reads_signed_in_articles(client: TestClient) -> None:

@@ -65,7 +65,7 @@ def test_an_expired_key_is_refused(client: TestClient) -> None:
     new = create_key(engine, name="temp", role="agent", expires_in="1h")
     with Session(engine) as session:
         record = session.get(ApiKeyRecord, new.record.id)
-        record.expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+        record.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
         session.add(record)
         session.commit()
     assert_problem(client.get("/v1/search", params={"q": "x"}, headers={"Authorization": f"Bearer {new.secret}"}), 401)

@@ -67,7 +67,7 @@ def test_a_model_without_mean_pooling_is_refused_by_name(tmp_path: Path) -> None
     transformer = Transformer(resolve_model_path(DEFAULT_MODEL))
     cls_model = SentenceTransformer(modules=[transformer, Pooling(384, pooling_mode="cls")], device="cpu")
     cls_model.save(str(tmp_path / "cls-model"))
-    with pytest.raises(OnnxExportError, match="mean pooling.*KB_EMBEDDING_BACKEND=torch"):
+    with pytest.raises(OnnxExportError, match=r"mean pooling.*KB_EMBEDDING_BACKEND=torch"):
         export_onnx(str(tmp_path / "cls-model"), tmp_path / "export")
     assert not (tmp_path / "export").exists()
 
