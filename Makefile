@@ -23,7 +23,10 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/kb serve
 
+# Lint and type-check first (both configured in pyproject.toml): they take seconds, the tests minutes.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # wrk (Debian's package) is the load generator; installed when missing, like Chromium for the tests.

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bench.encoders import BACKENDS
 from bench.report import write_section
@@ -121,7 +121,7 @@ def backend_results(dataset: Dataset, settings: Settings, encoder: Encoder, *, p
 def _progress(name: str) -> Iterator[Callable[[str, int, int], None]]:
     with Progress(TextColumn(f"{name} {{task.description}}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, disable=not console.is_terminal, transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
             task = tasks.setdefault(stage, bar.add_task(stage, total=total))

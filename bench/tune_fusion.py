@@ -13,6 +13,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -39,7 +40,7 @@ class Candidates:
 Fuser = Callable[[Candidates], tuple[np.ndarray, np.ndarray]]
 
 
-def variant(floor: float = 0.3, **weights: object) -> Fuser:
+def variant(floor: float = 0.3, **weights: Any) -> Fuser:
     """kb's own hybrid step (search.fuse.hybrid) with other weights; the floor cuts semantic first."""
     settings = FusionWeights(semantic_floor=floor, **weights)
 
@@ -54,7 +55,7 @@ def candidates(folder: Path, settings: Settings, encoder) -> tuple[dict[str, Can
     dataset = load_dataset(folder)
     kb, ids, language = open_corpus(dataset, settings=settings, encoder=encoder, progress=None)
     snapshot = kb.snapshot
-    allowed = snapshot.visible_articles(PUBLIC.key, PUBLIC.can_see)[snapshot.chunk_article]
+    allowed = snapshot.visible_articles(PUBLIC)[snapshot.chunk_article]
     texts = list(dataset.queries.values())
     vectors = encoder.encode(texts)
     found = {}

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -180,7 +181,7 @@ def measure_searches(
     index: VectorIndex, plan: Plan, advance: Callable[[int], None]
 ) -> tuple[dict[str, dict[str, float]], dict[str, list[np.ndarray]]]:
     """Latency and hits for each allow-list and k; the masks are random and the same for both kinds."""
-    uniform = np.random.default_rng(plan.seed).random(index.size)
+    uniform = np.random.default_rng(plan.seed).random((index.size,))
     latency, found = {}, {}
     with faiss_threads(1):
         for fraction in plan.allow_fractions:
@@ -235,7 +236,7 @@ def flat_crossing(sizes: list[int], rows: list[list[Measured]], budget_ms: float
     return None if slope <= 0 else sizes[-1] + (budget_ms - p50[-1]) / slope
 
 
-def run(args: argparse.Namespace) -> dict[str, object]:
+def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = np.random.default_rng(args.seed)
     mixture = Mixture.make(rng)
     sizes = sorted(args.sizes)
@@ -269,7 +270,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _rows(result: dict[str, object]) -> Iterator[list[str]]:
+def _rows(result: dict[str, Any]) -> Iterator[list[str]]:
     """One row of cells per index and size, for the terminal table and the Markdown one alike."""
     keys = result["keys"]
     for entry in result["sizes"]:
@@ -281,7 +282,7 @@ def _rows(result: dict[str, object]) -> Iterator[list[str]]:
             yield [f"{entry['chunks']:,}", name, f"{index['build_seconds']:.1f}", f"{index['bytes_per_vector']:.0f}", *latency, *recalls]
 
 
-def show(result: dict[str, object]) -> None:
+def show(result: dict[str, Any]) -> None:
     keys = result["keys"]
     title = f"Vector search, one query at a time ({result['queries']} queries; latency ms p50 / p95; R = recall)"
     table = Table(title=title)
@@ -302,7 +303,7 @@ def show(result: dict[str, object]) -> None:
     console.print(f"{result['machine']}; faiss {result['faiss']}; {result['date']}")
 
 
-def markdown(result: dict[str, object], *, command: str) -> str:
+def markdown(result: dict[str, Any], *, command: str) -> str:
     """The same table for docs/benchmarks.md, with the command that printed it."""
     keys = result["keys"]
     lines = [

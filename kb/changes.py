@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.model import Article
 from kb.access import View
@@ -73,7 +73,7 @@ def change_page(engine: Engine, view: View, *, cursor: str | None, limit: int) -
     with Session(engine) as session:
         while len(changes) < limit:
             rows = session.exec(
-                select(ChangeRecord).where(ChangeRecord.seq > after).order_by(ChangeRecord.seq).limit(limit)
+                select(ChangeRecord).where(col(ChangeRecord.seq) > after).order_by(col(ChangeRecord.seq)).limit(limit)
             ).all()
             if not rows:
                 break

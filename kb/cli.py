@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kb.checks import NEAR_DUPLICATE_COSINE
@@ -409,7 +409,7 @@ def evaluate_command(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     encoder = load_encoder(settings)
     with _progress() as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
             task = tasks.setdefault(stage, bar.add_task(stage, total=total))
@@ -595,13 +595,14 @@ def _audit_readers(settings: Settings, labels: list[str], articles: list[Article
             principal = parse_principal(label)
             headers: dict[str, str] = {}
             if principal.kind == "customer":
-                signed = issue_customer_token(secret=settings.jwt_secret.get_secret_value(), subject="kb-access-audit",  # type: ignore[union-attr]
+                assert settings.jwt_secret is not None  # _audit_principals offers customers only when there is one
+                signed = issue_customer_token(secret=settings.jwt_secret.get_secret_value(), subject="kb-access-audit",
                                               segments=tuple(sorted(principal.segments)), audience=settings.jwt_audience,
                                               issuer=settings.jwt_issuer)
                 headers["Authorization"] = f"Bearer {signed}"
             elif principal.kind != "anonymous":
                 key = create_key(engine, name="kb access audit", role=principal.kind, expires_in="2h")
-                created.append(key.record.id)  # type: ignore[arg-type]
+                created.append(key.id)
                 headers["Authorization"] = f"Bearer {key.secret}"
             view = principal.view
             visible = frozenset(a.key for a in articles if view.can_see(a))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kb.db import ApiKeyRecord
 
@@ -37,6 +37,12 @@ class NewKey:
     secret: str
     """The key itself: shown once, never stored."""
 
+    @property
+    def id(self) -> int:
+        """The stored key's id, what `kb keys revoke` takes (the record's, set by the database on insert)."""
+        assert self.record.id is not None
+        return self.record.id
+
 
 def create_key(engine: Engine, *, name: str, role: str, expires_in: str | None = None) -> NewKey:
     if role not in ROLES:
@@ -57,7 +63,7 @@ def create_key(engine: Engine, *, name: str, role: str, expires_in: str | None =
 
 def list_keys(engine: Engine) -> list[ApiKeyRecord]:
     with Session(engine) as session:
-        return list(session.exec(select(ApiKeyRecord).order_by(ApiKeyRecord.id)).all())
+        return list(session.exec(select(ApiKeyRecord).order_by(col(ApiKeyRecord.id))).all())
 
 
 def revoke_key(engine: Engine, key_id: int) -> ApiKeyRecord:

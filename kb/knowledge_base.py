@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Engine
 
-from articles.model import Article
+from articles.model import Article, Chunk
 from kb.access import View
 from kb.changes import record_changes
 from kb.db import DatabaseVectorStore
 from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.requests import SearchRequest
 from kb.settings import Settings
-from search.analyze import Analyzer, has_identifier, query_language
+from search.analyze import Analyzer, Matcher, has_identifier, query_language
 from search.encoder import CachedEncoder, Encoder
 from search.fuse import FusionWeights, fusion_weights
 from search.snapshot import Filters, IndexSnapshot, Results
@@ -174,7 +174,7 @@ class KnowledgeBase:
                 depth=self.settings.search_depth,
                 limit=request.limit,
                 offset=request.offset,
-                snippeter=lambda chunk, matcher=matcher: snippet(chunk.text, matcher),
+                snippeter=_snippeter(matcher),
             )
             responses.append(SearchResponse(results=results, commit=snapshot.commit))
         return responses
@@ -245,3 +245,8 @@ class KnowledgeBase:
         """Release database connections and git helper processes (the snapshot is plain memory)."""
         self.engine.dispose()
         self.repo.close()
+
+
+def _snippeter(matcher: Matcher) -> Callable[[Chunk], str]:
+    """A hit's snippet: the densest window of this query's matches in its chunk."""
+    return lambda chunk: snippet(chunk.text, matcher)

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.model import ArticleError
 from articles.parse import InvalidArticle, is_article_path, parse_article
@@ -82,7 +82,7 @@ def create_proposal(
 
 def list_proposals(kb: KnowledgeBase, *, status: str | None = None) -> list[ProposalRecord]:
     with Session(kb.engine) as session:
-        query = select(ProposalRecord).order_by(ProposalRecord.id.desc())  # type: ignore[union-attr]
+        query = select(ProposalRecord).order_by(col(ProposalRecord.id).desc())
         if status is not None:
             query = query.where(ProposalRecord.status == status)
         return list(session.exec(query).all())
@@ -131,9 +131,9 @@ def close_proposal(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:
     _get(kb, proposal_id)
     with Session(kb.engine) as session:
         # One conditional UPDATE: a merge landing meanwhile is never turned into "closed".
-        closed = session.execute(
+        closed = session.exec(
             update(ProposalRecord)
-            .where(ProposalRecord.id == proposal_id, ProposalRecord.status == "open")
+            .where(col(ProposalRecord.id) == proposal_id, col(ProposalRecord.status) == "open")
             .values(status="closed", updated_at=_now())
         ).rowcount
         session.commit()
@@ -186,7 +186,7 @@ def _insert(kb: KnowledgeBase, record: ProposalRecord) -> ProposalRecord:
 
 def _delete(kb: KnowledgeBase, record: ProposalRecord) -> None:
     with Session(kb.engine) as session:
-        session.execute(delete(ProposalRecord).where(ProposalRecord.id == record.id))
+        session.exec(delete(ProposalRecord).where(col(ProposalRecord.id) == record.id))
         session.commit()
 
 

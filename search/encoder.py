@@ -69,8 +69,10 @@ class SentenceTransformerEncoder:
         self.model_name = self.model_id = name_or_path
         self.batch_size = batch_size
         self._model = SentenceTransformer(path, device=device)
-        self.dimension = int(self._model.get_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length)
+        dimension, max_tokens = self._model.get_embedding_dimension(), self._model.max_seq_length
+        if dimension is None or max_tokens is None:
+            raise ValueError(f"{name_or_path}: the model states no embedding dimension or maximum sequence length")
+        self.dimension, self.max_tokens = int(dimension), int(max_tokens)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

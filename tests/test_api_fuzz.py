@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from api.app import create_app
 from kb.keys import create_key
 from kb.settings import Settings
-from tests.conftest import JWT_SECRET, article_text, make_settings
+from tests.conftest import JWT_SECRET, article_text, make_settings, served_app, served_kb
 from tests.gitutil import commit_files, init_repo
 
 EXAMPLES_PER_OPERATION = 25
@@ -41,7 +41,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory, module_database_url: str, m
 
 @pytest.fixture(scope="module")
 def admin(fuzzed: TestClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_key(fuzzed.app.state.kb.engine, name='fuzz', role='admin').secret}"}
+    return {"Authorization": f"Bearer {create_key(served_kb(fuzzed).engine, name='fuzz', role='admin').secret}"}
 
 
 # The schema is read at collection from an app that is never started (the routes alone make it), and
@@ -64,7 +64,7 @@ def check(case: schemathesis.Case, app: FastAPI, headers: dict[str, str]) -> Non
 @schema.parametrize()
 @bounded
 def test_no_anonymous_request_breaks_the_api_or_its_schema(case: schemathesis.Case, fuzzed: TestClient) -> None:
-    check(case, fuzzed.app, {})
+    check(case, served_app(fuzzed), {})
 
 
 @schema.parametrize()
@@ -72,4 +72,4 @@ def test_no_anonymous_request_breaks_the_api_or_its_schema(case: schemathesis.Ca
 def test_no_admin_request_breaks_the_api_or_its_schema(
     case: schemathesis.Case, fuzzed: TestClient, admin: dict[str, str]
 ) -> None:
-    check(case, fuzzed.app, admin)
+    check(case, served_app(fuzzed), admin)

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.keys import create_key
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, git, make_remote
 from tests.problems import assert_problem
 
@@ -22,7 +22,7 @@ def client(make_client) -> TestClient:
 
 
 def as_role(client: TestClient, role: str) -> dict[str, str]:
-    secret = create_key(client.app.state.kb.engine, name=f"{role} one", role=role).secret
+    secret = create_key(served_kb(client).engine, name=f"{role} one", role=role).secret
     return {"Authorization": f"Bearer {secret}"}
 
 
@@ -130,7 +130,7 @@ def test_an_unknown_proposal_is_a_404(client: TestClient) -> None:
 
 def test_a_proposals_impact_reports_golden_queries(client: TestClient, content_repo: Path) -> None:
     commit_files(content_repo, {".kb/golden.yml": "queries:\n  - query: refund timing\n    expect: [refunds]\n"})
-    client.app.state.kb.refresh()
+    served_kb(client).refresh()
     writer = as_role(client, "writer")
     proposal = propose(client, writer, {"en/refunds.md": None})
     report = client.get(f"/v1/proposals/{proposal['id']}/impact", headers=writer).json()

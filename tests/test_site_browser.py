@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright import sync_api
@@ -40,7 +41,7 @@ def browser() -> Iterator[sync_api.Browser]:
         browser.close()
 
 
-def _open_tab(browser: sync_api.Browser, live_server: str, **options: object) -> Iterator[Tab]:
+def _open_tab(browser: sync_api.Browser, live_server: str, **options: Any) -> Iterator[Tab]:
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, **options)
     tab = Tab(context.new_page())
     tab.page.on("console", lambda message: tab.errors.append(message.text) if message.type == "error" else None)

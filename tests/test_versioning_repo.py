@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import git as gitpython
 import pytest
@@ -62,7 +63,7 @@ def _record_git(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     calls: list[list[str]] = []
     real = gitpython.cmd.Git.execute
 
-    def record(self: gitpython.cmd.Git, command: list[str], *args: object, **kwargs: object) -> object:
+    def record(self: gitpython.cmd.Git, command: list[str], *args: Any, **kwargs: Any) -> object:
         calls.append(list(command))
         return real(self, command, *args, **kwargs)
 
