@@ -82,7 +82,7 @@ def search_get(
     q: Annotated[str, Query(description="What to search for.")],
     locale: str | None = None,
     category: str | None = None,
-    tags: Annotated[list[str], Query(description="Only articles carrying all of these tags.")] = [],  # noqa: B006 - as in articles.py
+    tags: Annotated[list[str], Query(description="Only articles carrying all of these tags.")] = [],  # noqa: B006 - FastAPI copies the default per request
     mode: str = "hybrid",
     limit: int = 10,
     offset: int = 0,
