@@ -21,8 +21,8 @@ from kb.bootstrap import open_knowledge_base
 from kb.security import check_settings
 from kb.settings import Settings
 from kb.sync import SyncLoop
-from versioning.webhooks import Deliveries
 from search.encoder import Encoder
+from versioning.webhooks import Deliveries
 
 
 def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> FastAPI:
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.state.deliveries = Deliveries()
     app.state.rate_limits = RateLimits(settings)
     problems.install(app)
-    app.add_exception_handler(RequestValidationError, _invalid_input)
+    app.exception_handler(RequestValidationError)(_invalid_input)  # as problems.install registers its handlers
     app.add_exception_handler(site.SessionRefused, site.session_refused)
     # Health checks are left out of rate limits: an orchestrator polling them must never be refused.
     app.include_router(health.router)

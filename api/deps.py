@@ -94,7 +94,8 @@ async def _authenticate(request: Request, kb: KnowledgeBase) -> Principal:
 def customer(settings: Settings, token: str, *, source: str) -> Principal:
     """The customer a token names; 401 naming where the token came from and what was wrong with it."""
     if settings.jwt_secret is None:
-        raise HTTPException(401, f"{source} holds no API key (those start with {KEY_PREFIX}) and customer tokens are off (KB_JWT_SECRET is unset)", headers=_CHALLENGE)
+        reason = f"{source} holds no API key (those start with {KEY_PREFIX}) and customer tokens are off (KB_JWT_SECRET is unset)"
+        raise HTTPException(401, reason, headers=_CHALLENGE)
     try:
         return verify_customer_token(
             token, secret=settings.jwt_secret.get_secret_value(), audience=settings.jwt_audience, issuer=settings.jwt_issuer

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kb.history import NotAtRef
-from kb.proposals import ProposalRefused, ProposalNotFound
+from kb.proposals import ProposalNotFound, ProposalRefused
 from kb.requests import InvalidRequest
 from versioning import InvalidRef, UnknownRef
 from versioning.proposals import ProposalConflict
@@ -89,13 +89,15 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(InvalidRequest, _invalid_request)
-    app.add_exception_handler(RequestValidationError, validation_failed)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(UnknownRef, _not_found)
-    app.add_exception_handler(InvalidRef, _invalid_ref)
-    app.add_exception_handler(NotAtRef, _not_found)
-    app.add_exception_handler(ProposalNotFound, _not_found)
-    app.add_exception_handler(ProposalConflict, _conflict)
-    app.add_exception_handler(ProposalRefused, _conflict)
-    app.add_exception_handler(Exception, _unexpected)
+    # The decorator, called directly, registers as add_exception_handler does; Starlette types that method for
+    # handlers of any Exception, which a handler of one exception class is not (starlette issue 2417).
+    app.exception_handler(InvalidRequest)(_invalid_request)
+    app.exception_handler(RequestValidationError)(validation_failed)
+    app.exception_handler(HTTPException)(_http_error)
+    app.exception_handler(UnknownRef)(_not_found)
+    app.exception_handler(InvalidRef)(_invalid_ref)
+    app.exception_handler(NotAtRef)(_not_found)
+    app.exception_handler(ProposalNotFound)(_not_found)
+    app.exception_handler(ProposalConflict)(_conflict)
+    app.exception_handler(ProposalRefused)(_conflict)
+    app.exception_handler(Exception)(_unexpected)

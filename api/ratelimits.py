@@ -33,7 +33,7 @@ class RateLimits:
             storage = storage_from_string(uri, implementation="redispy", key_prefix="kb-ratelimit")
         else:
             storage = storage_from_string("async+memory://")
-        self._limiter = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
+        self._limiter = MovingWindowRateLimiter(storage)
         self.anonymous = limits.parse_many(settings.rate_limit_anonymous)
         self.keys = limits.parse_many(settings.rate_limit_keys)
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import bm25s
 from rich.console import Console
 
 from bench.report import write_section
-
 from kb.evaluation.baselines import document_text
 from kb.evaluation.beir import Dataset, load_dataset
 from kb.evaluation.corpus import corpus_language
@@ -57,10 +56,10 @@ def _fugashi_words() -> Callable[[Analyzer, str, int, int], list[Token]]:
 def japanese_analysers() -> dict[str, Tokenize]:
     fugashi_words = _fugashi_words()
     variants = {
-        "bigrams": lambda a, t, s, e: _bigrams(t, s, e),
+        "bigrams": lambda a, t, s, e: _bigrams(t, s, e, within=[]),
         "sudachi": lambda a, t, s, e: a._japanese_words(t, s, e),
         "fugashi (unidic-lite)": fugashi_words,
-        "fugashi + bigrams": lambda a, t, s, e: fugashi_words(a, t, s, e) + _bigrams(t, s, e),
+        "fugashi + bigrams": lambda a, t, s, e: fugashi_words(a, t, s, e) + _bigrams(t, s, e, within=[]),
     }
     analysers: dict[str, Tokenize] = {name: _Variant(rule).analyze for name, rule in variants.items()}
     analysers["sudachi + bigrams (kb)"] = Analyzer().analyze
@@ -84,7 +83,10 @@ def ndcg(dataset: Dataset, tokenize: Tokenize) -> float:
     index.index([tokenize(document_text(d)) for d in dataset.documents], show_progress=False)
     query_ids = list(dataset.queries)
     hits, scores = index.retrieve([tokenize(dataset.queries[q]) or [""] for q in query_ids], k=10, show_progress=False)
-    ranking = {q: {ids[i]: float(s) for i, s in zip(row, row_scores) if s > 0} for q, row, row_scores in zip(query_ids, hits, scores)}
+    ranking = {
+        q: {ids[i]: float(s) for i, s in zip(row, row_scores, strict=True) if s > 0}
+        for q, row, row_scores in zip(query_ids, hits, scores, strict=True)
+    }
     return score(dataset.qrels, ranking)["ndcg@10"]
 
 
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         "## Analysers (plain BM25, nDCG@10)",
         "",
         f"- command: `make eval  # = python -m bench.analysers {args.data}`",
-        f"- date: {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
         "- bm25s with its defaults over title + text; only the tokens differ (see `bench/analysers.py`)",
         "",
         "| set | analyser | nDCG@10 |",

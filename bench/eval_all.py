@@ -8,11 +8,11 @@ import platform
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bench.encoders import BACKENDS
 from bench.report import write_section
@@ -35,7 +35,7 @@ def markdown(reports: list[EvalReport], *, command: str, model: str) -> str:
         "## Search quality",
         "",
         f"- command: `{command}`",
-        f"- date: {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         f"- model: `{model}`",
         "- kb modes run through the server's own pipeline (articles, chunks, analysis, embedding cache, "
@@ -55,7 +55,8 @@ def markdown(reports: list[EvalReport], *, command: str, model: str) -> str:
         ]
         for result in report.results:
             latency = [f"{result.latency_ms[p]:.1f}" if result.latency_ms else "" for p in ("p50", "p95")]
-            lines.append(f"| {result.name} | " + " | ".join(f"{result.metrics[m]:.4f}" for m in METRICS) + " | " + " | ".join(latency) + " |")
+            metrics = [f"{result.metrics[m]:.4f}" for m in METRICS]
+            lines.append(f"| {result.name} | " + " | ".join(metrics) + " | " + " | ".join(latency) + " |")
         lines.append("")
     english = [r for r in reports if r.language == "en"]
     if english:
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         baselines = baselines_for(corpus_language(dataset.documents), settings=settings, reference=reference)
         with _progress(dataset.name) as advance:
             report = evaluate(dataset, settings=settings, encoder=encoder, modes=MODES, baselines=baselines, progress=advance)
-            for other, other_encoder in zip(others, other_encoders):
+            for other, other_encoder in zip(others, other_encoders, strict=True):
                 report.results += backend_results(dataset, other, other_encoder, progress=advance)
         reports.append(report)
         console.print(f"{dataset.name}: " + ", ".join(f"{r.name} {r.metrics['ndcg@10']:.4f}" for r in report.results))
@@ -120,7 +121,7 @@ def backend_results(dataset: Dataset, settings: Settings, encoder: Encoder, *, p
 def _progress(name: str) -> Iterator[Callable[[str, int, int], None]]:
     with Progress(TextColumn(f"{name} {{task.description}}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, disable=not console.is_terminal, transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
             task = tasks.setdefault(stage, bar.add_task(stage, total=total))

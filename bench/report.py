@@ -15,8 +15,10 @@ def write_section(page: Path, name: str, markdown: str) -> None:
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)
+    elif text.strip():
+        text = f"{text.rstrip()}\n\n{block}\n"
     else:
-        text = f"{text.rstrip()}\n\n{block}\n" if text.strip() else f"{block}\n"
+        text = f"{block}\n"
     page.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
@@ -87,7 +89,7 @@ def _scenario(s: dict) -> list[str]:
             f"worst {max(totals):.2f} s over {len(totals)} edits (refresh {statistics.median(r['refresh_s'] for r in s['reindex']):.2f} s, "
             f"{s['reindex'][0]['parsed']} article parsed, {s['reindex'][0]['embedded']} chunks embedded)"
         )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _memory_per_chunk(scenarios: list[dict]) -> list[str]:
@@ -117,4 +119,4 @@ def _backends(backends: dict[str, dict[str, float]]) -> list[str]:
             f"| {name} | {row['query_p50_ms']:.2f} | {row['query_p95_ms']:.2f} | "
             f"{torch['query_p50_ms'] / row['query_p50_ms']:.2f}× | {row['chunks_per_s']:.1f} |"
         )
-    return lines + [""]
+    return [*lines, ""]

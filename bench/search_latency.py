@@ -25,8 +25,9 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import numpy as np
@@ -122,7 +123,7 @@ def measure_parts(kb: KnowledgeBase, encoder: Encoder, queries: Queries, rounds:
             weights = fusion_weights(locale or query_language(query), model=encoder.model_name, identifier=has_identifier(query))
             vector = encoder.encode([request.text])[0] if needs_query_vector(request.mode, weights) else None
             terms = kb.analyzer.analyze(request.text)
-            allowed = snapshot.visible_articles(PUBLIC.key, PUBLIC.can_see) & snapshot.filtered_articles(request.filters)
+            allowed = snapshot.visible_articles(PUBLIC) & snapshot.filtered_articles(request.filters)
             chunk_allowed = allowed[snapshot.chunk_article]
             snapshot.lexical_index.search(terms, k=kb.settings.search_depth, allowed=chunk_allowed)
             if vector is not None:
@@ -149,6 +150,7 @@ def measure_floor(base: str, count: int, *, pause: float) -> list[float]:
 def _get_each(base: str, paths: list[str], *, skip: int, pause: float) -> list[float]:
     """Each path in turn, ``pause`` seconds apart; the first ``skip`` responses are not timed."""
     address = urlsplit(base)
+    assert address.hostname is not None, base
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
     samples = []
     try:
@@ -239,7 +241,7 @@ def scenario(name: str, settings: Settings, encoder: Encoder, queries: Queries, 
     }
 
 
-def run(rounds: int, data: Path, load_seconds: int) -> dict[str, object]:
+def run(rounds: int, data: Path, load_seconds: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="kb-bench-"))
     # One ONNX export for every process of the run: a server that exported at start-up would hold
     # torch in memory and skew its resident size.
@@ -249,8 +251,8 @@ def run(rounds: int, data: Path, load_seconds: int) -> dict[str, object]:
     ensure_content(sample)
     encoder = load_encoder(sample)
     encoder.encode(["warm up the model"])
-    result: dict[str, object] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    result: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "model": sample.embedding_model,
         "backend": sample.embedding_backend,

@@ -37,30 +37,29 @@ def _free_port() -> int:
 def running_server(env: dict[str, str], *, ready_timeout: float = 900) -> Iterator[Server]:
     """Start `kb serve` with ``env`` on a free port; yield once /readyz answers; stop it afterwards."""
     port = _free_port()
-    log = tempfile.TemporaryFile()  # a file, not a pipe: an unread pipe fills up and stalls the server under load
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kb", "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"kb serve exited: {log.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"kb serve did not become ready in {ready_timeout:.0f} s")
-            time.sleep(0.2)
-        yield Server(base, process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: an unread pipe fills up and stalls the server under load
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kb", "serve", "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + ready_timeout
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"kb serve exited: {log.read().decode()[-2000:]}")
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"kb serve did not become ready in {ready_timeout:.0f} s")
+                time.sleep(0.2)
+            yield Server(base, process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -13,6 +13,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -39,7 +40,7 @@ class Candidates:
 Fuser = Callable[[Candidates], tuple[np.ndarray, np.ndarray]]
 
 
-def variant(floor: float = 0.3, **weights: object) -> Fuser:
+def variant(floor: float = 0.3, **weights: Any) -> Fuser:
     """kb's own hybrid step (search.fuse.hybrid) with other weights; the floor cuts semantic first."""
     settings = FusionWeights(semantic_floor=floor, **weights)
 
@@ -54,11 +55,11 @@ def candidates(folder: Path, settings: Settings, encoder) -> tuple[dict[str, Can
     dataset = load_dataset(folder)
     kb, ids, language = open_corpus(dataset, settings=settings, encoder=encoder, progress=None)
     snapshot = kb.snapshot
-    allowed = snapshot.visible_articles(PUBLIC.key, PUBLIC.can_see)[snapshot.chunk_article]
+    allowed = snapshot.visible_articles(PUBLIC)[snapshot.chunk_article]
     texts = list(dataset.queries.values())
     vectors = encoder.encode(texts)
     found = {}
-    for (qid, text), vector in zip(dataset.queries.items(), vectors):
+    for (qid, text), vector in zip(dataset.queries.items(), vectors, strict=True):
         terms = kb.analyzer.analyze(" ".join(text.split()))
         found[qid] = Candidates(
             snapshot.lexical_index.search(terms, k=DEPTH * 4, allowed=allowed),
@@ -75,7 +76,7 @@ def evaluate(found: dict[str, Candidates], kb_ids, qrels, fuser: Fuser) -> float
     for qid, c in found.items():
         chunk_ids, scores = fuser(c)
         seen: dict[str, float] = {}
-        for chunk, value in zip(chunk_ids.tolist(), scores.tolist()):
+        for chunk, value in zip(chunk_ids.tolist(), scores.tolist(), strict=True):
             doc = ids[articles[chunk_article[chunk]].id]
             if doc not in seen:
                 seen[doc] = value

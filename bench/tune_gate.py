@@ -31,6 +31,7 @@ from kb.settings import SAMPLE_CONTENT, Settings
 from search.analyze import has_identifier, query_language
 from search.encoder import query_for_model
 from search.fuse import fusion_weights
+from search.snapshot import Mode
 from versioning.bootstrap import create_repo_from_folder
 
 THRESHOLDS = (None, 0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
@@ -38,7 +39,7 @@ THRESHOLDS = (None, 0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 console = Console(width=200)
 
 
-def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: str, locale: str | None) -> dict[float | None, dict[str, list[str]]]:
+def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: Mode, locale: str | None) -> dict[float | None, dict[str, list[str]]]:
     """Each query's article ids per threshold, through the snapshot's own search with the gate at each threshold.
 
     search_many's steps with the fusion weights' gate replaced (every other weight as kb chooses it).
@@ -46,7 +47,7 @@ def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: str, locale: s
     snapshot = kb.snapshot
     allowed = snapshot.visible_articles(PUBLIC)
     texts = {qid: query_for_model(text) for qid, text in queries.items()}
-    vectors = dict(zip(texts, kb.encoder.encode(list(texts.values())))) if mode == "hybrid" else {}
+    vectors = dict(zip(texts, kb.encoder.encode(list(texts.values())), strict=True)) if mode == "hybrid" else {}
     found: dict[float | None, dict[str, list[str]]] = {threshold: {} for threshold in THRESHOLDS}
     for qid, text in queries.items():
         terms = kb.analyzer.query(text)

@@ -29,8 +29,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -135,7 +136,7 @@ def search_all(
 
 def recall(found: list[np.ndarray], exact: list[np.ndarray]) -> float:
     """Share of the exact top k that was found, over all queries."""
-    hits = sum(len(np.intersect1d(ids, truth)) for ids, truth in zip(found, exact))
+    hits = sum(len(np.intersect1d(ids, truth)) for ids, truth in zip(found, exact, strict=True))
     return hits / max(sum(len(truth) for truth in exact), 1)
 
 
@@ -180,7 +181,7 @@ def measure_searches(
     index: VectorIndex, plan: Plan, advance: Callable[[int], None]
 ) -> tuple[dict[str, dict[str, float]], dict[str, list[np.ndarray]]]:
     """Latency and hits for each allow-list and k; the masks are random and the same for both kinds."""
-    uniform = np.random.default_rng(plan.seed).random(index.size)
+    uniform = np.random.default_rng(plan.seed).random((index.size,))
     latency, found = {}, {}
     with faiss_threads(1):
         for fraction in plan.allow_fractions:
@@ -235,7 +236,7 @@ def flat_crossing(sizes: list[int], rows: list[list[Measured]], budget_ms: float
     return None if slope <= 0 else sizes[-1] + (budget_ms - p50[-1]) / slope
 
 
-def run(args: argparse.Namespace) -> dict[str, object]:
+def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = np.random.default_rng(args.seed)
     mixture = Mixture.make(rng)
     sizes = sorted(args.sizes)
@@ -256,7 +257,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         )
         rows = [measure_size(corpus[:size], plan, progress) for size in sizes]
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "faiss": f"{faiss.__version__}; OpenMP threads: {args.build_threads} for builds, 1 for searches",
         "dimension": DIMENSION,
@@ -265,11 +266,11 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "keys": plan.keys,
         "budget_ms": args.budget_ms,
         "flat_crossing_chunks": flat_crossing(sizes, rows, args.budget_ms),
-        "sizes": [{"chunks": size, "indexes": [m.row() for m in measured]} for size, measured in zip(sizes, rows)],
+        "sizes": [{"chunks": size, "indexes": [m.row() for m in measured]} for size, measured in zip(sizes, rows, strict=True)],
     }
 
 
-def _rows(result: dict[str, object]) -> Iterator[list[str]]:
+def _rows(result: dict[str, Any]) -> Iterator[list[str]]:
     """One row of cells per index and size, for the terminal table and the Markdown one alike."""
     keys = result["keys"]
     for entry in result["sizes"]:
@@ -281,7 +282,7 @@ def _rows(result: dict[str, object]) -> Iterator[list[str]]:
             yield [f"{entry['chunks']:,}", name, f"{index['build_seconds']:.1f}", f"{index['bytes_per_vector']:.0f}", *latency, *recalls]
 
 
-def show(result: dict[str, object]) -> None:
+def show(result: dict[str, Any]) -> None:
     keys = result["keys"]
     title = f"Vector search, one query at a time ({result['queries']} queries; latency ms p50 / p95; R = recall)"
     table = Table(title=title)
@@ -302,7 +303,7 @@ def show(result: dict[str, object]) -> None:
     console.print(f"{result['machine']}; faiss {result['faiss']}; {result['date']}")
 
 
-def markdown(result: dict[str, object], *, command: str) -> str:
+def markdown(result: dict[str, Any], *, command: str) -> str:
     """The same table for docs/benchmarks.md, with the command that printed it."""
     keys = result["keys"]
     lines = [

@@ -53,9 +53,9 @@ class AccessRules:
             return self.fallback, f"{ACCESS_FILE} is broken, so articles without their own audience are agents-only"
         return self.fallback, f"no audience in front matter and no {ACCESS_FILE} rule matched {article.path}: public by default"
 
-    def undeclared_segments(self, audience: str | tuple[str, ...]) -> list[str]:
+    def undeclared_segments(self, audience: str | tuple[str, ...] | None) -> list[str]:
         """Segments an audience names that .kb/access.yml does not declare (a typo hides an article)."""
-        if isinstance(audience, str) or not self.segments:
+        if audience is None or isinstance(audience, str) or not self.segments:
             return []
         return [segment for segment in audience if segment not in self.segments]
 
@@ -89,7 +89,9 @@ def access_rules_at(repo: ContentRepo, commit: str) -> tuple[AccessRules, list[A
 
 def _checked_audience(value: str | tuple[str, ...]) -> str | tuple[str, ...]:
     """The same rules as front matter's `audience`, so both places accept exactly the same values."""
-    return FrontMatter.model_validate({"id": "x", "title": "x", "audience": value}).audience
+    checked = FrontMatter.model_validate({"id": "x", "title": "x", "audience": value}).audience
+    assert checked is not None  # the validator returns a value it was given
+    return checked
 
 
 def _describe(error: Exception) -> tuple[str, str]:

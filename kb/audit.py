@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import Any, Protocol
 
 from articles.model import LOCALES, Article
 
@@ -97,6 +95,35 @@ class AuditReport:
 Progress = Callable[[int], None]
 
 
+class _Request(Protocol):
+    @property
+    def url(self) -> object: ...
+
+
+class Response(Protocol):
+    """What the audit reads of a response: httpx's (`kb access audit`) and httpx2's (Starlette's TestClient) both fit."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def url(self) -> object: ...
+    @property
+    def request(self) -> _Request: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def text(self) -> str: ...
+    def json(self) -> Any: ...
+
+
+class Client(Protocol):
+    """What the audit asks of an HTTP client: an ``httpx.Client`` or FastAPI's ``TestClient``."""
+
+    def request(
+        self, method: str, url: str, *, params: Any = None, json: Any = None, headers: Any = None, follow_redirects: bool = True
+    ) -> Response: ...
+
+
 class Auditor:
     """Sends the probes through ``client`` (an httpx client, or FastAPI's TestClient) and collects findings.
 
@@ -105,7 +132,7 @@ class Auditor:
     """
 
     def __init__(
-        self, client: httpx.Client, subjects: Sequence[Subject], *, commits: tuple[str, str], progress: Progress | None = None
+        self, client: Client, subjects: Sequence[Subject], *, commits: tuple[str, str], progress: Progress | None = None
     ) -> None:
         self.client = client
         self.subjects = list(subjects)
@@ -178,7 +205,9 @@ class Auditor:
         if not visible and page.status_code != 404:
             self._finding(reader, "article page", page, f"answered {page.status_code} for an article the reader may not see")
         for old in subject.old_ids:
-            moved = self._probe(reader, forbidden, "redirect", "GET", f"/v1/articles/{old}", params={"locale": subject.locale}, allowed=(old,))
+            moved = self._probe(
+                reader, forbidden, "redirect", "GET", f"/v1/articles/{old}", params={"locale": subject.locale}, allowed=(old,)
+            )
             if not visible and moved.status_code != 404:
                 self._finding(reader, "redirect", moved, f"old id answered {moved.status_code}, pointing at a hidden article")
 
@@ -295,7 +324,7 @@ class Auditor:
         if body["facets"].get("tags", {}) != dict(tags):
             self._add(reader, surface, url, f"tags facet {body['facets'].get('tags')} does not match the hits' tags")
 
-    def _expect_absent(self, reader: Reader, surface: str, response: httpx.Response, article_id: str) -> None:
+    def _expect_absent(self, reader: Reader, surface: str, response: Response, article_id: str) -> None:
         """A hidden article answers exactly as a missing one: same status, same body but for the id asked for."""
         if response.status_code != 404:
             self._finding(reader, surface, response, f"answered {response.status_code} for an article the reader may not see")
@@ -318,7 +347,7 @@ class Auditor:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         allowed: tuple[str, ...] = (),
-    ) -> httpx.Response:
+    ) -> Response:
         """Send one request as ``reader`` and read all of the response for forbidden strings.
 
         What the request itself carries (the query, the id asked for) may be echoed back; ``allowed``
@@ -330,7 +359,7 @@ class Auditor:
         return response
 
     def _inspect(
-        self, reader: Reader, forbidden: dict[str, str], surface: str, response: httpx.Response,
+        self, reader: Reader, forbidden: dict[str, str], surface: str, response: Response,
         *, echoed: list[str], allowed: tuple[str, ...],
     ) -> None:  # fmt: skip
         self.report.probes[surface] += 1
@@ -347,7 +376,7 @@ class Auditor:
         if response.status_code >= 500:
             self._finding(reader, surface, response, f"server error {response.status_code}")
 
-    def _send(self, reader: Reader, method: str, url: str, *, params: Any, json: Any) -> httpx.Response:
+    def _send(self, reader: Reader, method: str, url: str, *, params: Any, json: Any) -> Response:
         """One request; a 429 is waited out (Retry-After) and sent again, so the audit works within the limits."""
         while True:
             response = self.client.request(method, url, params=params, json=json, headers=reader.headers, follow_redirects=False)
@@ -357,7 +386,7 @@ class Auditor:
             self.report.waited_seconds += wait
             time.sleep(wait)
 
-    def _finding(self, reader: Reader, surface: str, response: httpx.Response, problem: str) -> None:
+    def _finding(self, reader: Reader, surface: str, response: Response, problem: str) -> None:
         self._add(reader, surface, str(response.request.url), problem)
 
     def _add(self, reader: Reader, surface: str, url: str, problem: str) -> None:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.model import Article
 from kb.access import View
@@ -51,7 +51,7 @@ def record_changes(engine: Engine, old: IndexSnapshot | None, new: IndexSnapshot
     """Append what ``new`` changes relative to ``old`` (everything, for a first index); returns how many."""
     before = {entry.article.key: entry for entry in old.entries} if old is not None else {}
     after = {entry.article.key: entry for entry in new.entries}
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     records = [
         _record(new.commit, key, before.get(key), after.get(key), now)
         for key in sorted(before.keys() | after.keys())
@@ -73,7 +73,7 @@ def change_page(engine: Engine, view: View, *, cursor: str | None, limit: int) -
     with Session(engine) as session:
         while len(changes) < limit:
             rows = session.exec(
-                select(ChangeRecord).where(ChangeRecord.seq > after).order_by(ChangeRecord.seq).limit(limit)
+                select(ChangeRecord).where(col(ChangeRecord.seq) > after).order_by(col(ChangeRecord.seq)).limit(limit)
             ).all()
             if not rows:
                 break

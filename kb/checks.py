@@ -127,6 +127,6 @@ def near_duplicates(
             continue
         vectors = encoder.encode([f"{article.title}\n\n{article.body}" for article in group])
         similarity = vectors @ vectors.T
-        for i, j in zip(*np.nonzero(np.triu(similarity >= threshold, k=1))):
+        for i, j in zip(*np.nonzero(np.triu(similarity >= threshold, k=1)), strict=True):
             pairs.append(NearDuplicate(group[i], group[j], float(similarity[i, j])))
     return sorted(pairs, key=lambda pair: -pair.cosine)

@@ -9,7 +9,7 @@ import numpy as np
 import sqlalchemy
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 _LOOKUP_BATCH = 500
 """Keys per SELECT … IN (…): far below SQLite's and PostgreSQL's parameter limits."""
@@ -111,7 +111,7 @@ class DatabaseVectorStore:
             for start in range(0, len(keys), _LOOKUP_BATCH):
                 batch = list(keys[start : start + _LOOKUP_BATCH])
                 rows = session.exec(
-                    select(EmbeddingRecord.key, EmbeddingRecord.vector).where(EmbeddingRecord.key.in_(batch))
+                    select(EmbeddingRecord.key, EmbeddingRecord.vector).where(col(EmbeddingRecord.key).in_(batch))
                 )
                 for key, blob in rows:
                     found[key] = np.frombuffer(blob, dtype=np.float32)

@@ -8,7 +8,7 @@ and the names it had there are where it is looked for at an older ref.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -184,7 +184,7 @@ def _resolve_for(repo: ContentRepo, ref: str, field: str, *, at: str, view: View
     return commit
 
 
-def _names(repo: ContentRepo, article: Article, at: str) -> Iterator[str]:
+def _names(repo: ContentRepo, article: Article, at: str) -> Generator[str, None, None]:
     """The article's path at ``at`` first, then every older name it had, newest first.
 
     Lazy: most lookups find the article under its current name, and never read its history.

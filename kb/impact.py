@@ -154,7 +154,7 @@ def impact(kb: KnowledgeBase, base: str, head: str, *, view: View) -> ImpactRepo
     after = _top_ids(kb, requests, view, head_snapshot)
     results = [
         QueryImpact(golden.query, golden.locale, golden.expect, ids_before, ids_after)
-        for golden, ids_before, ids_after in zip(queries.values(), before, after)
+        for golden, ids_before, ids_after in zip(queries.values(), before, after, strict=True)
     ]
     return ImpactReport(base_snapshot.commit, head_snapshot.commit, results, errors)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kb.db import ApiKeyRecord
 
@@ -37,13 +37,19 @@ class NewKey:
     secret: str
     """The key itself: shown once, never stored."""
 
+    @property
+    def id(self) -> int:
+        """The stored key's id, what `kb keys revoke` takes (the record's, set by the database on insert)."""
+        assert self.record.id is not None
+        return self.record.id
+
 
 def create_key(engine: Engine, *, name: str, role: str, expires_in: str | None = None) -> NewKey:
     if role not in ROLES:
         raise KeyRefused(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     if not name.strip():
         raise KeyRefused("a key needs a name that says who or what uses it")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     record = ApiKeyRecord(name=name.strip(), role=role, prefix=prefix, digest=_digest(secret), created_at=now,
@@ -57,7 +63,7 @@ def create_key(engine: Engine, *, name: str, role: str, expires_in: str | None =
 
 def list_keys(engine: Engine) -> list[ApiKeyRecord]:
     with Session(engine) as session:
-        return list(session.exec(select(ApiKeyRecord).order_by(ApiKeyRecord.id)).all())
+        return list(session.exec(select(ApiKeyRecord).order_by(col(ApiKeyRecord.id))).all())
 
 
 def revoke_key(engine: Engine, key_id: int) -> ApiKeyRecord:
@@ -66,7 +72,7 @@ def revoke_key(engine: Engine, key_id: int) -> ApiKeyRecord:
         if record is None:
             raise KeyRefused(f"no key with id {key_id}; `kb keys list` shows them")
         if record.revoked_at is None:
-            record.revoked_at = dt.datetime.now(dt.timezone.utc)
+            record.revoked_at = dt.datetime.now(dt.UTC)
             session.add(record)
             session.commit()
             session.refresh(record)
@@ -79,7 +85,7 @@ def authenticate(engine: Engine, secret: str) -> ApiKeyRecord | None:
     if match is None:
         return None
     digest = _digest(secret)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with Session(engine) as session:
         for record in session.exec(select(ApiKeyRecord).where(ApiKeyRecord.prefix == match.group(1))):
             if hmac.compare_digest(record.digest, digest) and record.revoked_at is None and not _expired(record, now):
@@ -98,7 +104,7 @@ def parse_duration(text: str) -> dt.timedelta:
 def _expired(record: ApiKeyRecord, now: dt.datetime) -> bool:
     if record.expires_at is None:
         return False
-    expires = record.expires_at if record.expires_at.tzinfo else record.expires_at.replace(tzinfo=dt.timezone.utc)
+    expires = record.expires_at if record.expires_at.tzinfo else record.expires_at.replace(tzinfo=dt.UTC)
     return expires <= now
 
 

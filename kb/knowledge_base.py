@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Engine
 
-from articles.model import Article
+from articles.model import Article, Chunk
 from kb.access import View
 from kb.changes import record_changes
 from kb.db import DatabaseVectorStore
 from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.requests import SearchRequest
 from kb.settings import Settings
-from search.analyze import Analyzer, has_identifier, query_language
+from search.analyze import Analyzer, Matcher, has_identifier, query_language
 from search.encoder import CachedEncoder, Encoder, query_for_model
 from search.fuse import FusionWeights, fusion_weights
 from search.snapshot import Filters, IndexSnapshot, Results
@@ -161,10 +161,10 @@ class KnowledgeBase:
             for r in requests
         ]
         # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
-        model_texts = [query_for_model(r.text) if needs_query_vector(r.mode, w) else "" for r, w in zip(requests, weights)]
+        model_texts = [query_for_model(r.text) if needs_query_vector(r.mode, w) else "" for r, w in zip(requests, weights, strict=True)]
         vectors = self._encode_queries([text for text in model_texts if text])
         responses = []
-        for request, weight, model_text in zip(requests, weights, model_texts):
+        for request, weight, model_text in zip(requests, weights, model_texts, strict=True):
             query = self.analyzer.query(request.text)
             matcher = self.analyzer.matcher(query.content)
             results = snapshot.search(
@@ -177,7 +177,7 @@ class KnowledgeBase:
                 depth=self.settings.search_depth,
                 limit=request.limit,
                 offset=request.offset,
-                snippeter=lambda chunk, matcher=matcher: snippet(chunk.text, matcher),
+                snippeter=_snippeter(matcher),
             )
             responses.append(SearchResponse(results=results, commit=snapshot.commit))
         return responses
@@ -217,7 +217,7 @@ class KnowledgeBase:
         """Visible articles matching ``filters``, ordered by (id, locale) for stable cursor paging."""
         snapshot = self.snapshot
         allowed = snapshot.visible_articles(view) & snapshot.filtered_articles(filters)
-        return sorted((a for a, ok in zip(snapshot.articles, allowed) if ok), key=lambda a: a.key)
+        return sorted((a for a, ok in zip(snapshot.articles, allowed, strict=True) if ok), key=lambda a: a.key)
 
     def _encode_queries(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -228,7 +228,7 @@ class KnowledgeBase:
                     found[text] = self._query_vectors[text]
         missing = list(dict.fromkeys(text for text in texts if text not in found))
         if missing:
-            fresh = dict(zip(missing, self.encoder.encode(missing)))
+            fresh = dict(zip(missing, self.encoder.encode(missing), strict=True))
             found.update(fresh)
             with self._query_lock:
                 self._query_vectors.update(fresh)
@@ -248,3 +248,8 @@ class KnowledgeBase:
         """Release database connections and git helper processes (the snapshot is plain memory)."""
         self.engine.dispose()
         self.repo.close()
+
+
+def _snippeter(matcher: Matcher) -> Callable[[Chunk], str]:
+    """A hit's snippet: the densest window of this query's matches in its chunk."""
+    return lambda chunk: snippet(chunk.text, matcher)

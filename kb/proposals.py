@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.model import ArticleError
 from articles.parse import InvalidArticle, is_article_path, parse_article
@@ -83,7 +83,7 @@ def create_proposal(
 
 def list_proposals(kb: KnowledgeBase, *, status: str | None = None) -> list[ProposalRecord]:
     with Session(kb.engine) as session:
-        query = select(ProposalRecord).order_by(ProposalRecord.id.desc())  # type: ignore[union-attr]
+        query = select(ProposalRecord).order_by(col(ProposalRecord.id).desc())
         if status is not None:
             query = query.where(ProposalRecord.status == status)
         return list(session.exec(query).all())
@@ -124,7 +124,7 @@ def merge_proposal(kb: KnowledgeBase, proposal_id: int, *, reviewer: str) -> Pro
     record = _update(kb, proposal_id, status="merged", merged_commit=merged)
     try:
         kb.refresh()  # from the Git diff: only what the merge changed, if the base is the served branch
-    except Exception:  # noqa: BLE001 - the merge is done and recorded; the next sync or restart reindexes
+    except Exception:  # the merge is done and recorded; the next sync or restart reindexes
         log.exception("proposal %s merged as %s, but the reindex failed", proposal_id, merged[:12])
     return record
 
@@ -134,9 +134,9 @@ def close_proposal(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:
     _get(kb, proposal_id)
     with Session(kb.engine) as session:
         # One conditional UPDATE: a merge landing meanwhile is never turned into "closed".
-        closed = session.execute(
+        closed = session.exec(
             update(ProposalRecord)
-            .where(ProposalRecord.id == proposal_id, ProposalRecord.status == "open")
+            .where(col(ProposalRecord.id) == proposal_id, col(ProposalRecord.status) == "open")
             .values(status="closed", updated_at=_now())
         ).rowcount
         session.commit()
@@ -202,12 +202,12 @@ def _insert(kb: KnowledgeBase, record: ProposalRecord) -> ProposalRecord:
 
 def _delete(kb: KnowledgeBase, record: ProposalRecord) -> None:
     with Session(kb.engine) as session:
-        session.execute(delete(ProposalRecord).where(ProposalRecord.id == record.id))
+        session.exec(delete(ProposalRecord).where(col(ProposalRecord.id) == record.id))
         session.commit()
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _get(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:

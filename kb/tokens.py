@@ -80,7 +80,7 @@ def issue_customer_token(
     audience: str | None = None, issuer: str | None = None,
 ) -> str:
     """A token as a company's login would sign it: for `kb tokens issue`, the access audit and tests."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     claims: dict[str, object] = {"sub": subject, "segments": list(segments), "iat": now, "exp": now + lifetime}
     if audience is not None:
         claims["aud"] = audience

@@ -88,8 +88,10 @@ class SentenceTransformerEncoder:
         self.model_name = self.model_id = name_or_path
         self.batch_size = batch_size
         self._model = SentenceTransformer(path, device=device)
-        self.dimension = int(self._model.get_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length)
+        dimension, max_tokens = self._model.get_embedding_dimension(), self._model.max_seq_length
+        if dimension is None or max_tokens is None:
+            raise ValueError(f"{name_or_path}: the model states no embedding dimension or maximum sequence length")
+        self.dimension, self.max_tokens = int(dimension), int(max_tokens)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -146,14 +148,14 @@ class CachedEncoder:
         self.stats.cached += from_cache
         if progress and from_cache:
             progress(from_cache)
-        text_of = dict(zip(keys, texts))
+        text_of = dict(zip(keys, texts, strict=True))
         # Longest first across the whole build, not only within a slice: batches of similar lengths pad
         # least, which is what the model's own encode does for one call.
         missing = sorted((key for key in text_of if key not in found), key=lambda key: len(text_of[key]), reverse=True)
         for start in range(0, len(missing), batch_size):
             batch = missing[start : start + batch_size]
             started = time.perf_counter()
-            fresh = dict(zip(batch, self.encoder.encode([text_of[key] for key in batch])))
+            fresh = dict(zip(batch, self.encoder.encode([text_of[key] for key in batch]), strict=True))
             self.stats.model_seconds += time.perf_counter() - started
             self.store.put_many(fresh)
             found.update(fresh)

@@ -141,5 +141,5 @@ def reciprocal_rank_fusion(
     if not fused:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     ordered = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-    ids, scores = zip(*ordered)
-    return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float32)
+    fused_ids, fused_scores = zip(*ordered, strict=True)
+    return np.asarray(fused_ids, dtype=np.int64), np.asarray(fused_scores, dtype=np.float32)

@@ -23,10 +23,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from search.encoder import resolve_model_path
+
+if TYPE_CHECKING:  # torch and sentence-transformers load only to export, never to serve
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -157,26 +161,30 @@ def export_onnx(name_or_path: str, destination: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_export(model: object, folder: Path) -> None:
+def _write_export(model: SentenceTransformer, folder: Path) -> None:
     """The transformer as ONNX (fp32 and int8), its tokenizer, and what pooling needs to know."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from sentence_transformers.sentence_transformer.modules import Transformer
 
-    tokenizer = model.tokenizer  # type: ignore[attr-defined]
-    max_seq_length = model.max_seq_length  # type: ignore[attr-defined]
+    transformer = model[0]
+    assert isinstance(transformer, Transformer)  # _check_supported refuses any other first module
+    tokenizer = model.tokenizer
+    max_seq_length = model.max_seq_length
     sample = tokenizer(_PROBES, padding=True, return_tensors="pt")
     names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
     batch, tokens = torch.export.Dim("batch"), torch.export.Dim("tokens", max=max_seq_length)
     with torch.no_grad():
         program = torch.onnx.export(
-            model[0].auto_model.eval(),  # type: ignore[index]
+            transformer.auto_model.eval(),
             tuple(sample[name] for name in names),
             input_names=names,
             output_names=["last_hidden_state"],
             dynamic_shapes=tuple({0: batch, 1: tokens} for _ in names),
             dynamo=True,
         )
+    assert program is not None  # only the legacy exporter (dynamo=False) returns None
     onnx.save(program.model_proto, folder / MODEL_FILE)  # one self-contained file, no external data
     # Per-channel scales: one scale per weight matrix gave cosines down to 0.77 against torch on the
     # sample's chunks (mean 0.898); per channel, 0.979 (mean 0.990). Without VNNI, x86 multiplies
@@ -185,7 +193,7 @@ def _write_export(model: object, folder: Path) -> None:
                      reduce_range=_x86_without_vnni())
     tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
     meta = {
-        "dimension": model.get_embedding_dimension(),  # type: ignore[attr-defined]
+        "dimension": model.get_embedding_dimension(),
         "max_seq_length": max_seq_length,
         "pad_token": tokenizer.pad_token,
         "pad_token_id": tokenizer.pad_token_id,
@@ -219,10 +227,10 @@ def _quiet() -> Iterator[None]:
             logging.root.handlers[:] = handlers
 
 
-def _check_supported(model: object, name: str) -> None:
-    from sentence_transformers.models import Normalize, Pooling, Transformer
+def _check_supported(model: SentenceTransformer, name: str) -> None:
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
-    modules = list(model)  # type: ignore[call-overload]
+    modules = list(model)
     pooling = modules[1] if len(modules) > 1 else None
     if not (
         isinstance(modules[0], Transformer)

@@ -240,7 +240,7 @@ def _best_chunk_per_article(
     """The first (best) chunk of each article in a ranking, in ranking order."""
     seen: set[int] = set()
     best: list[tuple[int, float]] = []
-    for chunk_id, score in zip(chunk_ids.tolist(), scores.tolist()):
+    for chunk_id, score in zip(chunk_ids.tolist(), scores.tolist(), strict=True):
         article = int(chunk_article[chunk_id])
         if article not in seen:
             seen.add(article)

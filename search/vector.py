@@ -65,12 +65,13 @@ class VectorIndex:
         self.size, self.dimension = vectors.shape
         self.kind: IndexKind = index_kind(self.size) if kind is None else kind
         self.hnsw = hnsw
+        self._graph: faiss.IndexHNSWFlat | None = None  # the index itself, when it is HNSW
         if self.kind == "flat":
             self._index: faiss.Index = faiss.IndexFlatIP(self.dimension)
         elif self.kind == "hnsw":
             graph = faiss.IndexHNSWFlat(self.dimension, hnsw.m, faiss.METRIC_INNER_PRODUCT)
             graph.hnsw.efConstruction = hnsw.ef_construction
-            self._index = graph
+            self._index = self._graph = graph
         else:
             raise ValueError(f"unknown vector index kind {kind!r}; expected one of {', '.join(KINDS)}")
         if self.size:
@@ -105,9 +106,13 @@ class VectorIndex:
         self, selector: faiss.IDSelector | None, k: int, share: float
     ) -> tuple[faiss.Index, faiss.SearchParameters | None]:
         """Which index answers, with per-call parameters: never the index's own fields, as searches run concurrently."""
-        if self.kind == "hnsw" and share >= EXACT_BELOW_SHARE:
+        if self._graph is not None and share >= EXACT_BELOW_SHARE:
             # The candidate list is the result list: shorter than k, it would cap the hits at efSearch;
             # and disallowed chunks take places in it, hence the division by the share.
-            return self._index, faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.hnsw.ef_search, math.ceil(k / share)))
-        index = faiss.downcast_index(self._index.storage) if self.kind == "hnsw" else self._index
-        return index, None if selector is None else faiss.SearchParameters(sel=selector)
+            ef_search = max(self.hnsw.ef_search, math.ceil(k / share))
+            wider = faiss.SearchParametersHNSW(sel=selector, efSearch=ef_search)  # type: ignore[attr-defined]  # not in faiss' stubs
+            return self._graph, wider
+        index = faiss.downcast_index(self._graph.storage) if self._graph is not None else self._index
+        if selector is None:
+            return index, None
+        return index, faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # faiss' wrapper takes keywords; its stubs do not

@@ -13,12 +13,14 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 import pytest
 import sqlalchemy
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -123,7 +125,7 @@ UNLIMITED = "1000000/minute"
 """Rate limits out of the way of tests that send thousands of requests; their own tests set real ones."""
 
 
-def make_settings(*, data_dir: Path, repo_path: Path | None, database_url: str, **overrides: object) -> Settings:
+def make_settings(*, data_dir: Path, repo_path: Path | None, database_url: str, **overrides: Any) -> Settings:
     """Settings for a test, never read from the developer's environment."""
     options = {"rate_limit_anonymous": UNLIMITED, "rate_limit_keys": UNLIMITED} | overrides
     return Settings(data_dir=data_dir, repo_path=repo_path, database_url=database_url, **options)
@@ -153,7 +155,7 @@ def make_kb(tmp_path: Path, encoder: CountingEncoder, database_url: str):
 
     opened: list[KnowledgeBase] = []
 
-    def make(repo: Path, *, data_dir: Path | None = None, **overrides: object) -> KnowledgeBase:
+    def make(repo: Path, *, data_dir: Path | None = None, **overrides: Any) -> KnowledgeBase:
         folder = data_dir or tmp_path / "data"
         settings = make_settings(data_dir=folder, repo_path=repo, database_url=database_url, **overrides)
         kb = open_knowledge_base(settings, encoder=encoder)
@@ -175,12 +177,12 @@ def make_client(tmp_path: Path, content_repo: Path, database_url: str, model: En
 
     with contextlib.ExitStack() as stack:
 
-        def make(files: dict[str, str] | None = None, *, follow_redirects: bool = True, **overrides: object) -> TestClient:
+        def make(files: dict[str, str] | None = None, *, follow_redirects: bool = True, **overrides: Any) -> TestClient:
             if files:
                 commit_files(content_repo, files)
             folder = tmp_path / f"app-data-{uuid.uuid4().hex[:8]}"
-            options = {"data_dir": folder, "repo_path": content_repo, "database_url": database_url} | overrides
-            settings = make_settings(**options)  # type: ignore[arg-type]
+            options: dict[str, Any] = {"data_dir": folder, "repo_path": content_repo, "database_url": database_url} | overrides
+            settings = make_settings(**options)
             client = TestClient(create_app(settings, encoder=model), follow_redirects=follow_redirects)
             return stack.enter_context(client)
 
@@ -204,7 +206,18 @@ def client(sample_settings: Settings, model: Encoder) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def sample_kb(client: TestClient) -> KnowledgeBase:
-    return client.app.state.kb
+    return served_kb(client)
+
+
+def served_app(client: TestClient) -> FastAPI:
+    """The app a test client drives (TestClient types it as any ASGI callable)."""
+    assert isinstance(client.app, FastAPI)
+    return client.app
+
+
+def served_kb(client: TestClient) -> KnowledgeBase:
+    """The KnowledgeBase behind a test client's app, as its lifespan opened it."""
+    return served_app(client).state.kb
 
 
 def _free_port() -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def init_repo(path: Path) -> Path:
 
 def commit_files(
     repo_path: Path,
-    files: dict[str, str | bytes | None],
+    files: Mapping[str, str | bytes | None],
     message: str = "Update files",
     *,
     renames: dict[str, str] | None = None,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
+from kb.audit import Response
 
 
-def assert_problem(response: httpx.Response, status: int, *, field: str | None = None) -> dict:
+def assert_problem(response: Response, status: int, *, field: str | None = None) -> dict:
     """The response is application/problem+json with ``status``; ``field`` is named when given."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -20,7 +20,7 @@ from api.app import create_app
 from kb.audit import Auditor, AuditReport, Reader, Subject
 from kb.keys import create_key
 from kb.tokens import issue_customer_token
-from tests.conftest import JWT_SECRET, article_text, make_settings
+from tests.conftest import JWT_SECRET, article_text, make_settings, served_kb
 from tests.gitutil import commit_files, init_repo
 
 SEGMENT_ACCESS_FILE = """\
@@ -122,7 +122,7 @@ def article_for(case: Case, locale: str, *, version: int) -> str:
 
 def subject_for(case: Case, locale: str) -> Subject:
     parts = ("title", "lead", "heading", "body", "tag", "edit")
-    secrets = tuple(canary(case, locale, part) for part in parts) + (canary(case, "any", "category"),)
+    secrets = (*(canary(case, locale, part) for part in parts), canary(case, "any", "category"))
     title, sentence = (TOPICS if locale == "en" else JA_TOPICS)[case.slug]
     return Subject(
         id=f"{case.slug}-guide",
@@ -167,7 +167,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory, module_database_url: str, 
     head = commit_files(repo, {p: article_for(c, loc, version=2) for (c, loc), p in paths.items()}, "Edit every article")
     settings = make_settings(data_dir=root / "data", repo_path=repo, database_url=module_database_url, jwt_secret=JWT_SECRET)
     with TestClient(create_app(settings, encoder=model)) as client:
-        engine = client.app.state.kb.engine
+        engine = served_kb(client).engine
         keys = {role: create_key(engine, name=f"leak harness {role}", role=role).secret
                 for role in ("bot", "agent", "writer", "reviewer", "admin")}  # fmt: skip
 
@@ -227,7 +227,7 @@ def test_the_audit_reports_a_reader_shown_more_than_they_may_see(harness: Harnes
 
 
 def test_anonymous_and_agent_totals_differ_and_anonymous_shows_no_internal_id(harness: Harness) -> None:
-    query = {"q": TOPICS["internal"][0], "mode": "hybrid", "limit": 50}
+    query: dict[str, str | int] = {"q": TOPICS["internal"][0], "mode": "hybrid", "limit": 50}
     anonymous = harness.client.get("/v1/search", params=query).json()
     agent = harness.client.get("/v1/search", params=query, headers=harness.reader("agent").headers).json()
     assert agent["total"] > anonymous["total"]

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from kb.cli import app as cli
 from kb.keys import create_key
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.problems import assert_problem
 
 ACCESS = """\
@@ -36,7 +36,7 @@ def client(make_client) -> TestClient:
 
 
 def admin(client: TestClient, role: str = "admin") -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_key(client.app.state.kb.engine, name='ops', role=role).secret}"}
+    return {"Authorization": f"Bearer {create_key(served_kb(client).engine, name='ops', role=role).secret}"}
 
 
 def explain(client: TestClient, article: str, who: str, **params: str) -> list[dict]:

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.keys import create_key
-from tests.conftest import JWT_SECRET
+from tests.conftest import JWT_SECRET, served_kb
 from tests.problems import assert_problem
 from tests.test_api_customers import ARTICLES, customer, found
 
@@ -18,7 +18,7 @@ def api(make_client) -> TestClient:
 
 
 def key(client: TestClient, role: str = "agent") -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_key(client.app.state.kb.engine, name=role, role=role).secret}"}
+    return {"Authorization": f"Bearer {create_key(served_kb(client).engine, name=role, role=role).secret}"}
 
 
 def hits(client: TestClient, headers: dict[str, str], **params: str) -> dict[str, dict]:

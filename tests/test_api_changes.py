@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files
 from tests.problems import assert_problem
 
@@ -41,7 +41,7 @@ def test_a_reindex_appends_edits_deletes_and_articles_that_became_hidden(client:
         "en/start.md": (content_repo / "en/start.md").read_text().replace("title:", "audience: agents\ntitle:"),
         "en/playbook.md": PLAYBOOK.replace("Internal steps.", "New internal steps."),
     }, "Edit, delete, hide")
-    client.app.state.kb.refresh()
+    served_kb(client).refresh()
     body = feed(client, cursor)
     assert sorted((item["id"], item["kind"]) for item in body["items"]) == [("faq", "delete"), ("guide", "upsert"), ("start", "delete")]
     assert all(item["commit"] == edited for item in body["items"])

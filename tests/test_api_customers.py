@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import jwt
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from kb.cli import app as cli
 from kb.keys import create_key
 from kb.tokens import issue_customer_token
-from tests.conftest import JWT_SECRET, article_text
+from tests.conftest import JWT_SECRET, article_text, served_kb
 from tests.problems import assert_problem
 
 ARTICLES = {
@@ -34,8 +35,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def customer(*segments: str, **options: object) -> dict[str, str]:
-    return bearer(issue_customer_token(secret=JWT_SECRET, subject="alice", segments=segments, **options))  # type: ignore[arg-type]
+def customer(*segments: str, **options: Any) -> dict[str, str]:
+    return bearer(issue_customer_token(secret=JWT_SECRET, subject="alice", segments=segments, **options))
 
 
 def found(client: TestClient, headers: dict[str, str]) -> set[str]:
@@ -48,7 +49,7 @@ def signed(claims: dict[str, object], secret: str = JWT_SECRET, algorithm: str =
 
 
 def in_an_hour() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    return dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
 
 
 def test_a_signed_in_customer_reads_signed_in_articles(client: TestClient) -> None:
@@ -106,7 +107,7 @@ def test_an_unsigned_or_differently_signed_token_is_refused(client: TestClient) 
 
 @pytest.mark.parametrize("token", ["not-a-token", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30", "é" * 20])
 def test_garbage_in_place_of_a_token_is_a_401_never_a_500(client: TestClient, token: str) -> None:
-    assert_problem(client.get("/v1/search", params={"q": "quokka"}, headers={"Authorization": f"Bearer {token}".encode()}), 401)  # type: ignore[dict-item]
+    assert_problem(client.get("/v1/search", params={"q": "quokka"}, headers={b"Authorization": f"Bearer {token}".encode()}), 401)
 
 
 def test_audience_and_issuer_are_checked_when_configured(make_client) -> None:
@@ -126,28 +127,28 @@ def test_customer_tokens_are_refused_while_kb_has_no_jwt_secret(make_client) -> 
 
 
 def test_a_bot_answering_a_customer_reads_as_that_customer(client: TestClient) -> None:
-    bot = bearer(create_key(client.app.state.kb.engine, name="chatbot", role="bot").secret)
+    bot = bearer(create_key(served_kb(client).engine, name="chatbot", role="bot").secret)
     assert found(client, bot) == {"quokka-basics"}
     forwarded = bot | {"X-KB-Customer-Token": customer("enterprise")["Authorization"].removeprefix("Bearer ")}
     assert found(client, forwarded) == {"quokka-basics", "quokka-seats", "quokka-saml"}
 
 
 def test_a_bot_forwarding_a_bad_customer_token_is_refused(client: TestClient) -> None:
-    bot = bearer(create_key(client.app.state.kb.engine, name="chatbot", role="bot").secret)
+    bot = bearer(create_key(served_kb(client).engine, name="chatbot", role="bot").secret)
     expired = customer(lifetime=dt.timedelta(minutes=-5))["Authorization"].removeprefix("Bearer ")
     body = assert_problem(client.get("/v1/search", params={"q": "q"}, headers=bot | {"X-KB-Customer-Token": expired}), 401)
     assert "X-KB-Customer-Token" in body["detail"]
 
 
 def test_only_bot_keys_may_forward_a_customer_token(client: TestClient) -> None:
-    agent = bearer(create_key(client.app.state.kb.engine, name="helpdesk", role="agent").secret)
+    agent = bearer(create_key(served_kb(client).engine, name="helpdesk", role="agent").secret)
     token = customer()["Authorization"].removeprefix("Bearer ")
     assert_problem(client.get("/v1/search", params={"q": "q"}, headers=agent | {"X-KB-Customer-Token": token}), 400)
 
 
 def test_each_segment_gets_its_own_totals_from_one_cached_snapshot(client: TestClient) -> None:
     """Allow-lists are cached per view: the second reader must not get the first one's."""
-    params = {"q": "quokka", "mode": "keyword", "limit": 50}
+    params: dict[str, str | int] = {"q": "quokka", "mode": "keyword", "limit": 50}
     enterprise = client.get("/v1/search", params=params, headers=customer("enterprise")).json()
     beta = client.get("/v1/search", params=params, headers=customer("beta")).json()
     anonymous = client.get("/v1/search", params=params).json()
@@ -164,7 +165,7 @@ def test_segment_names_follow_one_rule_in_articles_and_tokens(make_client) -> No
     }, jwt_secret=JWT_SECRET)
     assert "quokka-early" in found(client, customer("early_access"))
     assert client.get("/v1/articles/quokka-sneaky", headers=customer("agents")).status_code == 404  # not indexed
-    assert any(error.path == "en/sneaky.md" for error in client.app.state.kb.snapshot.errors)
+    assert any(error.path == "en/sneaky.md" for error in served_kb(client).snapshot.errors)
 
 
 def test_kb_token_signs_what_the_api_accepts(client: TestClient, tmp_path) -> None:

@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from api.app import create_app
 from kb.keys import create_key
 from kb.settings import Settings
-from tests.conftest import JWT_SECRET, article_text, make_settings
+from tests.conftest import JWT_SECRET, article_text, make_settings, served_app, served_kb
 from tests.gitutil import commit_files, init_repo
 
 EXAMPLES_PER_OPERATION = 25
@@ -44,7 +44,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory, module_database_url: str, m
 
 @pytest.fixture(scope="module")
 def admin(fuzzed: TestClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_key(fuzzed.app.state.kb.engine, name='fuzz', role='admin').secret}"}
+    return {"Authorization": f"Bearer {create_key(served_kb(fuzzed).engine, name='fuzz', role='admin').secret}"}
 
 
 # The schema is read at collection from an app that is never started (the routes alone make it), and
@@ -67,7 +67,7 @@ def check(case: schemathesis.Case, app: FastAPI, headers: dict[str, str]) -> Non
 @schema.parametrize()
 @bounded
 def test_no_anonymous_request_breaks_the_api_or_its_schema(case: schemathesis.Case, fuzzed: TestClient) -> None:
-    check(case, fuzzed.app, {})
+    check(case, served_app(fuzzed), {})
 
 
 @schema.parametrize()
@@ -75,7 +75,7 @@ def test_no_anonymous_request_breaks_the_api_or_its_schema(case: schemathesis.Ca
 def test_no_admin_request_breaks_the_api_or_its_schema(
     case: schemathesis.Case, fuzzed: TestClient, admin: dict[str, str]
 ) -> None:
-    check(case, fuzzed.app, admin)
+    check(case, served_app(fuzzed), admin)
 
 
 # --- text kb refuses, tried in every string an operation takes ---
@@ -94,7 +94,7 @@ HOSTILE_TEXT = {
 VALID_VALUES = {"q": "password", "article_id": "start", "article": "start", "from": "HEAD", "as": "anonymous", "proposal_id": "1"}
 """A valid value for each required parameter, so only the field under test is hostile."""
 
-VALID_BODIES = {
+VALID_BODIES: dict[str, dict[str, object]] = {
     "/v1/search": {"q": "password", "tags": ["billing"]},
     "/v1/proposals": {"title": "Add a page", "message": "Why", "base": "main",
                       "files": [{"path": "en/new-page.md", "content": "---\nid: new-page\ntitle: New\n---\n\nBody.\n"}]},
@@ -188,7 +188,9 @@ def test_hostile_text_in_any_string_field_is_a_4xx_naming_it_or_served_never_a_5
 def test_control_characters_in_a_header_kb_reads_are_a_400_naming_it(
     fuzzed: TestClient, admin: dict[str, str], name: str, kind: str
 ) -> None:
-    headers = admin | {name: ("Bearer " + HOSTILE_TEXT[kind]).encode("latin-1")}  # as bytes: httpx sends str as ASCII only
+    # As bytes: httpx sends a str header as ASCII only.
+    hostile = ("Bearer " + HOSTILE_TEXT[kind]).encode("latin-1")
+    headers = {key.encode(): value.encode() for key, value in admin.items()} | {name.encode(): hostile}
     response = fuzzed.get("/v1/articles", headers=headers)
     assert response.status_code == 400, response.text
     assert name in response.json()["detail"]

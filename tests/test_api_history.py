@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.keys import create_key
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, git
 from tests.problems import assert_problem
 
@@ -53,7 +53,7 @@ def test_commit_messages_are_for_staff_only(story: Story) -> None:
     """A message may describe other files in the same commit, hidden ones included (a merged proposal's title)."""
     public = story.client.get("/v1/articles/refunds/history", params={"locale": "en"}).json()
     assert {item["message"] for item in public["items"]} == {""}
-    agent = {"Authorization": "Bearer " + create_key(story.client.app.state.kb.engine, name="a", role="agent").secret}
+    agent = {"Authorization": "Bearer " + create_key(served_kb(story.client).engine, name="a", role="agent").secret}
     staff = story.client.get("/v1/articles/refunds/history", params={"locale": "en"}, headers=agent).json()
     assert staff["items"][1]["message"] == "Faster refunds"
 
@@ -149,7 +149,7 @@ def test_anonymous_history_lists_only_commits_where_the_article_was_public(conte
     public = client.get("/v1/articles/launch/history").json()
     assert [item["sha"] for item in public["items"]] == [published]
     assert "internal" not in str(public) and public["items"][0]["author_email"] == ""
-    agent = {"Authorization": "Bearer " + create_key(client.app.state.kb.engine, name="a", role="agent").secret}
+    agent = {"Authorization": "Bearer " + create_key(served_kb(client).engine, name="a", role="agent").secret}
     staff = client.get("/v1/articles/launch/history", headers=agent).json()
     assert len(staff["items"]) == 2 and staff["items"][1]["author_email"]
 
@@ -164,6 +164,6 @@ def test_an_unpublished_branch_is_not_readable_by_anonymous_callers(story: Story
     assert missing["detail"].replace("no-such-branch", "X") == hidden["detail"].replace("secret-draft", "X")
     diff = story.client.get("/v1/articles/refunds/diff", params={"from": "v1", "to": "secret-draft"})
     assert diff.status_code == 404 and "Unannounced" not in diff.text
-    agent = {"Authorization": "Bearer " + create_key(story.client.app.state.kb.engine, name="a", role="agent").secret}
+    agent = {"Authorization": "Bearer " + create_key(served_kb(story.client).engine, name="a", role="agent").secret}
     staff = story.client.get("/v1/articles/refunds", params={"ref": "secret-draft"}, headers=agent).json()
     assert "Unannounced" in staff["html"]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from kb.cli import app as cli
 from kb.db import ApiKeyRecord
 from kb.keys import KeyRefused, create_key, parse_duration, revoke_key
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, git
 from tests.problems import assert_problem
 
@@ -28,7 +28,7 @@ def client(make_client) -> TestClient:
 
 
 def key(client: TestClient, role: str, **options: str) -> dict[str, str]:
-    new = create_key(client.app.state.kb.engine, name=f"test {role}", role=role, **options)
+    new = create_key(served_kb(client).engine, name=f"test {role}", role=role, **options)
     return {"Authorization": f"Bearer {new.secret}"}
 
 
@@ -53,19 +53,20 @@ def test_a_bot_key_reads_what_customers_read(client: TestClient) -> None:
 
 
 def test_a_revoked_key_is_refused_at_once(client: TestClient) -> None:
-    new = create_key(client.app.state.kb.engine, name="helpdesk", role="agent")
+    new = create_key(served_kb(client).engine, name="helpdesk", role="agent")
     headers = {"Authorization": f"Bearer {new.secret}"}
     assert client.get("/v1/articles/escalation", headers=headers).status_code == 200
-    revoke_key(client.app.state.kb.engine, new.record.id)
+    revoke_key(served_kb(client).engine, new.id)
     assert_problem(client.get("/v1/articles/escalation", headers=headers), 401)
 
 
 def test_an_expired_key_is_refused(client: TestClient) -> None:
-    engine = client.app.state.kb.engine
+    engine = served_kb(client).engine
     new = create_key(engine, name="temp", role="agent", expires_in="1h")
     with Session(engine) as session:
-        record = session.get(ApiKeyRecord, new.record.id)
-        record.expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+        record = session.get(ApiKeyRecord, new.id)
+        assert record is not None
+        record.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
         session.add(record)
         session.commit()
     assert_problem(client.get("/v1/search", params={"q": "x"}, headers={"Authorization": f"Bearer {new.secret}"}), 401)
@@ -79,16 +80,17 @@ def test_a_bad_authorization_header_is_a_401_never_anonymous_access(client: Test
 
 
 def test_only_the_digest_is_stored(client: TestClient) -> None:
-    new = create_key(client.app.state.kb.engine, name="helpdesk", role="agent")
-    with Session(client.app.state.kb.engine) as session:
-        stored = session.get(ApiKeyRecord, new.record.id)
+    new = create_key(served_kb(client).engine, name="helpdesk", role="agent")
+    with Session(served_kb(client).engine) as session:
+        stored = session.get(ApiKeyRecord, new.id)
+    assert stored is not None
     assert new.secret not in str(stored.model_dump()) and len(stored.digest) == 64
 
 
 @pytest.mark.parametrize(("role", "expires"), [("superuser", None), ("agent", "forever"), ("agent", "0d")])
 def test_a_key_with_an_unknown_role_or_lifetime_is_refused(client: TestClient, role: str, expires: str | None) -> None:
     with pytest.raises(KeyRefused):
-        create_key(client.app.state.kb.engine, name="x", role=role, expires_in=expires)
+        create_key(served_kb(client).engine, name="x", role=role, expires_in=expires)
 
 
 def test_durations_read_days_and_hours() -> None:

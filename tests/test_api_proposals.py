@@ -11,10 +11,10 @@ from sqlmodel import Session
 
 from kb.db import ProposalRecord
 from kb.keys import create_key
-from versioning.proposals import Identity, create_branch_with_commit
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, git, make_remote
 from tests.problems import assert_problem
+from versioning.proposals import Identity, create_branch_with_commit
 
 REFUNDS = article_text("refunds", "Refunds", "## Timing\n\nRefunds take ten days.")
 INVOICES = article_text("invoices", "Invoices", "## PDF\n\nInvoices are PDFs.")
@@ -26,7 +26,7 @@ def client(make_client) -> TestClient:
 
 
 def as_role(client: TestClient, role: str) -> dict[str, str]:
-    secret = create_key(client.app.state.kb.engine, name=f"{role} one", role=role).secret
+    secret = create_key(served_kb(client).engine, name=f"{role} one", role=role).secret
     return {"Authorization": f"Bearer {secret}"}
 
 
@@ -134,7 +134,7 @@ def test_an_unknown_proposal_is_a_404(client: TestClient) -> None:
 
 def test_a_proposals_impact_reports_golden_queries(client: TestClient, content_repo: Path) -> None:
     commit_files(content_repo, {".kb/golden.yml": "queries:\n  - query: refund timing\n    expect: [refunds]\n"})
-    client.app.state.kb.refresh()
+    served_kb(client).refresh()
     writer = as_role(client, "writer")
     proposal = propose(client, writer, {"en/refunds.md": None})
     report = client.get(f"/v1/proposals/{proposal['id']}/impact", headers=writer).json()
@@ -199,12 +199,12 @@ def test_a_file_proposed_unchanged_is_a_422_naming_it(client: TestClient, conten
 
 def test_a_recorded_proposal_that_changes_nothing_cannot_be_merged(client: TestClient, content_repo: Path) -> None:
     """A proposal recorded before empty ones were refused would merge as an empty commit: it is refused instead."""
-    kb = client.app.state.kb
+    kb = served_kb(client)
     with kb.open_repo() as repo:
         base = repo.resolve("main")
         head = create_branch_with_commit(repo, branch="proposals/99-empty", base=base, files={}, message="Nothing",
                                          author=Identity("old writer", "kb@localhost"))  # fmt: skip
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with Session(kb.engine) as session:
         session.add(ProposalRecord(id=99, title="Nothing", author="old writer", base="main", base_commit=base,
                                    branch="proposals/99-empty", head_commit=head, created_at=now, updated_at=now))  # fmt: skip

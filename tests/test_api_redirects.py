@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.keys import create_key
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.problems import assert_problem
 
 
@@ -56,7 +56,7 @@ def test_a_hidden_article_holding_or_claiming_an_old_id_does_not_change_the_answ
         response = client.get(f"/v1/articles/{old}", params={"locale": "en"})
         assert response.status_code == 308, old
         assert response.headers["location"] == "/v1/articles/account-recovery?locale=en"
-    agent = {"Authorization": "Bearer " + create_key(client.app.state.kb.engine, name="a", role="agent").secret}
+    agent = {"Authorization": "Bearer " + create_key(served_kb(client).engine, name="a", role="agent").secret}
     assert client.get("/v1/articles/reset-password", params={"locale": "en"}, headers=agent).json()["title"] == "Internal reset runbook"
 
 

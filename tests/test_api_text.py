@@ -43,7 +43,7 @@ def _unchecked_in_route(route: APIRoute) -> Iterator[str]:
                       *dependant.cookie_params, *dependant.body_params):  # fmt: skip
             info = param.field_info
             for where in _unchecked(info.annotation, info.metadata, param.name):
-                yield f"{','.join(sorted(route.methods))} {route.path}: {where}"
+                yield f"{','.join(sorted(route.methods or ()))} {route.path}: {where}"
 
 
 def _api_routes(routes: typing.Sequence[object]) -> Iterator[APIRoute]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import article_text
+from tests.conftest import article_text, served_app
 from tests.gitutil import make_remote, push
 from tests.problems import assert_problem
 
@@ -34,7 +34,7 @@ def client(tmp_path: Path, remote: Path, make_client) -> TestClient:
 
 
 def _wait_for_sync(client: TestClient, *, after: float, timeout: float = 60) -> None:
-    loop = client.app.state.sync
+    loop = served_app(client).state.sync
     deadline = time.monotonic() + timeout
     while (loop.status.finished_at or 0) <= after:
         assert time.monotonic() < deadline, "no sync ran"
@@ -65,12 +65,12 @@ def test_a_signed_push_to_the_served_branch_queues_a_sync(client: TestClient, re
 def test_a_forged_signature_is_a_401_and_changes_nothing(client: TestClient, remote: Path) -> None:
     served = _served(client)
     push(remote, {"en/refunds.md": ARTICLE.replace("ten", "five")}, "Faster")
-    finished = client.app.state.sync.status.finished_at
+    finished = served_app(client).state.sync.status.finished_at
     assert_problem(github_post(client, {"ref": "refs/heads/main"}, secret="guessed"), 401)
     unsigned = client.post("/v1/webhooks/github", json={"ref": "refs/heads/main"}, headers={"X-GitHub-Event": "push"})
     assert_problem(unsigned, 401)
     time.sleep(0.5)
-    assert client.app.state.sync.status.finished_at == finished and _served(client) == served
+    assert served_app(client).state.sync.status.finished_at == finished and _served(client) == served
 
 
 def test_a_redelivered_webhook_is_acknowledged_without_a_second_sync(client: TestClient) -> None:

@@ -11,7 +11,7 @@ from api.app import create_app
 from kb.cli import app as cli
 from kb.db import ApiKeyRecord
 from kb.settings import Settings
-from tests.conftest import JWT_SECRET, serve_in_thread
+from tests.conftest import JWT_SECRET, serve_in_thread, served_kb
 
 
 def test_the_audit_probes_a_live_server_as_each_reader_and_finds_no_leak(
@@ -37,7 +37,7 @@ def test_the_audit_revokes_the_keys_it_made(client: TestClient, sample_settings:
            "KB_DATABASE_URL": sample_settings.database}  # fmt: skip
     result = CliRunner().invoke(cli, ["access", "audit", "--url", live_server, "--as", "agent"], env=env)
     assert result.exit_code == 0, result.output
-    with Session(client.app.state.kb.engine) as session:
+    with Session(served_kb(client).engine) as session:
         made = session.exec(select(ApiKeyRecord).where(ApiKeyRecord.name == "kb access audit")).all()
     assert made and all(record.revoked_at is not None for record in made)
 

@@ -61,7 +61,7 @@ def test_malformed_files_are_named_with_their_line(tmp_path: Path, file: str, co
 def test_missing_file_is_named(tmp_path: Path) -> None:
     folder = write_beir(tmp_path / "set")
     (folder / "qrels.tsv").unlink()
-    with pytest.raises(DatasetError, match="qrels.tsv: missing"):
+    with pytest.raises(DatasetError, match=r"qrels\.tsv: missing"):
         load_dataset(folder)
 
 

@@ -12,7 +12,7 @@ from tests.gitutil import commit_files
 
 GOOD = article_text("good", "Working article", "## Steps\n\nThis one is fine.")
 
-BROKEN = {
+BROKEN: dict[str, tuple[str | bytes, str]] = {
     "en/bad-yaml.md": ("---\nid: bad-yaml\ntitle: [unclosed\n---\n\nBody.\n", "front matter"),
     "en/no-id.md": ("---\ntitle: No id here\n---\n\nBody.\n", "id"),
     "en/no-title.md": ("---\nid: no-title\n---\n\nBody.\n", "title"),

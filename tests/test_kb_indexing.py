@@ -153,7 +153,7 @@ def test_searches_during_a_reindex_see_one_whole_snapshot(content_repo: Path, ma
             for _ in range(30):
                 response = kb.search(SearchRequest(query="members", mode="keyword"), view=PUBLIC)
                 seen.append((response.commit, [h.article.id for h in response.results.hits]))
-        except BaseException as error:  # surfaced below: a thread's exception would otherwise vanish
+        except BaseException as error:  # noqa: BLE001 - surfaced below: a thread's exception would otherwise vanish
             failures.append(error)
 
     searcher = threading.Thread(target=search_repeatedly)
@@ -189,7 +189,8 @@ def test_keyword_search_never_calls_the_model(content_repo: Path, make_kb, encod
 
 
 def test_japanese_hybrid_query_skips_the_english_only_model(content_repo: Path, make_kb, encoder) -> None:
-    commit_files(content_repo, {"ja/guide.md": article_text("guide", "請求ガイド", "## 請求書\n\n請求書は請求ページからダウンロードできます。")})
+    body = "## 請求書\n\n請求書は請求ページからダウンロードできます。"
+    commit_files(content_repo, {"ja/guide.md": article_text("guide", "請求ガイド", body)})
     kb = make_kb(content_repo)
     encoder.inputs.clear()
     assert search_ids(kb, "請求書のダウンロード", locale="ja") == ["guide"]

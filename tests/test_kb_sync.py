@@ -12,7 +12,7 @@ from kb.audit import Auditor, Reader, subject_of
 from kb.requests import SearchRequest
 from kb.sync import SyncLoop, sync_knowledge_base
 from search.snapshot import MODES
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.gitutil import USER_EMAIL, USER_NAME, git, make_remote, push
 from versioning import ContentRepo
 from versioning.sync import SyncError, sync_repository, validate_remote_url
@@ -112,7 +112,7 @@ def test_an_access_rule_takes_effect_on_every_surface_at_the_next_sync(tmp_path:
     push(remote, {"en/internal/escalation.md": article_text("escalation", "Escalation playbook for quokka outages",
                                                             "## Paging\n\nPage the quokka on-call lead at once.")}, "Add escalation")
     client = make_client(repo_path=tmp_path / "kb-content", repo_url=str(remote), sync_interval=0)
-    kb = client.app.state.kb
+    kb = served_kb(client)
     first = git(remote, "rev-list", "--max-parents=0", "main")
     assert client.get("/v1/articles/escalation").status_code == 200
     push(remote, {".kb/access.yml": "defaults:\n  - path: 'en/internal/**'\n    audience: agents\n"}, "Internal folder")

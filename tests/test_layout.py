@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("package", ["kb", "articles", "search", "versioning", "api"])
 def test_generic_package_names_resolve_to_this_project(package: str) -> None:
     module = importlib.import_module(package)
+    assert module.__file__ is not None
     assert Path(module.__file__).resolve().parent == ROOT / package
 
 

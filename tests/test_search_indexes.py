@@ -49,7 +49,7 @@ def clustered(rows: int, *, rng: np.random.Generator, dimension: int = 32, centr
 
 
 def recall(found: list[np.ndarray], expected: list[np.ndarray]) -> float:
-    return sum(len(np.intersect1d(ids, truth)) for ids, truth in zip(found, expected)) / sum(map(len, expected))
+    return sum(len(np.intersect1d(ids, truth)) for ids, truth in zip(found, expected, strict=True)) / sum(map(len, expected))
 
 
 def test_hnsw_top_10_matches_a_brute_force_dot_product_on_clustered_vectors() -> None:
@@ -172,7 +172,9 @@ def test_semantic_side_can_be_limited_to_reordering_lexical_matches() -> None:
     assert 9 in hybrid(lexical, semantic, FusionWeights())[0].tolist()
 
 
-@pytest.mark.parametrize(("text", "expected"), [("E2001", True), ("2FA code", True), ("Ｅ１０４２", True), ("reset password", False), ("covid-19", False)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("E2001", True), ("2FA code", True), ("Ｅ１０４２", True), ("reset password", False), ("covid-19", False)]
+)
 def test_identifiers_in_a_query_are_recognised(text: str, expected: bool) -> None:
     assert has_identifier(text) is expected
 

@@ -62,12 +62,12 @@ def test_an_empty_batch_gives_no_vectors(onnx_export: Path) -> None:
 
 def test_a_model_without_mean_pooling_is_refused_by_name(tmp_path: Path) -> None:
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
 
     transformer = Transformer(resolve_model_path(DEFAULT_MODEL))
     cls_model = SentenceTransformer(modules=[transformer, Pooling(384, pooling_mode="cls")], device="cpu")
     cls_model.save(str(tmp_path / "cls-model"))
-    with pytest.raises(OnnxExportError, match="mean pooling.*KB_EMBEDDING_BACKEND=torch"):
+    with pytest.raises(OnnxExportError, match=r"mean pooling.*KB_EMBEDDING_BACKEND=torch"):
         export_onnx(str(tmp_path / "cls-model"), tmp_path / "export")
     assert not (tmp_path / "export").exists()
 

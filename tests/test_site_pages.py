@@ -281,7 +281,9 @@ def test_not_found_page_is_friendly(client: TestClient) -> None:
     assert MISSING_ID not in response.text
 
 
-@pytest.mark.parametrize("url", ["/hc/fr", "/hc/fr/articles/reset-password", "/hc/fr/search?q=password", "/hc/fr/categories/account", "/hc/en/nothing/here"])
+@pytest.mark.parametrize(
+    "url", ["/hc/fr", "/hc/fr/articles/reset-password", "/hc/fr/search?q=password", "/hc/fr/categories/account", "/hc/en/nothing/here"]
+)
 def test_unknown_locale_or_page_is_not_found(client: TestClient, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 404
@@ -289,7 +291,13 @@ def test_unknown_locale_or_page_is_not_found(client: TestClient, url: str) -> No
     assert '<html lang="en">' in response.text and "We couldn’t find that page" in response.text
 
 
-@pytest.mark.parametrize("url", ["/", "/hc/en", "/hc/ja/articles/reset-password", "/hc/en/search?q=invoice", "/hc/en/articles/offline-mode", "/hc/xx", "/hc/static/site.css", "/hc/static/search.js"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/", "/hc/en", "/hc/ja/articles/reset-password", "/hc/en/search?q=invoice", "/hc/en/articles/offline-mode", "/hc/xx",
+        "/hc/static/site.css", "/hc/static/search.js",
+    ],
+)
 def test_security_headers(client: TestClient, url: str) -> None:
     response = client.get(url, follow_redirects=False)
     for name, value in SECURITY_HEADERS.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ def renamed(tmp_path: Path) -> tuple[Path, list[str]]:
     repo = init_repo(tmp_path / "content")
     shas = [
         commit_files(repo, {"en/guide.md": "line one\nline two\n"}, "Add the guide\n\nFirst draft.",
-                     date=datetime(2026, 1, 2, 10, 0, tzinfo=timezone.utc)),
+                     date=datetime(2026, 1, 2, 10, 0, tzinfo=UTC)),
         commit_files(repo, {"en/guide.md": "line one\nline two, edited\n"}, "Edit the guide"),
         commit_files(repo, {"en/other.md": "unrelated\n"}, "Add another file"),
         commit_files(repo, {"en/billing/guide.md": "line one\nline two, edited\nline three\n"}, "Move the guide",
@@ -42,7 +42,7 @@ def test_history_carries_author_date_and_the_whole_message(renamed) -> None:
     with ContentRepo(path) as repo:
         first = list(repo.history("en/billing/guide.md"))[-1]
     assert (first.author_name, first.author_email) == (USER_NAME, USER_EMAIL)
-    assert first.committed_at == datetime(2026, 1, 2, 10, 0, tzinfo=timezone.utc)
+    assert first.committed_at == datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
     assert first.message == "Add the guide\n\nFirst draft."
 
 

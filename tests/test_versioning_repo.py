@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import git as gitpython
 import pytest
@@ -14,7 +15,7 @@ from versioning.gitoutput import Change
 from versioning.refs import InvalidPath, InvalidRef
 from versioning.repo import ContentRepo, RepositoryError, UnknownRef
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TOKYO = timezone(timedelta(hours=9))
 
 
@@ -62,7 +63,7 @@ def _record_git(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     calls: list[list[str]] = []
     real = gitpython.cmd.Git.execute
 
-    def record(self: gitpython.cmd.Git, command: list[str], *args: object, **kwargs: object) -> object:
+    def record(self: gitpython.cmd.Git, command: list[str], *args: Any, **kwargs: Any) -> object:
         calls.append(list(command))
         return real(self, command, *args, **kwargs)
 
@@ -324,8 +325,8 @@ def test_read_blob_returns_the_bytes_at_an_older_ref(tmp_path: Path) -> None:
 
 
 def test_read_blob_of_a_missing_path_raises_file_not_found(tmp_path: Path) -> None:
-    path, shas = _three_commits(tmp_path)
-    with pytest.raises(FileNotFoundError, match="README.md"):
+    path, _ = _three_commits(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"README\.md"):
         ContentRepo(path).read_blob("main", "README.md")
 
 

@@ -83,7 +83,7 @@ def _hunk(group: list[tuple[str, int, int, int, int]], old: list[str], new: list
     rows: list[Row] = []
     for tag, i1, i2, j1, j2 in group:
         if tag == "equal":
-            rows += [Row("context", _line(old, i), _line(new, j)) for i, j in zip(range(i1, i2), range(j1, j2))]
+            rows += [Row("context", _line(old, i), _line(new, j)) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]
             continue
         paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
         rows += [Row("changed", _line(old, i1 + k), _line(new, j1 + k)) for k in range(paired)]

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import IO, Literal
 
 ChangeKind = Literal["added", "modified", "deleted", "renamed"]
+_KIND_OF_STATUS: dict[str, ChangeKind] = {"A": "added", "D": "deleted", "R": "renamed"}
+"""A file's kind of change from git's status letter in one commit; any other letter is a modification."""
 
 LOG_FORMAT = "--format=%H%x00%cI"
 """One commit header: sha, NUL, strict ISO committer date; ``-z`` ends it with another NUL."""
@@ -152,7 +154,7 @@ def revisions(tokens: Iterable[bytes], path: str) -> Iterator[Revision]:
         second = decode_path(next(it)) if status[0] in "RC" else None
         if reported or header is None:
             continue
-        kind: ChangeKind = {"A": "added", "D": "deleted", "R": "renamed"}.get(status[0], "modified")  # type: ignore[assignment]
+        kind = _KIND_OF_STATUS.get(status[0], "modified")
         yield _revision(header, second or first, kind)
         path, reported = first, True
     if not reported and header is not None:

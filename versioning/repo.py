@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -145,11 +146,11 @@ class ContentRepo:
             blobs = list(_regular_files(commit.tree))
         else:
             blobs = [blob for path in wanted if (blob := _find_file(commit.tree, path)) is not None]
-        limit = [] if wanted is None or len(blobs) > MAX_PATHSPECS else [blob.path for blob in blobs]
-        changed = self._last_changes(commit.hexsha, {blob.path for blob in blobs}, limit)
+        limit = [] if wanted is None or len(blobs) > MAX_PATHSPECS else [_path(blob) for blob in blobs]
+        changed = self._last_changes(commit.hexsha, {_path(blob) for blob in blobs}, limit)
         # Unreachable with a complete history; kept so a damaged one degrades instead of failing.
         fallback = LastChange(commit.hexsha, commit.committed_datetime)
-        files = [_git_file(blob, changed.get(blob.path, fallback)) for blob in blobs]
+        files = [_git_file(blob, changed.get(_path(blob), fallback)) for blob in blobs]
         return sorted(files, key=lambda f: f.path)
 
     def changes(self, old: str, new: str) -> list[Change]:
@@ -165,7 +166,7 @@ class ContentRepo:
         )  # fmt: skip
         return raw_changes(out.split(b"\0"))
 
-    def history(self, path: str, ref: str | None = None) -> Iterator[Revision]:
+    def history(self, path: str, ref: str | None = None) -> Generator[Revision, None, None]:
         """Commits that changed the file ``path`` (its name at ``ref``), newest first, across renames.
 
         A generator over a running ``git log --follow``: a caller that stops early (its page is
@@ -280,11 +281,18 @@ def _find_file(tree: Tree, path: str) -> Blob | None:
     return item if isinstance(item, Blob) and stat.S_ISREG(item.mode) else None
 
 
+def _path(blob: Blob) -> str:
+    """A blob's path in its tree: a str from a tree walk, though GitPython types it as any path-like."""
+    return os.fspath(blob.path)
+
+
 def _git_file(blob: Blob, last: LastChange) -> GitFile:
-    return GitFile(blob.path, blob.hexsha, blob.data_stream.read(), last.revision, last.updated_at)
+    return GitFile(_path(blob), blob.hexsha, blob.data_stream.read(), last.revision, last.updated_at)
 
 
 def _kill(proc: Git.AutoInterrupt) -> None:
     """Stop a git process whose remaining output is not needed, and reap it."""
+    if proc.proc is None:  # GitPython already terminated it
+        return
     proc.proc.kill()
     proc.proc.wait()

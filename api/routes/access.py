@@ -61,6 +61,6 @@ async def explain(
         ExplanationOut(
             article=e.article_id, locale=e.locale, path=e.path, principal=e.principal, visible=e.visible, audience=e.audience,
             audience_rule=e.audience_rule, status=e.status, reason=e.reason,
-        )  # fmt: skip
+        )
         for e in found
     ]

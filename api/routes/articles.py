@@ -48,7 +48,7 @@ def list_articles(
     view: ViewDep,
     locale: Line | None = None,
     category: Line | None = None,
-    tags: Annotated[list[Line], Query()] = [],
+    tags: Annotated[list[Line], Query()] = [],  # noqa: B006 - FastAPI's form for a repeated parameter; pydantic copies the default
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     cursor: Line | None = None,
     as_: Annotated[Line | None, Query(alias="as", description=AS_DESCRIPTION)] = None,
@@ -99,7 +99,9 @@ def get_article(
         html=article_html(kb, article, view=view),
         sections=[SectionOut(anchor=s.anchor, heading_path=list(s.heading_path), text=s.text) for s in article.sections],
         translations=[TranslationOut(locale=t.locale, url=article_url(t.id, t.locale)) for t in translations if t.locale != article.locale],
-        related=[RelatedOut(id=r.id, title=r.title, url=article_url(r.id, r.locale)) for r in kb.related(article, view=view, snapshot=snapshot)],
+        related=[
+            RelatedOut(id=r.id, title=r.title, url=article_url(r.id, r.locale)) for r in kb.related(article, view=view, snapshot=snapshot)
+        ],
         commit=commit,
     )
 

@@ -15,7 +15,6 @@ from api.schemas import FileDiffOut
 from kb.access import PUBLIC, STAFF_ROLES, Principal
 from kb.db import ProposalRecord
 from kb.impact import impact
-from kb.text import Line, Prose
 from kb.proposals import (
     ProposalDetail,
     close_proposal,
@@ -24,6 +23,7 @@ from kb.proposals import (
     merge_proposal,
     proposal_detail,
 )
+from kb.text import Line, Prose
 
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
 ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1, description="As listed by GET /v1/proposals.")]

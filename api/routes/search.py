@@ -99,14 +99,16 @@ async def search_get(
     q: Annotated[Prose, Query(description="What to search for.")],
     locale: Line | None = None,
     category: Line | None = None,
-    tags: Annotated[list[Line], Query(description="Only articles carrying all of these tags.")] = [],
+    tags: Annotated[list[Line], Query(description="Only articles carrying all of these tags.")] = [],  # noqa: B006 - FastAPI copies the default per request
     mode: Line = "hybrid",
     limit: int = 10,
     offset: int = 0,
     ref: Annotated[Line | None, Query(description="A branch, tag or commit to search (agents and writers).")] = None,
     as_: Annotated[Line | None, Query(alias="as", description=AS_DESCRIPTION)] = None,
 ) -> Response:
-    body = SearchBody(q=q, locale=locale, category=category, tags=tags, mode=mode, limit=limit, offset=offset, ref=ref, as_=as_)
+    fields = {"q": q, "locale": locale, "category": category, "tags": tags, "mode": mode, "limit": limit, "offset": offset,
+              "ref": ref, "as": as_}  # fmt: skip
+    body = SearchBody.model_validate(fields)
     return await _run(kb, view, body)
 
 

@@ -46,9 +46,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found_lead": "The page may have moved, or the address may be mistyped. Try a search instead.",
         "back_home": "Back to the help center",
         "bad_request_title": "We couldn’t read that address",
-        "bad_request_lead": "Part of the address holds characters no help-center page uses, perhaps from a damaged link. Try a search instead.",
+        "bad_request_lead": (
+            "Part of the address holds characters no help-center page uses, perhaps from a damaged link. Try a search instead."
+        ),
         "session_title": "Please sign in again",
-        "session_lead": "Your sign-in has expired or could not be checked, so you have been signed out. Sign in again from your account to see articles for your account, or carry on reading the public help center.",
+        "session_lead": (
+            "Your sign-in has expired or could not be checked, so you have been signed out. Sign in again from your account "
+            "to see articles for your account, or carry on reading the public help center."
+        ),
         "continue_public": "Continue without signing in",
         "sign_out": "Sign out",
         "footer": "Powered by kb, an open-source knowledge base.",
@@ -91,9 +96,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found_lead": "ページが移動したか、アドレスが間違っている可能性があります。検索をお試しください。",
         "back_home": "ヘルプセンターのトップへ",
         "bad_request_title": "このアドレスは読み取れませんでした",
-        "bad_request_lead": "アドレスの一部に、ヘルプセンターのページでは使われない文字が含まれています。リンクが壊れている可能性があります。検索をお試しください。",
+        "bad_request_lead": (
+            "アドレスの一部に、ヘルプセンターのページでは使われない文字が含まれています。"
+            "リンクが壊れている可能性があります。検索をお試しください。"
+        ),
         "session_title": "もう一度サインインしてください",
-        "session_lead": "サインインの有効期限が切れたか確認できなかったため、サインアウトしました。アカウント向けの記事を見るには、アカウントからもう一度サインインしてください。公開されているヘルプセンターはこのままご覧いただけます。",
+        "session_lead": (
+            "サインインの有効期限が切れたか確認できなかったため、サインアウトしました。"
+            "アカウント向けの記事を見るには、アカウントからもう一度サインインしてください。"
+            "公開されているヘルプセンターはこのままご覧いただけます。"
+        ),
         "continue_public": "サインインせずに続ける",
         "sign_out": "サインアウト",
         "footer": "Powered by kb（オープンソースのナレッジベース）",

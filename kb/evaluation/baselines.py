@@ -93,9 +93,9 @@ class PlainBM25:
         for batch in _batches(list(queries.items())):
             tokens = self._tokenize([text for _, text in batch])
             hits, scores = self._bm25.retrieve(tokens, k=k, show_progress=False)
-            for (query_id, _), row_hits, row_scores in zip(batch, hits, scores):
+            for (query_id, _), row_hits, row_scores in zip(batch, hits, scores, strict=True):
                 # bm25s pads the top k with zero-score documents; they matched no term, so they are no hit.
-                ranking[query_id] = {self._ids[i]: float(s) for i, s in zip(row_hits, row_scores) if s > 0}
+                ranking[query_id] = {self._ids[i]: float(s) for i, s in zip(row_hits, row_scores, strict=True) if s > 0}
         return ranking
 
     def _tokenize(self, texts: list[str]) -> bm25s.tokenization.Tokenized | list[list[str]]:
@@ -137,8 +137,8 @@ class PlainDense:
         for batch in _batches(list(queries.items())):
             vectors = self.encoder.encode([text for _, text in batch])
             scores, hits = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-            for (query_id, _), row_hits, row_scores in zip(batch, hits, scores):
-                ranking[query_id] = {self._ids[i]: float(s) for i, s in zip(row_hits, row_scores) if i >= 0}
+            for (query_id, _), row_hits, row_scores in zip(batch, hits, scores, strict=True):
+                ranking[query_id] = {self._ids[i]: float(s) for i, s in zip(row_hits, row_scores, strict=True) if i >= 0}
         return ranking
 
 
@@ -178,7 +178,7 @@ class TxtaiHybrid:
             return ranking
         for batch in _batches(list(queries.items())):
             results = self.embeddings.batchsearch([text for _, text in batch], depth)
-            for (query_id, _), hits in zip(batch, results):
+            for (query_id, _), hits in zip(batch, results, strict=True):
                 ranking[query_id] = {str(uid): float(score) for uid, score in hits}
         return ranking
 

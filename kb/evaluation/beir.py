@@ -70,7 +70,7 @@ def _qrels(path: Path, known: set[str]) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
     with path.open(encoding="utf-8", newline="") as source:
         for number, row in enumerate(csv.reader(source, delimiter="\t"), start=1):
-            if number == 1 and row[:1] == ["query-id"] or not row:
+            if (number == 1 and row[:1] == ["query-id"]) or not row:
                 continue
             if len(row) != 3 or not row[2].lstrip("-").isdigit():
                 raise DatasetError(f"{path.name} line {number}: expected 'query-id<TAB>corpus-id<TAB>score'")

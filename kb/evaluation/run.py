@@ -76,7 +76,7 @@ def rank_with_kb(
         batch = [(qid, _request(text, mode=mode, locale=locale, limit=DEPTH)) for qid, text in items[start : start + BATCH]]
         valid = [(qid, request) for qid, request in batch if request is not None]
         responses = kb.search_many([request for _, request in valid], view=PUBLIC)
-        for (qid, _), response in zip(valid, responses):
+        for (qid, _), response in zip(valid, responses, strict=True):
             ranking[qid] = {ids[hit.article.id]: hit.score for hit in response.results.hits}
         if progress:
             progress(f"kb {mode}", min(start + BATCH, len(items)), len(items))
