@@ -11,13 +11,14 @@ DATA ?= ../shared/data
 install: $(STAMP)
 
 # torch is installed first and pinned: an unpinned torch would pull a multi-GB CUDA build.
-# Chromium (Debian's package) drives the help-center browser tests; it is installed when missing.
+# Chromium (Debian's package) drives the help-center browser tests; it is installed when missing, by
+# tools/apt-install, which says so and waits while another apt holds apt's locks.
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	command -v chromium >/dev/null || PYTHON=$(PYTHON) sh tools/apt-install "for the browser tests" chromium
 	touch $(STAMP)
 
 serve: $(STAMP)
@@ -32,7 +33,7 @@ test: $(STAMP)
 
 # wrk (Debian's package) is the load generator; installed when missing, like Chromium for the tests.
 bench: $(STAMP)
-	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	command -v wrk >/dev/null || PYTHON=$(PYTHON) sh tools/apt-install "for the load test" wrk
 	$(BIN)/python -m bench.search_latency --data $(DATA)
 	$(BIN)/python -m bench.vector_scale
 
