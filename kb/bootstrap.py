@@ -10,11 +10,11 @@ from pathlib import Path
 from kb.db import make_engine
 from kb.indexer import Progress
 from kb.knowledge_base import KnowledgeBase
-from kb.settings import SAMPLE_CONTENT, Settings
+from kb.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
 from kb.sync import sync_remote
 from search.encoder import Encoder, SentenceTransformerEncoder
 from search.onnx_encoder import OnnxEncoder
-from versioning.bootstrap import create_repo_from_folder
+from versioning.bootstrap import create_repo_from_history
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 def ensure_content(settings: Settings) -> None:
     """Clone KB_REPO_URL on first start; with neither it nor KB_REPO_PATH, copy the bundled sample into Git.
 
-    The sample is served from a copy, so the server never writes into the source tree.
+    The sample is served from a copy, so the server never writes into the source tree; its commits
+    replay the history beside it, so dates, history and diffs have something to show from the start.
     """
     if settings.repo_url and not settings.content_path.exists():
         log.info("cloning %s into %s", settings.repo_url, settings.content_path)
@@ -33,7 +34,7 @@ def ensure_content(settings: Settings) -> None:
         return
     log.info("copying the sample help center into %s", settings.content_path)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    create_repo_from_folder(SAMPLE_CONTENT, settings.content_path)
+    create_repo_from_history(SAMPLE_CONTENT, settings.content_path, history=SAMPLE_HISTORY).close()
 
 
 def load_encoder(settings: Settings) -> Encoder:

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from search.encoder import DEFAULT_MODEL
 
 SAMPLE_CONTENT = Path(__file__).resolve().parent.parent / "examples" / "helpcenter"
+SAMPLE_HISTORY = SAMPLE_CONTENT.parent / "helpcenter-history.yml"
+"""The sample's past (writers, dates, edits), replayed into Git on first run; kept outside the content folder."""
 
 
 class Settings(BaseSettings):

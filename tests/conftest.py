@@ -27,9 +27,9 @@ from api.app import create_app
 from kb.bootstrap import load_encoder, onnx_export_dir
 from kb.db import normalise_url
 from kb.knowledge_base import KnowledgeBase
-from kb.settings import SAMPLE_CONTENT, Settings
+from kb.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
 from search.encoder import Encoder, SentenceTransformerEncoder
-from versioning.bootstrap import create_repo_from_folder
+from versioning.bootstrap import create_repo_from_history
 
 TEST_DATABASE_ENV = "KB_TEST_DATABASE_URL"
 
@@ -191,9 +191,9 @@ def make_client(tmp_path: Path, content_repo: Path, database_url: str, model: En
 
 @pytest.fixture(scope="session")
 def sample_settings(tmp_path_factory: pytest.TempPathFactory, session_database_url: str) -> Settings:
-    """The bundled sample help center as a Git repository of its own, as `make serve` sets it up."""
+    """The bundled sample help center as a Git repository of its own, with its history, as `make serve` sets it up."""
     root = tmp_path_factory.mktemp("sample")
-    create_repo_from_folder(SAMPLE_CONTENT, root / "content")
+    create_repo_from_history(SAMPLE_CONTENT, root / "content", history=SAMPLE_HISTORY).close()
     return make_settings(data_dir=root / "data", repo_path=root / "content", database_url=session_database_url)
 
 
