@@ -90,7 +90,9 @@ def _code(line: str) -> str:
 def readme_blocks(text: str) -> list[Block]:
     """Every ```sh block, named after its section (`who-sees-what-2`: that section's second block)."""
     blocks: list[Block] = []
-    section, count, fence, lines = "top", 0, None, []
+    section, count = "top", 0
+    fence: str | None = None
+    lines: list[str] = []
     for line in text.splitlines():
         if fence is None and line.startswith("```"):
             fence, lines = line[3:].strip(), []

@@ -1,4 +1,7 @@
-"""The sample help center starts with the past examples/helpcenter-history.yml describes: months of real edits, each commit valid content."""
+"""The sample help center starts with the past examples/helpcenter-history.yml describes.
+
+Months of real edits by several writers, each commit valid content.
+"""
 
 from __future__ import annotations
 
@@ -63,10 +66,11 @@ def snapshots(sample_repo: ContentRepo, commits: list[CommitInfo]) -> list[Snaps
             key = (file.path, file.blob_sha)
             if key not in parsed:
                 parsed[key] = _parse(file.path, file.data)
-            if isinstance(parsed[key], str):
-                problems.append(parsed[key])
+            outcome = parsed[key]
+            if isinstance(outcome, str):
+                problems.append(outcome)
             else:
-                article, links[file.path] = parsed[key]
+                article, links[file.path] = outcome
                 candidates.append(with_audience(article, rules))
         active, rejected = select_articles(candidates, rules)
         problems += [f"{e.path}: {e.field}: {e.reason}" for e in rejected]
@@ -162,7 +166,9 @@ def test_a_moved_sample_article_history_reaches_its_old_folder(client: TestClien
 
 
 def test_sample_articles_were_updated_on_different_days(client: TestClient) -> None:
-    dates, url, params = [], "/v1/articles", {"limit": 100}
+    dates: list[datetime] = []
+    url: str | None = "/v1/articles"
+    params: dict[str, int] | None = {"limit": 100}
     while url:
         body = client.get(url, params=params).json()
         dates += [datetime.fromisoformat(item["updated_at"]) for item in body["items"]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -129,7 +129,9 @@ def test_earlier_commits_hold_the_text_before_each_edit(tmp_path: Path) -> None:
 def test_a_move_with_an_edit_is_followed_as_a_rename(tmp_path: Path) -> None:
     repo = _build(tmp_path)
     history = list(repo.history("en/billing/guide.md"))
-    assert [(r.kind, r.path) for r in history] == [("renamed", "en/billing/guide.md"), ("modified", "en/guide.md"), ("added", "en/guide.md")]
+    assert [(r.kind, r.path) for r in history] == [
+        ("renamed", "en/billing/guide.md"), ("modified", "en/guide.md"), ("added", "en/guide.md")
+    ]
 
 
 def test_replay_needs_no_git_identity_and_ignores_global_hooks_and_signing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -237,7 +239,8 @@ def test_a_path_that_is_both_a_file_and_a_folder_names_the_commit(tmp_path: Path
     move: {en: notes.md}
 """
     dest = tmp_path / "content"
-    with pytest.raises(HistoryError, match=r"commit 5 \(2026-07-01T09:00:00\+00:00, 'Rename the notes'\): en would be both a file and a folder before this commit"):
+    expected = r"commit 5 \(2026-07-01T09:00:00\+00:00, 'Rename the notes'\): en would be both a file and a folder before this commit"
+    with pytest.raises(HistoryError, match=expected):
         create_repo_from_history(folder, dest, history=_history(tmp_path, text))
     assert not dest.exists()
 
@@ -252,7 +255,7 @@ def test_replaying_in_memory_gives_every_commits_tree(tmp_path: Path) -> None:
     ]
     assert steps[-1].commit.date - steps[0].commit.date == timedelta(days=70, hours=2, minutes=15)
     assert steps[1].commit.date.utcoffset() == timedelta(hours=9) and steps[1].author.name == "Ken Ito"
-    assert steps[0].commit.date.astimezone(timezone.utc) == datetime(2026, 4, 1, 16, 0, tzinfo=timezone.utc)
+    assert steps[0].commit.date.astimezone(UTC) == datetime(2026, 4, 1, 16, 0, tzinfo=UTC)
 
 
 def test_environment_of_the_caller_does_not_change_the_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

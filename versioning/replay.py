@@ -144,7 +144,7 @@ def load_history(path: Path) -> History:
 
 def parse_history(text: str, *, source: str = "history") -> History:
     try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: plain data only, never objects
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader: plain data only, never objects
     except yaml.YAMLError as error:
         raise HistoryError(f"{source}: not valid YAML: {error}") from None
     try:
