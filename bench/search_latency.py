@@ -6,9 +6,12 @@ the raw cost of the same work measured in the same run, so the ratios hold whate
 
 - index build (full, empty embedding cache) vs `encode` of the same chunk texts at the same batch size;
 - search over HTTP to a running `kb serve` (sequential client, query cache off) vs the query's encode
-  (when the search needs one) plus the two index lookups, in process, on the same snapshot;
+  (when the search needs one) plus the two index lookups, in process, on the same snapshot, plus the
+  floor: a bare FastAPI app with one async route on the same uvicorn settings (bench/bare_app.py);
+- kb's GET /healthz vs that floor (and, once, with the access log on);
 - the same queries repeated with the query cache on;
-- wrk with 16 connections for 30 s (combined knowledge base, query cache off);
+- wrk with 16 connections for 30 s, query cache off and with default settings, while another client
+  times GET /healthz (the event loop must stay free while searches work);
 - one article edited and committed → refreshed → found by search (combined knowledge base);
 - the server's resident memory, and bytes per chunk between the two knowledge bases;
 - query encoding and indexing throughput per embedding backend (torch, onnx, onnx-int8).
@@ -23,6 +26,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,7 +42,7 @@ from bench.encoders import compare_backends
 from bench.load import run_wrk, wrk_available
 from bench.queries import SAMPLE_QUERIES
 from bench.report import render, write_section
-from bench.server import running_server
+from bench.server import running_bare_server, running_server
 from kb.access import PUBLIC
 from kb.bootstrap import ensure_content, load_encoder
 from kb.db import make_engine
@@ -46,7 +50,7 @@ from kb.knowledge_base import KnowledgeBase, needs_query_vector
 from kb.requests import SearchRequest
 from kb.settings import Settings
 from search.analyze import has_identifier, query_language
-from search.encoder import Encoder
+from search.encoder import Encoder, query_for_model
 from search.fuse import fusion_weights
 
 console = Console()
@@ -121,8 +125,9 @@ def measure_parts(kb: KnowledgeBase, encoder: Encoder, queries: Queries, rounds:
             time.sleep(pause)
             started = time.perf_counter()
             weights = fusion_weights(locale or query_language(query), model=encoder.model_name, identifier=has_identifier(query))
-            vector = encoder.encode([request.text])[0] if needs_query_vector(request.mode, weights) else None
-            terms = kb.analyzer.analyze(request.text)
+            needs_vector = needs_query_vector(request.mode, weights)
+            vector = encoder.encode([query_for_model(request.text)])[0] if needs_vector else None
+            terms = kb.analyzer.query(request.text).terms
             allowed = snapshot.visible_articles(PUBLIC) & snapshot.filtered_articles(request.filters)
             chunk_allowed = allowed[snapshot.chunk_article]
             snapshot.lexical_index.search(terms, k=kb.settings.search_depth, allowed=chunk_allowed)
@@ -142,9 +147,32 @@ def measure_http(base: str, queries: Queries, rounds: int, *, skip_first_round: 
     return _get_each(base, paths * rounds, skip=len(paths) if skip_first_round else 0, pause=pause)
 
 
-def measure_floor(base: str, count: int, *, pause: float) -> list[float]:
-    """GET /healthz, a route that does nothing: what uvicorn, FastAPI and the client cost on their own."""
-    return _get_each(base, ["/healthz"] * count, skip=0, pause=pause)
+def measure_floor(base: str, path: str, count: int, *, pause: float) -> list[float]:
+    """GET ``path``, a route that does nothing: kb's /healthz, or the bare app's / (uvicorn, FastAPI and the client alone)."""
+    return _get_each(base, [path] * count, skip=0, pause=pause)
+
+
+def load_with_probe(base: str, queries: Queries, *, seconds: int) -> dict[str, object]:
+    """wrk's searches on 16 connections, while one more client asks /healthz every 50 ms.
+
+    The searches' CPU-bound work runs in worker threads, never on the event loop: /healthz, answered on
+    the loop, then waits for a core, not for searches ahead of it. Its latency under load shows which.
+    """
+    probes: list[float] = []
+    stop = threading.Event()
+
+    def probe() -> None:
+        while not stop.is_set():
+            probes.extend(_get_each(base, ["/healthz"], skip=0, pause=0.05))
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    try:
+        load = run_wrk(base, queries, connections=16, seconds=seconds)
+    finally:
+        stop.set()
+        prober.join(timeout=30)
+    return dict(load) | {"healthz_under_load_ms": percentiles(probes)}
 
 
 def _get_each(base: str, paths: list[str], *, skip: int, pause: float) -> list[float]:
@@ -211,33 +239,50 @@ def scenario(name: str, settings: Settings, encoder: Encoder, queries: Queries, 
            # One client sends every request here: limits would measure waiting, not kb. The limiter's
            # own cost per request is still paid and measured.
            "KB_RATE_LIMIT_ANONYMOUS": "100000000/minute"}
-    load = None
-    with console.status(f"{name}: raw parts and search over HTTP (query cache off), alternating…"), \
-            running_server(env | {"KB_QUERY_CACHE_SIZE": "0"}) as server:
+    with console.status(f"{name}: raw parts, search over HTTP (query cache off) and the floors, alternating…"), \
+            running_server(env | {"KB_QUERY_CACHE_SIZE": "0"}) as server, running_bare_server() as bare:
         measure_parts(kb, encoder, queries, 1)  # warm-up: first calls pay for lazy initialisation
         measure_http(server.base, queries, 1)
+        measure_floor(bare.base, "/", len(queries), pause=0)
         settled = server.memory_mb()["rss"]
         parts: list[float] = []
         hot: list[float] = []
         over_http: list[float] = []
+        healthz: list[float] = []
         floor: list[float] = []
         for _ in range(rounds):
             parts += measure_parts(kb, encoder, queries, 1, pause=PAUSE)
             hot += measure_parts(kb, encoder, queries, 1)
             over_http += measure_http(server.base, queries, 1, pause=PAUSE)
-            floor += measure_floor(server.base, len(queries), pause=PAUSE)
-        if corpus is not None and wrk_available():
-            console.log(f"{name}: wrk, 16 connections, {load_seconds} s…")
-            load = run_wrk(server.base, queries, connections=16, seconds=load_seconds)
+            healthz += measure_floor(server.base, "/healthz", len(queries), pause=PAUSE)
+            floor += measure_floor(bare.base, "/", len(queries), pause=PAUSE)
+        loads: dict[str, object] = {}
+        if wrk_available():
+            console.log(f"{name}: wrk, 16 connections, {load_seconds} s, query cache off…")
+            loads["cache off"] = load_with_probe(server.base, queries, seconds=load_seconds)
         memory = {"rss": settled, "peak": server.memory_mb()["peak"]}
     kb.close()
     with console.status(f"{name}: search over HTTP, repeated queries, cache on…"), running_server(env) as server:
         warm = measure_http(server.base, queries, rounds, skip_first_round=True, pause=PAUSE)
+        if wrk_available():
+            console.log(f"{name}: wrk, 16 connections, {load_seconds} s, default settings (query cache on)…")
+            loads["default settings"] = load_with_probe(server.base, queries, seconds=load_seconds)
+    logged = None
+    if corpus is None:  # the access log's cost, once: on the small knowledge base, which starts fastest
+        with console.status(f"{name}: GET /healthz with KB_ACCESS_LOG=true…"), \
+                running_server(env | {"KB_ACCESS_LOG": "true"}) as server, running_bare_server() as bare:
+            measure_floor(server.base, "/healthz", len(queries), pause=0)
+            logged, logged_floor = [], []
+            for _ in range(rounds):
+                logged += measure_floor(server.base, "/healthz", len(queries), pause=PAUSE)
+                logged_floor += measure_floor(bare.base, "/", len(queries), pause=PAUSE)
     return {
         "name": name, "queries": len(queries), "rounds": rounds, "build": build,
         "parts_ms": percentiles(parts), "parts_back_to_back_ms": percentiles(hot), "http_ms": percentiles(over_http),
-        "http_floor_ms": percentiles(floor), "http_cached_ms": percentiles(warm), "pause_ms": PAUSE * 1000,
-        "load": load, "reindex": reindex, "memory_mb": memory,
+        "healthz_ms": percentiles(healthz), "bare_floor_ms": percentiles(floor), "http_cached_ms": percentiles(warm),
+        "healthz_access_log_ms": percentiles(logged) if logged else None,
+        "bare_floor_beside_access_log_ms": percentiles(logged_floor) if logged else None,
+        "pause_ms": PAUSE * 1000, "loads": loads, "reindex": reindex, "memory_mb": memory,
     }
 
 

@@ -1,4 +1,4 @@
-"""`kb serve` in its own process, as deployed, with what the bench reads off it: its URL and its memory."""
+"""`kb serve` in its own process, as deployed, with what the bench reads off it (its URL, its memory), and the bare floor app."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -37,29 +40,44 @@ def _free_port() -> int:
 def running_server(env: dict[str, str], *, ready_timeout: float = 900) -> Iterator[Server]:
     """Start `kb serve` with ``env`` on a free port; yield once /readyz answers; stop it afterwards."""
     port = _free_port()
-    with tempfile.TemporaryFile() as log:  # a file, not a pipe: an unread pipe fills up and stalls the server under load
-        process = subprocess.Popen(
-            [sys.executable, "-m", "kb", "serve", "--port", str(port)],
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+    with _serving([sys.executable, "-m", "kb", "serve", "--port", str(port)], env, port, "/readyz", ready_timeout) as server:
+        yield server
+
+
+@contextmanager
+def running_bare_server() -> Iterator[Server]:
+    """The floor: bench/bare_app.py on the same uvicorn, with `kb serve`'s settings (no access log)."""
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    with _serving(command, {}, port, "/", ready_timeout=60) as server:
+        yield server
+
+
+@contextmanager
+def _serving(command: list[str], env: dict[str, str], port: int, ready_path: str, ready_timeout: float) -> Iterator[Server]:
+    # A file, not a pipe, for the server's output: an unread pipe fills up and stalls the server under load.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + ready_timeout
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"kb serve exited: {log.read().decode()[-2000:]}")
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"kb serve did not become ready in {ready_timeout:.0f} s")
-                time.sleep(0.2)
+            _wait_until_ready(process, log, f"{base}{ready_path}", ready_timeout, name=" ".join(command[1:4]))
             yield Server(base, process.pid)
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def _wait_until_ready(process: subprocess.Popen, log: IO[bytes], url: str, timeout: float, *, name: str) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"{name} exited: {log.read().decode()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer in {timeout:.0f} s")
+        time.sleep(0.2)

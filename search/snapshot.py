@@ -162,8 +162,7 @@ class IndexSnapshot:
         allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
         depth = max(depth, (offset + limit) * 4)
         empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        # A query of function words alone ("the", "what is") matches every chunk and none of them.
-        lexical = self.lexical_index.search(terms, k=depth, allowed=allowed) if mode != "semantic" and content_terms else empty
+        lexical = self.lexical_index.search(terms, k=depth, allowed=allowed) if mode != "semantic" else empty
         semantic = empty
         if mode != "keyword" and query_vector is not None:
             ids, similarities = self.vector_index.search(query_vector, k=depth, allowed=allowed)

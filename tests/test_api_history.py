@@ -90,7 +90,7 @@ def test_article_at_a_ref_before_it_existed_is_a_404(story: Story, content_repo:
     assert_problem(story.client.get("/v1/articles/refunds", params={"ref": root}), 404)
 
 
-@pytest.mark.parametrize("ref", ["--upload-pack=touch /tmp/pwned", "HEAD~1", "main..v1", "main@{1}", "a" * 300])
+@pytest.mark.parametrize("ref", ["--upload-pack=touch /tmp/pwned", "HEAD~1", "main..v1", "main@{1}", "a" * 300, ""])
 def test_a_malformed_ref_is_a_422_that_never_reaches_git(story: Story, ref: str) -> None:
     assert_problem(story.client.get("/v1/articles/refunds", params={"ref": ref}), 422, field="ref")
     assert_problem(story.client.get("/v1/articles/refunds/diff", params={"from": ref}), 422, field="from")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -182,3 +183,10 @@ def test_identifiers_in_a_query_are_recognised(text: str, expected: bool) -> Non
 def test_a_query_with_an_identifier_trusts_both_sides_equally() -> None:
     weights = fusion_weights("en", model="any/model", identifier=True)
     assert weights.lexical == weights.semantic
+
+
+def test_building_an_index_writes_nothing_to_the_log_below_warnings(caplog: pytest.LogCaptureFixture) -> None:
+    """bm25s sets its own logger to DEBUG on import; its "Building index" lines must not reach a server's log."""
+    caplog.set_level(logging.DEBUG)
+    LexicalIndex([["reset", "password"], ["invoic", "pdf"]])
+    assert [record for record in caplog.records if record.name.startswith("bm25s")] == []
