@@ -56,7 +56,7 @@ def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: Mode, locale: 
             results = snapshot.search(
                 terms=terms.terms, content_terms=terms.content, query_vector=vectors.get(qid) if weights.semantic else None,
                 mode=mode, allowed_articles=allowed, weights=dataclasses.replace(weights, answer_coverage=threshold),
-                depth=kb.settings.search_depth, limit=DEPTH, offset=0, snippeter=lambda chunk: "",
+                depth=kb.settings.search_depth, limit=DEPTH, offset=0,
             )  # fmt: skip
             found[threshold][qid] = [hit.article.id for hit in results.hits]
     return found

@@ -16,7 +16,7 @@ from kb.access import ACCESS_FILE, access_rules_at
 from kb.validation import select_articles, with_audience
 from search.analyze import Analyzer
 from search.encoder import CachedEncoder
-from search.fields import FIELDS_VERSION, chunk_terms
+from search.fields import FIELDS_VERSION, chunk_tokens
 from search.snapshot import Entry, IndexSnapshot, SnapshotTag
 from versioning.repo import ContentRepo, GitFile
 
@@ -150,16 +150,17 @@ class Indexer:
         entries = []
         for article in selection.active:
             if article.path in chunked:
-                chunks, terms = chunked[article.path]
+                chunks, terms, spans = chunked[article.path]
                 blob = selection.blob_of[article.path]
-                entries.append(Entry(article, blob, chunks, terms, vectors[article.path]))
+                entries.append(Entry(article, blob, chunks, terms, vectors[article.path], spans))
             else:
                 entries.append(dataclasses.replace(selection.kept[article.path], article=article))
         return entries
 
-    def _chunk(self, article: Article) -> tuple[tuple, tuple]:
+    def _chunk(self, article: Article) -> tuple[tuple, tuple, tuple]:
         chunks = self._chunks(article)
-        return chunks, tuple(chunk_terms(chunk, article, analyzer=self.analyzer) for chunk in chunks)
+        tokens = [chunk_tokens(chunk, article, analyzer=self.analyzer) for chunk in chunks]
+        return chunks, tuple(terms for terms, _ in tokens), tuple(spans for _, spans in tokens)
 
     def _chunks(self, article: Article) -> tuple[Chunk, ...]:
         return tuple(
@@ -172,8 +173,8 @@ class Indexer:
             )
         )
 
-    def _embed(self, chunked: dict[str, tuple[tuple, tuple]], progress: Progress | None) -> dict[str, np.ndarray]:
-        texts = [chunk.embed_text for chunks, _ in chunked.values() for chunk in chunks]
+    def _embed(self, chunked: dict[str, tuple[tuple, tuple, tuple]], progress: Progress | None) -> dict[str, np.ndarray]:
+        texts = [chunk.embed_text for chunks, _, _ in chunked.values() for chunk in chunks]
         done = 0
 
         def advance(count: int) -> None:
@@ -184,7 +185,7 @@ class Indexer:
 
         matrix = self.encoder.encode(texts, progress=advance)
         result, start = {}, 0
-        for path, (chunks, _) in chunked.items():
+        for path, (chunks, _, _) in chunked.items():
             result[path] = matrix[start : start + len(chunks)]
             start += len(chunks)
         return result

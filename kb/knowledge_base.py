@@ -5,24 +5,23 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Engine
 
-from articles.model import Article, Chunk
+from articles.model import Article
 from kb.access import View
 from kb.changes import record_changes
 from kb.db import DatabaseVectorStore
 from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.requests import SearchRequest
 from kb.settings import Settings
-from search.analyze import Analyzer, Matcher, has_identifier, query_language
+from search.analyze import Analyzer, has_identifier, query_language
 from search.encoder import CachedEncoder, Encoder, query_for_model
 from search.fuse import FusionWeights, fusion_weights
 from search.snapshot import Filters, IndexSnapshot, Results
-from search.snippets import snippet
 from search.store import SnapshotStore
 from versioning.repo import ContentRepo
 
@@ -166,7 +165,6 @@ class KnowledgeBase:
         responses = []
         for request, weight, model_text in zip(requests, weights, model_texts, strict=True):
             query = self.analyzer.query(request.text)
-            matcher = self.analyzer.matcher(query.content)
             results = snapshot.search(
                 terms=query.terms,
                 content_terms=query.content,
@@ -177,7 +175,6 @@ class KnowledgeBase:
                 depth=self.settings.search_depth,
                 limit=request.limit,
                 offset=request.offset,
-                snippeter=_snippeter(matcher),
             )
             responses.append(SearchResponse(results=results, commit=snapshot.commit))
         return responses
@@ -248,8 +245,3 @@ class KnowledgeBase:
         """Release database connections and git helper processes (the snapshot is plain memory)."""
         self.engine.dispose()
         self.repo.close()
-
-
-def _snippeter(matcher: Matcher) -> Callable[[Chunk], str]:
-    """A hit's snippet: the densest window of this query's matches in its chunk."""
-    return lambda chunk: snippet(chunk.text, matcher)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -35,9 +34,6 @@ _JA_FUNCTION_POS = frozenset({"代名詞", "連体詞", "接続詞", "感動詞"
 _JA_LIGHT_WORDS = frozenset(
     {"為る", "居る", "有る", "成る", "出来る", "言う", "無い", "良い", "欲しい", "下さる", "こと", "物", "為", "所", "時", "よう"}
 )
-# Snowball stems keep a word's first letters: a word whose first three cannot begin any query stem
-# needs no stemming to know it does not match.
-_PREFIX = 3
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,7 @@ class QueryTerms:
     terms: list[str]
     """Every term, in order: what BM25 scores with."""
     content: list[str]
-    """The distinct terms of content words: a match needs one of them, and only they are highlighted."""
+    """The distinct terms of content words: what the answer gate weighs, and the only terms highlighted."""
 
 
 class Analyzer:
@@ -104,16 +100,6 @@ class Analyzer:
             position = match.end()
         tokens.extend(self._english(normalised, position, len(normalised)))
         return tokens
-
-    def matcher(self, wanted: Collection[str]) -> Matcher:
-        """Finds the terms ``wanted`` in texts: built once per query, then used on every hit's text."""
-        english = [term for term in wanted if not _CJK_RUN.match(term)]
-        return Matcher(
-            stemmer=self._stemmer,
-            wanted=frozenset(wanted),
-            words=_candidate_words(english),
-            firsts=frozenset(term[0] for term in wanted if _CJK_RUN.match(term)),
-        )
 
     def _english(self, text: str, start: int, end: int) -> list[Token]:
         tokens = []
@@ -166,45 +152,6 @@ class Analyzer:
         return SplitMode.A
 
 
-@dataclass(frozen=True)
-class Matcher:
-    """One query's terms found in texts cheaply: the same terms :meth:`Analyzer.tokens` would give.
-
-    For highlighting at query time. Only words whose first letters could begin a wanted stem are
-    stemmed (Snowball changes endings, not beginnings), and the regex engine finds those; a Japanese
-    run is matched by its single characters and bigrams, which cover every word Sudachi would find
-    there, checked only where a wanted term could start. Everything that depends on the query alone
-    is prepared once, as a results page runs it over ten texts. It holds its thread's stemmer: use it
-    in the thread that made it.
-    """
-
-    stemmer: Stemmer.Stemmer
-    wanted: frozenset[str]
-    words: re.Pattern[str] | None
-    firsts: frozenset[str]
-
-    def find(self, text: str) -> list[Token]:
-        normalised = text if text.isascii() else text.translate(_FULLWIDTH)
-        if not self.firsts and normalised.isascii():
-            return self._stems_in(normalised, 0, len(normalised))
-        found: list[Token] = []
-        position = 0
-        for run in _CJK_RUN.finditer(normalised):
-            found += self._stems_in(normalised, position, run.start())
-            found += _ngrams_in(normalised, run.start(), run.end(), self.wanted, self.firsts)
-            position = run.end()
-        return found + self._stems_in(normalised, position, len(normalised))
-
-    def _stems_in(self, text: str, start: int, end: int) -> list[Token]:
-        if self.words is None:
-            return []
-        return [
-            Token(stem, match.start(), match.end())
-            for match in self.words.finditer(text, start, end)
-            if (stem := self.stemmer.stemWord(match.group().lower())) in self.wanted
-        ]
-
-
 def _bigrams(text: str, start: int, end: int, *, within: list[tuple[int, int]]) -> list[Token]:
     """Overlapping character pairs of a Japanese run (a lone character stands for itself).
 
@@ -217,23 +164,6 @@ def _bigrams(text: str, start: int, end: int, *, within: list[tuple[int, int]]) 
     if end - start == 1:
         return [Token(text[start], start, end, content(start, end))]
     return [Token(text[i : i + 2], i, i + 2, content(i, i + 2)) for i in range(start, end - 1)]
-
-
-def _candidate_words(terms: list[str]) -> re.Pattern[str] | None:
-    """A regex for whole words beginning like one of ``terms`` (None when there are no such terms)."""
-    if not terms:
-        return None
-    prefixes = "|".join(sorted({re.escape(term[:_PREFIX]) for term in terms}))
-    return re.compile(rf"(?<![^\W_])(?:{prefixes})[^\W_]*", re.IGNORECASE)
-
-
-def _ngrams_in(text: str, start: int, end: int, wanted: Collection[str], firsts: Collection[str]) -> list[Token]:
-    """Single characters and bigrams of a Japanese run that are wanted terms."""
-    found = []
-    for i in range(start, end):
-        if text[i] in firsts:
-            found += [Token(text[i:j], i, j) for j in (i + 1, i + 2) if j <= end and text[i:j] in wanted]
-    return found
 
 
 _IDENTIFIER = re.compile(r"(?<![^\W_])(?=[^\W\d_]*\d)(?=\d*[^\W\d_])[^\W_]{2,}")

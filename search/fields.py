@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 from articles.model import Article, Chunk
 from search.analyze import Analyzer
 
@@ -19,11 +21,18 @@ FIELDS_VERSION = "title=" + ",".join(f"{locale}:{weight}" for locale, weight in 
 """Part of the snapshot tag: saved token lists built with other weights must not be reused."""
 
 
-def chunk_terms(chunk: Chunk, article: Article, *, analyzer: Analyzer) -> tuple[str, ...]:
-    """Title (boosted), heading path, keywords and tags, then the section text, as one token list."""
+def chunk_tokens(chunk: Chunk, article: Article, *, analyzer: Analyzer) -> tuple[tuple[str, ...], np.ndarray]:
+    """Title (boosted), heading path, keywords and tags, then the section text, as one token list;
+    and where each of the section text's terms (the list's last ones) is in ``chunk.text``.
+
+    The spans let a hit's snippet mark the query's terms from this analysis, instead of analysing
+    the text again for every search (`search/snippets.py`).
+    """
     title = analyzer.analyze(article.title) * TITLE_WEIGHTS.get(article.locale, 1)
     headings = analyzer.analyze(" ".join(chunk.heading_path))
     labels = analyzer.analyze(" ".join((*article.front.keywords, *article.front.tags)))
+    text = analyzer.tokens(chunk.text)
+    spans = np.array([(token.start, token.end) for token in text], dtype=np.int32).reshape(-1, 2)
     # Interned: the snapshot keeps every chunk's list (incremental builds reuse them), and a corpus
     # repeats a few thousand distinct terms hundreds of thousands of times. Pickle keeps the sharing.
-    return tuple(sys.intern(term) for term in title + headings + labels + analyzer.analyze(chunk.text))
+    return tuple(sys.intern(term) for term in title + headings + labels + [token.term for token in text]), spans

@@ -40,7 +40,6 @@ class LexicalIndex:
         """The ``k`` best chunks with a positive score, best first, as (chunk ids, scores)."""
         return top_k(self.scores(terms, allowed=allowed), k)
 
-
     def coverage(self, terms: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -13,6 +13,7 @@ import numpy as np
 from articles.model import Article, ArticleError, Chunk
 from search.fuse import FusionWeights, hybrid
 from search.lexical import LexicalIndex
+from search.snippets import snippet
 from search.vector import VectorIndex
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -37,6 +38,8 @@ class Entry:
     chunks: tuple[Chunk, ...]
     terms: tuple[tuple[str, ...], ...]
     vectors: np.ndarray
+    spans: tuple[np.ndarray, ...]
+    """Per chunk, where its section text's terms (the last ones of ``terms``) are in the chunk's text: snippets mark from them."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,6 @@ class Reader(Protocol):
 
     def can_see(self, article: Article) -> bool: ...
 
-Snippeter = Callable[[Chunk], str]
-
 
 @dataclass
 class IndexSnapshot:
@@ -93,6 +94,8 @@ class IndexSnapshot:
     def __post_init__(self) -> None:
         self.articles: list[Article] = [entry.article for entry in self.entries]
         self.chunks: list[Chunk] = [chunk for entry in self.entries for chunk in entry.chunks]
+        self._chunk_terms = [terms for entry in self.entries for terms in entry.terms]
+        self._chunk_spans = [spans for entry in self.entries for spans in entry.spans]
         self.chunk_article = np.repeat(
             np.arange(len(self.entries), dtype=np.int64), [len(entry.chunks) for entry in self.entries]
         )
@@ -156,7 +159,6 @@ class IndexSnapshot:
         depth: int,
         limit: int,
         offset: int,
-        snippeter: Snippeter,
     ) -> Results:
         """Rank chunks among ``allowed_articles`` only, group them per article, and page the articles."""
         allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
@@ -179,12 +181,18 @@ class IndexSnapshot:
                 chunk_ids, scores = empty
         best = _best_chunk_per_article(chunk_ids, scores, self.chunk_article)
         page = best[offset : offset + limit]
+        wanted = frozenset(content_terms)
         hits = [
-            Hit(article=self.articles[self.chunk_article[cid]], chunk=self.chunks[cid], score=score, snippet=snippeter(self.chunks[cid]))
+            Hit(article=self.articles[self.chunk_article[cid]], chunk=self.chunks[cid], score=score, snippet=self._snippet(cid, wanted))
             for cid, score in page
         ]
         matched = [self.articles[self.chunk_article[cid]] for cid, _ in best]
         return Results(hits=hits, total=len(best), facets=_facets(matched))
+
+    def _snippet(self, chunk_id: int, wanted: Collection[str]) -> str:
+        """The hit's excerpt, the query's content words marked: function words would mark half a sentence."""
+        terms, spans = self._chunk_terms[chunk_id], self._chunk_spans[chunk_id]
+        return snippet(self.chunks[chunk_id].text, terms[len(terms) - len(spans) :], spans, wanted)
 
     def _answered(
         self, lexical_ids: np.ndarray, semantic_ids: np.ndarray, *, content_terms: Sequence[str], weights: FusionWeights

@@ -3,38 +3,48 @@
 from __future__ import annotations
 
 import html
+import re
 from bisect import bisect_right
+from collections.abc import Collection, Sequence
 
-from search.analyze import Matcher, Token
+import numpy as np
 
 SNIPPET_CHARS = 220
 """Long enough for two lines of a results page in either language."""
 
+_SPACE = re.compile(r"\s+")
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_SENTINELS = re.compile("[\ue000\ue001]")
 
-def snippet(text: str, matcher: Matcher, *, width: int = SNIPPET_CHARS) -> str:
-    """An HTML-safe excerpt of ``text`` around the densest cluster of the query's terms.
+Span = tuple[int, int]
 
-    Highlighting compares analysed terms, so "passwords" in the text is marked for a query of
-    "password", and Japanese is matched morpheme by morpheme. With no match (a purely semantic hit)
-    the excerpt is the start of the text.
+
+def snippet(text: str, terms: Sequence[str], spans: np.ndarray, wanted: Collection[str], *, width: int = SNIPPET_CHARS) -> str:
+    """An HTML-safe excerpt of ``text`` around the densest cluster of the ``wanted`` terms, whitespace squashed.
+
+    ``terms`` and ``spans`` are the text's own analysis, kept from indexing (term ``i`` is
+    ``text[spans[i, 0]:spans[i, 1]]``), so highlighting compares analysed terms without analysing the
+    text again: "passwords" is marked for a query of "password", Japanese morpheme by morpheme. With
+    no match (a purely semantic hit) the excerpt is the start of the text.
     """
-    flat = " ".join(text.split())
-    matches = matcher.find(flat)
-    start = _window_start(flat, matches, width)
-    end = min(len(flat), start + width)
-    start, end = _snap_to_words(flat, start, end)
-    inside = [token for token in matches if token.start >= start and token.end <= end]
-    body = _mark(flat, inside, start, end)
+    found = [number for number, term in enumerate(terms) if term in wanted]
+    matches: list[Span] = [(start, end) for start, end in spans[found].tolist()] if found else []
+    text = text.rstrip()
+    start = _window_start(text, matches, width)
+    end = min(len(text), start + width)
+    start, end = _snap_to_words(text, start, end)
+    inside = [(s, e) for s, e in matches if s >= start and e <= end]
+    body = _mark(text, inside, start, end).strip()
     prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(flat) else ""
+    suffix = " …" if end < len(text) else ""
     return f"{prefix}{body}{suffix}"
 
 
-def _window_start(text: str, matches: list[Token], width: int) -> int:
+def _window_start(text: str, matches: list[Span], width: int) -> int:
     """Start of the window holding the most matches, a little before the first of them."""
     if not matches or len(text) <= width:
         return 0
-    starts = sorted(token.start for token in matches)
+    starts = sorted(start for start, _ in matches)
     best_start, best_count = starts[0], 0
     for first, start in enumerate(starts):  # a window opening at each match; one bisection each
         count = bisect_right(starts, start + width) - first
@@ -45,33 +55,40 @@ def _window_start(text: str, matches: list[Token], width: int) -> int:
 
 
 def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Move window edges to spaces so no word is cut in half (text without spaces, like Japanese, stays)."""
+    """Move window edges to whitespace so no word is cut in half (text without spaces, like Japanese, stays)."""
     if start > 0:
-        space = text.find(" ", start, start + 20)
-        start = space + 1 if space != -1 else start
+        space = _SPACE.search(text, start, start + 20)
+        start = space.end() if space else start
     if end < len(text):
-        space = text.rfind(" ", max(start, end - 20), end)
-        end = space if space != -1 else end
+        spaces = [m.start() for m in _SPACE.finditer(text, max(start, end - 20), end)]
+        end = spaces[-1] if spaces else end
     return start, end
 
 
-def _mark(text: str, tokens: list[Token], start: int, end: int) -> str:
-    parts: list[str] = []
-    position = start
-    for span_start, span_end in _merged(tokens):
-        parts.append(html.escape(text[position:span_start]))
-        parts.append(f"<mark>{html.escape(text[span_start:span_end])}</mark>")
-        position = span_end
-    parts.append(html.escape(text[position:end]))
-    return "".join(parts)
+def _mark(text: str, spans: list[Span], start: int, end: int) -> str:
+    """``text[start:end]`` with ``spans`` in <mark>, whitespace squashed and escaped in one pass.
+
+    The marks go in as two private-use characters, which escaping leaves alone and no article needs
+    (any in the text itself are dropped), then become the tags.
+    """
+    window = text[start:end]
+    if _SENTINELS.search(window):
+        window = _SENTINELS.sub(" ", window)  # one for one: the spans' offsets stay valid
+    pieces: list[str] = []
+    position = 0
+    for span_start, span_end in _merged(spans):
+        pieces += [window[position : span_start - start], _OPEN, window[span_start - start : span_end - start], _CLOSE]
+        position = span_end - start
+    pieces.append(window[position:])
+    return html.escape(_SPACE.sub(" ", "".join(pieces))).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
 
 
-def _merged(tokens: list[Token]) -> list[tuple[int, int]]:
+def _merged(spans: list[Span]) -> list[Span]:
     """Overlapping or touching matches as one span: Japanese bigrams overlap, and one <mark> reads better."""
-    spans: list[tuple[int, int]] = []
-    for token in sorted(tokens, key=lambda t: t.start):
-        if spans and token.start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], token.end))
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
-            spans.append((token.start, token.end))
-    return spans
+            merged.append((start, end))
+    return merged

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from search.snapshot import IndexSnapshot, SnapshotTag
 
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever what is pickled changes shape; an older saved snapshot is then rebuilt, not misread."""
 
 
