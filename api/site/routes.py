@@ -131,7 +131,7 @@ def _page(
 
 def _not_found(kb: KnowledgeBase, locale: str) -> Response:
     """One page for every missing thing, built from the locale alone: a hidden article looks exactly like a missing one."""
-    return _page("not_found.html", kb=kb, locale=locale if locale in LOCALES else DEFAULT_LOCALE, status=404)
+    return _unavailable(kb, locale, 404, "not_found")
 
 
 def is_site_page(path: str) -> bool:
@@ -141,9 +141,15 @@ def is_site_page(path: str) -> bool:
 
 def invalid_input(request: Request, error: Exception) -> Response:
     """A page, in the reader's locale, for an address whose text kb refuses (a control character in it, say)."""
-    locale = request.path_params.get("locale", DEFAULT_LOCALE)
-    kb: KnowledgeBase = request.app.state.kb
-    return _page("bad_request.html", kb=kb, locale=locale if locale in LOCALES else DEFAULT_LOCALE, status=400)
+    return _unavailable(request.app.state.kb, request.path_params.get("locale", DEFAULT_LOCALE), 400, "bad_request")
+
+
+def _unavailable(kb: KnowledgeBase, locale: str, status: int, message: str) -> Response:
+    """The page for what the site cannot show, with the ``message`` title and lead of the reader's locale."""
+    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    t = messages.MESSAGES[locale]
+    return _page("unavailable.html", kb=kb, locale=locale, status=status, code=status,
+                 title=t[f"{message}_title"], lead=t[f"{message}_lead"])  # fmt: skip
 
 
 class SessionRefused(Exception):
