@@ -124,8 +124,9 @@ def _progress(name: str) -> Iterator[Callable[[str, int, int], None]]:
         tasks: dict[str, TaskID] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
-            task = tasks.setdefault(stage, bar.add_task(stage, total=total))
-            bar.update(task, completed=done, total=total)
+            if stage not in tasks:  # one row per stage: add_task is not called again on every update
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
 
         yield advance
 

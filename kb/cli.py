@@ -413,8 +413,9 @@ def evaluate_command(
         tasks: dict[str, TaskID] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
-            task = tasks.setdefault(stage, bar.add_task(stage, total=total))
-            bar.update(task, completed=done, total=total)
+            if stage not in tasks:  # one row per stage: add_task is not called again on every update
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
 
         chosen = baselines_for(corpus_language(data.documents), settings=settings) if baselines else []
         report = evaluate(data, settings=settings, encoder=encoder, modes=modes, baselines=chosen, progress=advance)
