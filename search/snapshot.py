@@ -245,14 +245,9 @@ def _best_chunk_per_article(
     chunk_ids: np.ndarray, scores: np.ndarray, chunk_article: np.ndarray
 ) -> list[tuple[int, float]]:
     """The first (best) chunk of each article in a ranking, in ranking order."""
-    seen: set[int] = set()
-    best: list[tuple[int, float]] = []
-    for chunk_id, score in zip(chunk_ids.tolist(), scores.tolist(), strict=True):
-        article = int(chunk_article[chunk_id])
-        if article not in seen:
-            seen.add(article)
-            best.append((chunk_id, score))
-    return best
+    _, first = np.unique(chunk_article[chunk_ids], return_index=True)
+    first.sort()
+    return list(zip(chunk_ids[first].tolist(), scores[first].tolist(), strict=True))
 
 
 def _facets(articles: Sequence[Article]) -> dict[str, dict[str, int]]:
