@@ -40,6 +40,19 @@ class LexicalIndex:
         """The ``k`` best chunks with a positive score, best first, as (chunk ids, scores)."""
         return top_k(self.scores(terms, allowed=allowed), k)
 
+    def term_mask(self, terms: Sequence[str]) -> np.ndarray:
+        """Which of the index's term ids are among ``terms``, as a boolean array over its vocabulary."""
+        if self.size == 0:
+            return np.zeros(0, dtype=bool)
+        mask = np.zeros(len(self._bm25.vocab_dict), dtype=bool)
+        mask[self._bm25.get_tokens_ids(list(terms))] = True
+        return mask
+
+    def term_ids(self, terms: Sequence[str]) -> np.ndarray:
+        """The ids of ``terms``, every one of which the index holds (terms of an indexed chunk)."""
+        vocabulary = self._bm25.vocab_dict
+        return np.fromiter((vocabulary[term] for term in terms), dtype=np.int32, count=len(terms))
+
     def coverage(self, terms: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
 

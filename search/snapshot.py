@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
 
 from articles.model import Article, ArticleError, Chunk
+from search.facets import FacetCounts
 from search.fuse import FusionWeights, hybrid
 from search.lexical import LexicalIndex
 from search.snippets import snippet
@@ -90,6 +90,7 @@ class IndexSnapshot:
     errors: Sequence[ArticleError] = ()
     _masks: dict[object, np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _text_term_ids: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.articles: list[Article] = [entry.article for entry in self.entries]
@@ -104,6 +105,7 @@ class IndexSnapshot:
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, max(dimension, 1)), dtype=np.float32)
         self.vector_index = VectorIndex(matrix)
         self.lexical_index = LexicalIndex([list(terms) for entry in self.entries for terms in entry.terms])
+        self._facet_counts = FacetCounts(self.articles)
         self._by_key = {article.key: number for number, article in enumerate(self.articles)}
         self._by_path = {article.path: article for article in self.articles}
         # Every article (in path order) that lists an old id in redirect_from: which one answers, and
@@ -179,20 +181,26 @@ class IndexSnapshot:
             chunk_ids, scores = hybrid(lexical, semantic, weights)
             if not self._answered(lexical[0], semantic[0], content_terms=content_terms, weights=weights):
                 chunk_ids, scores = empty
-        best = _best_chunk_per_article(chunk_ids, scores, self.chunk_article)
-        page = best[offset : offset + limit]
-        wanted = frozenset(content_terms)
+        best_ids, best_scores = _best_chunk_per_article(chunk_ids, scores, self.chunk_article)
+        page = list(zip(best_ids[offset : offset + limit].tolist(), best_scores[offset : offset + limit].tolist(), strict=True))
+        wanted = self.lexical_index.term_mask(content_terms) if page else np.zeros(0, dtype=bool)
         hits = [
             Hit(article=self.articles[self.chunk_article[cid]], chunk=self.chunks[cid], score=score, snippet=self._snippet(cid, wanted))
             for cid, score in page
         ]
-        matched = [self.articles[self.chunk_article[cid]] for cid, _ in best]
-        return Results(hits=hits, total=len(best), facets=_facets(matched))
+        return Results(hits=hits, total=len(best_ids), facets=self._facet_counts.count(self.chunk_article[best_ids]))
 
-    def _snippet(self, chunk_id: int, wanted: Collection[str]) -> str:
-        """The hit's excerpt, the query's content words marked: function words would mark half a sentence."""
-        terms, spans = self._chunk_terms[chunk_id], self._chunk_spans[chunk_id]
-        return snippet(self.chunks[chunk_id].text, terms[len(terms) - len(spans) :], spans, wanted)
+    def _snippet(self, chunk_id: int, wanted: np.ndarray) -> str:
+        """The hit's excerpt, the query's content words marked: function words would mark half a sentence.
+
+        ``wanted`` is a mask over the lexical index's term ids; each chunk's text terms are looked up
+        there once, on its first hit, and kept.
+        """
+        ids = self._text_term_ids.get(chunk_id)
+        if ids is None:
+            terms, spans = self._chunk_terms[chunk_id], self._chunk_spans[chunk_id]
+            ids = self._text_term_ids[chunk_id] = self.lexical_index.term_ids(terms[len(terms) - len(spans) :])
+        return snippet(self.chunks[chunk_id].text, self._chunk_spans[chunk_id][wanted[ids]])
 
     def _answered(
         self, lexical_ids: np.ndarray, semantic_ids: np.ndarray, *, content_terms: Sequence[str], weights: FusionWeights
@@ -226,8 +234,8 @@ class IndexSnapshot:
         allowed[number] = False
         ids, scores = self.vector_index.search(centre, k=limit * 8, allowed=allowed[self.chunk_article])
         close = scores >= floor
-        best = _best_chunk_per_article(ids[close], scores[close], self.chunk_article)[:limit]
-        return [self.articles[self.chunk_article[cid]] for cid, _ in best]
+        best_ids, _ = _best_chunk_per_article(ids[close], scores[close], self.chunk_article)
+        return [self.articles[number] for number in self.chunk_article[best_ids[:limit]].tolist()]
 
     def _cached(self, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
         with self._lock:
@@ -241,21 +249,8 @@ class IndexSnapshot:
         return mask
 
 
-def _best_chunk_per_article(
-    chunk_ids: np.ndarray, scores: np.ndarray, chunk_article: np.ndarray
-) -> list[tuple[int, float]]:
-    """The first (best) chunk of each article in a ranking, in ranking order."""
+def _best_chunk_per_article(chunk_ids: np.ndarray, scores: np.ndarray, chunk_article: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first (best) chunk of each article in a ranking, in ranking order, with its score."""
     _, first = np.unique(chunk_article[chunk_ids], return_index=True)
     first.sort()
-    return list(zip(chunk_ids[first].tolist(), scores[first].tolist(), strict=True))
-
-
-def _facets(articles: Sequence[Article]) -> dict[str, dict[str, int]]:
-    """Counts per category, tag and locale, most frequent first (ties by name)."""
-    counts: dict[str, Counter[str]] = {"category": Counter(), "tags": Counter(), "locale": Counter()}
-    for article in articles:
-        if article.front.category:
-            counts["category"][article.front.category] += 1
-        counts["tags"].update(article.front.tags)
-        counts["locale"][article.locale] += 1
-    return {name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0]))) for name, counter in counts.items()}
+    return chunk_ids[first], scores[first]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import limits
 import pytest
 import redis
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
+from api.ratelimits import LocalWindows
 from kb.cli import app as cli
 from kb.keys import create_key
 from kb.security import InsecureSettings
@@ -69,6 +71,50 @@ def test_refused_credentials_count_against_the_address(make_client) -> None:
 def test_health_checks_are_never_limited(make_client) -> None:
     client = make_client(rate_limit_anonymous="1/minute")
     assert {client.get("/healthz").status_code for _ in range(5)} == {200}
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_previous_windows_hits_weigh_by_the_share_of_it_still_in_the_sliding_window() -> None:
+    clock, ten = Clock(600.0), limits.parse("10/minute")
+    windows = LocalWindows(clock)
+    assert [windows.hit(ten, "address:a") is None for _ in range(11)] == [True] * 10 + [False]
+    clock.now = 600.0 + 60 + 30  # half of the last minute is still inside: its 10 hits weigh 5
+    assert [windows.hit(ten, "address:a") is None for _ in range(6)] == [True] * 5 + [False]
+    assert windows.hit(ten, "address:b") is None
+
+
+def test_retry_after_names_the_first_second_a_hit_is_allowed_again() -> None:
+    clock, ten = Clock(600.0), limits.parse("10/minute")
+    windows = LocalWindows(clock)
+    for _ in range(7):
+        windows.hit(ten, "address:a")
+    clock.now = 600.0 + 60 + 10  # the previous window's 7 hits weigh 7 × 5/6: 5 more are allowed
+    assert [windows.hit(ten, "address:a") is None for _ in range(5)] == [True] * 5
+    retry = windows.hit(ten, "address:a")
+    assert retry == 8  # the weight falls under 5 once 1 - 5/7 of the minute has gone: 17.1 s in
+    clock.now += retry - 1
+    assert windows.hit(ten, "address:a") is not None
+    clock.now += 1
+    assert windows.hit(ten, "address:a") is None
+
+
+def test_buckets_idle_for_two_windows_are_forgotten() -> None:
+    clock, one = Clock(600.0), limits.parse("1/minute")
+    windows = LocalWindows(clock)
+    windows.PRUNE_EVERY = 10
+    for number in range(9):
+        windows.hit(one, f"address:{number}")
+    assert len(windows) == 9
+    clock.now += 120
+    windows.hit(one, "address:new")  # the tenth hit sweeps
+    assert len(windows) == 1
 
 
 def test_processes_sharing_redis_share_the_count(make_client, redis_db: redis.Redis) -> None:

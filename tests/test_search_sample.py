@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from kb.access import PUBLIC
-from kb.requests import SearchRequest
+from kb.requests import MAX_LIMIT, SearchRequest
 from search.analyze import Analyzer
 
 
@@ -77,6 +79,28 @@ def test_snippet_highlights_the_query_terms_and_escapes_html(sample_kb) -> None:
     hit = sample_kb.search(SearchRequest(query="invoice", mode="keyword", locale="en"), view=PUBLIC).results.hits[0]
     assert "<mark>" in hit.snippet
     assert "<script" not in hit.snippet
+
+
+def test_facets_count_every_matching_article_most_frequent_first(sample_kb) -> None:
+    """Counted over every match, not the page: the page's 3 hits, and the whole ranking as the oracle."""
+    every = sample_kb.search(SearchRequest(query="account", mode="keyword", limit=MAX_LIMIT), view=PUBLIC).results
+    page = sample_kb.search(SearchRequest(query="account", mode="keyword", limit=3), view=PUBLIC).results
+    articles = [hit.article for hit in every.hits]
+    assert every.total == len(articles) > 3 and page.total == every.total
+
+    def ranked(values: list[str]) -> list[tuple[str, int]]:
+        return sorted(Counter(values).items(), key=lambda item: (-item[1], item[0]))
+
+    assert {name: list(counts.items()) for name, counts in page.facets.items()} == {
+        "category": ranked([a.front.category for a in articles if a.front.category]),
+        "tags": ranked([tag for a in articles for tag in a.front.tags]),
+        "locale": ranked([a.locale for a in articles]),
+    }
+
+
+def test_a_query_without_matches_has_empty_facets(sample_kb) -> None:
+    results = sample_kb.search(SearchRequest(query="qwxzvplorkh", mode="keyword"), view=PUBLIC).results
+    assert (results.total, results.facets) == (0, {"category": {}, "tags": {}, "locale": {}})
 
 
 def test_paging_with_offset_continues_the_same_ranking(sample_kb) -> None:

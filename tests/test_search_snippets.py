@@ -14,7 +14,8 @@ def marked(text: str, query: str) -> str:
     """As kb highlights: the query's content words, among the text's own tokens as indexing analysed them."""
     tokens = ANALYZER.tokens(text)
     spans = np.array([(t.start, t.end) for t in tokens], dtype=np.int32).reshape(-1, 2)
-    return snippet(text, [t.term for t in tokens], spans, set(ANALYZER.query(query).content))
+    wanted = set(ANALYZER.query(query).content)
+    return snippet(text, spans[[t.term in wanted for t in tokens]])
 
 
 def test_inflected_words_are_marked_for_their_stem() -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AS_DESCRIPTION, KnowledgeBaseDep, ViewDep, reading_as
@@ -92,23 +91,35 @@ def _preview(kb: KnowledgeBase, ref: str) -> IndexSnapshot:
         raise InvalidRequest("ref", str(invalid)) from None
 
 
-@router.get("/search", response_model=SearchOut)
-async def search_get(
-    kb: KnowledgeBaseDep,
-    view: ViewDep,
-    q: Annotated[Prose, Query(description="What to search for.")],
-    locale: Line | None = None,
-    category: Line | None = None,
-    tags: Annotated[list[Line], Query(description="Only articles carrying all of these tags.")] = [],  # noqa: B006 - FastAPI copies the default per request
-    mode: Line = "hybrid",
-    limit: int = 10,
-    offset: int = 0,
-    ref: Annotated[Line | None, Query(description="A branch, tag or commit to search (agents and writers).")] = None,
-    as_: Annotated[Line | None, Query(alias="as", description=AS_DESCRIPTION)] = None,
-) -> Response:
-    fields = {"q": q, "locale": locale, "category": category, "tags": tags, "mode": mode, "limit": limit, "offset": offset,
-              "ref": ref, "as": as_}  # fmt: skip
-    body = SearchBody.model_validate(fields)
+def _query_parameters() -> list[dict[str, object]]:
+    """SearchBody's fields as OpenAPI query parameters: the GET route reads them itself (see search_get)."""
+    schema = SearchBody.model_json_schema(by_alias=True)
+    required = set(schema.get("required", ()))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": field,
+         **({"description": field["description"]} if "description" in field else {})}
+        for name, field in schema["properties"].items()
+    ]  # fmt: skip
+
+
+_QUERY_NAMES = frozenset(SearchBody.model_json_schema(by_alias=True)["properties"])
+
+
+@router.get("/search", response_model=SearchOut, openapi_extra={"parameters": _query_parameters()})
+async def search_get(request: Request, kb: KnowledgeBaseDep, view: ViewDep) -> Response:
+    """The query string read into ``SearchBody`` in one validation.
+
+    Declared one by one as FastAPI parameters, the nine fields were each solved and validated, then
+    validated again as the body: a tenth of a millisecond per search (`make bench`). The fields, and
+    kb.text's checks on each, are SearchBody's, the same as the POST form's.
+    """
+    params = request.query_params
+    fields = {name: params.getlist(name) if name == "tags" else params[name] for name in params.keys() & _QUERY_NAMES}
+    try:
+        body = SearchBody.model_validate(fields, by_alias=True, by_name=False)
+    except ValidationError as invalid:
+        errors = [{**error, "loc": ("query", *error["loc"])} for error in invalid.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
     return await _run(kb, view, body)
 
 
