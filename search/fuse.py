@@ -136,8 +136,7 @@ def convex_combination(rankings: Sequence[Ranking], *, rescale: bool = True) -> 
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     unique, inverse = np.unique(np.concatenate([ids for ids, _ in parts]), return_inverse=True)
-    totals = np.zeros(len(unique))
-    np.add.at(totals, inverse, np.concatenate([values for _, values in parts]))
+    totals = np.bincount(inverse, weights=np.concatenate([values for _, values in parts]), minlength=len(unique))
     order = np.lexsort((unique, -totals))
     return unique[order], totals[order].astype(np.float32)
 
