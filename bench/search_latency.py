@@ -7,7 +7,8 @@ the raw cost of the same work measured in the same run, so the ratios hold whate
 - index build (full, empty embedding cache) vs `encode` of the same chunk texts at the same batch size;
 - search over HTTP to a running `kb serve` (sequential client, query cache off) vs the query's encode
   (when the search needs one) plus the two index lookups, in process, on the same snapshot, plus the
-  floor: a bare FastAPI app with one async route on the same uvicorn settings (bench/bare_app.py);
+  floor: a bare FastAPI app with one async route on the same uvicorn settings (bench/bare_app.py),
+  and the same route with a thread hop, which kb's rule that CPU work never holds up the loop costs;
 - kb's GET /healthz vs that floor (and, once, with the access log on);
 - the same queries repeated with the query cache on;
 - wrk with 16 connections for 30 s, query cache off and with default settings, while another client
@@ -250,12 +251,14 @@ def scenario(name: str, settings: Settings, encoder: Encoder, queries: Queries, 
         over_http: list[float] = []
         healthz: list[float] = []
         floor: list[float] = []
+        hop_floor: list[float] = []
         for _ in range(rounds):
             parts += measure_parts(kb, encoder, queries, 1, pause=PAUSE)
             hot += measure_parts(kb, encoder, queries, 1)
             over_http += measure_http(server.base, queries, 1, pause=PAUSE)
             healthz += measure_floor(server.base, "/healthz", len(queries), pause=PAUSE)
             floor += measure_floor(bare.base, "/", len(queries), pause=PAUSE)
+            hop_floor += measure_floor(bare.base, "/hop", len(queries), pause=PAUSE)
         loads: dict[str, object] = {}
         if wrk_available():
             console.log(f"{name}: wrk, 16 connections, {load_seconds} s, query cache off…")
@@ -279,7 +282,8 @@ def scenario(name: str, settings: Settings, encoder: Encoder, queries: Queries, 
     return {
         "name": name, "queries": len(queries), "rounds": rounds, "build": build,
         "parts_ms": percentiles(parts), "parts_back_to_back_ms": percentiles(hot), "http_ms": percentiles(over_http),
-        "healthz_ms": percentiles(healthz), "bare_floor_ms": percentiles(floor), "http_cached_ms": percentiles(warm),
+        "healthz_ms": percentiles(healthz), "bare_floor_ms": percentiles(floor),
+        "bare_floor_with_hop_ms": percentiles(hop_floor), "http_cached_ms": percentiles(warm),
         "healthz_access_log_ms": percentiles(logged) if logged else None,
         "bare_floor_beside_access_log_ms": percentiles(logged_floor) if logged else None,
         "pause_ms": PAUSE * 1000, "loads": loads, "reindex": reindex, "memory_mb": memory,
