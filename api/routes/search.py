@@ -60,9 +60,10 @@ async def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
     CPU-bound (query encoding, both indexes, snippets), so it runs in the event loop's thread pool,
     where it never holds up the event loop's other requests. asyncio's own pool and not Starlette's
     (anyio's): its hop cost 0.09 ms less per search (`make bench`), anyio's cancel scope and
-    capacity limiter buying nothing for a call that is never cancelled. It returns the JSON itself: ``SearchOut`` is validated
-    as it is built, and FastAPI's own pass over a returned model (validate again, then encode) would
-    cost as much again.
+    capacity limiter buying nothing for a call that is never cancelled.
+
+    It returns the JSON itself: ``SearchOut`` is validated as it is built, and FastAPI's own pass
+    over a returned model (validate again, then encode) would cost as much again.
     """
     request = SearchRequest(
         query=body.q,
@@ -112,12 +113,10 @@ _QUERY_NAMES = frozenset(SearchBody.model_json_schema(by_alias=True)["properties
 
 @router.get("/search", response_model=SearchOut, openapi_extra={"parameters": _query_parameters()})
 async def search_get(request: Request, kb: KnowledgeBaseDep, view: ViewDep) -> Response:
-    """The query string read into ``SearchBody`` in one validation.
-
-    Declared one by one as FastAPI parameters, the nine fields were each solved and validated, then
-    validated again as the body: a tenth of a millisecond per search (`make bench`). The fields, and
-    kb.text's checks on each, are SearchBody's, the same as the POST form's.
-    """
+    # The query string read into SearchBody in one validation (a comment, not a docstring: FastAPI would
+    # publish it). Declared one by one as FastAPI parameters, the nine fields were each solved and
+    # validated, then validated again as the body: a tenth of a millisecond per search (`make bench`).
+    # The fields, and kb.text's checks on each, are SearchBody's, the same as the POST form's.
     params = request.query_params
     fields = {name: params.getlist(name) if name == "tags" else params[name] for name in params.keys() & _QUERY_NAMES}
     try:
