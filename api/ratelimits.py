@@ -72,10 +72,10 @@ class LocalWindows:
 
     ``limits`` counts in memory too, but its asynchronous store schedules an expiry task on every hit
     and its synchronous one starts a timer thread: 145 µs a hit on an idle server here, against 1 ms
-    for a whole bare request (`make bench`). This is the same algorithm as its sliding window counter
-    (a hit is refused when the previous window's count, weighted by the share of it still inside
-    the sliding window, plus the current window's, rounded down, would pass the limit), in a dict. It runs on the
-    event loop only, so it needs no lock.
+    for a whole bare request (`make bench`). This is the same algorithm as its sliding window counter,
+    in a dict: a hit is refused when the previous window's count, weighted by the share of it still
+    inside the sliding window, plus the current window's, rounded down, would pass the limit. It runs
+    on the event loop only, so it needs no lock.
     """
 
     PRUNE_EVERY = 4096
