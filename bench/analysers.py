@@ -81,12 +81,13 @@ def ndcg(dataset: Dataset, tokenize: Tokenize) -> float:
     ids = [document.id for document in dataset.documents]
     index = bm25s.BM25()
     index.index([tokenize(document_text(d)) for d in dataset.documents], show_progress=False)
-    query_ids = list(dataset.queries)
-    hits, scores = index.retrieve([tokenize(dataset.queries[q]) or [""] for q in query_ids], k=10, show_progress=False)
-    ranking = {
-        q: {ids[i]: float(s) for i, s in zip(row, row_scores, strict=True) if s > 0}
-        for q, row, row_scores in zip(query_ids, hits, scores, strict=True)
-    }
+    # Only words the index holds: bm25s refuses a query of unknown words (which would score 0 anyway).
+    known = {q: [t for t in tokenize(text) if t in index.vocab_dict] for q, text in dataset.queries.items()}
+    query_ids = [q for q, tokens in known.items() if tokens]
+    hits, scores = index.retrieve([known[q] for q in query_ids], k=10, show_progress=False)
+    ranking: dict[str, dict[str, float]] = {q: {} for q in known}
+    for q, row, row_scores in zip(query_ids, hits, scores, strict=True):
+        ranking[q] = {ids[i]: float(s) for i, s in zip(row, row_scores, strict=True) if s > 0}
     return score(dataset.qrels, ranking)["ndcg@10"]
 
 
