@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.encoders import BACKENDS
 from bench.report import write_section
@@ -20,6 +20,7 @@ from kb.bootstrap import load_encoder
 from kb.evaluation.beir import Dataset, load_dataset
 from kb.evaluation.corpus import corpus_language
 from kb.evaluation.metrics import METRICS
+from kb.evaluation.progress import stage_rows
 from kb.evaluation.run import EvalReport, ModeResult, baselines_for, evaluate
 from kb.settings import Settings
 from search.encoder import Encoder, SentenceTransformerEncoder
@@ -121,14 +122,7 @@ def backend_results(dataset: Dataset, settings: Settings, encoder: Encoder, *, p
 def _progress(name: str) -> Iterator[Callable[[str, int, int], None]]:
     with Progress(TextColumn(f"{name} {{task.description}}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, disable=not console.is_terminal, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def advance(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:  # one row per stage: add_task is not called again on every update
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield advance
+        yield stage_rows(bar)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kb.checks import NEAR_DUPLICATE_COSINE
@@ -394,6 +394,7 @@ def evaluate_command(
     from kb.bootstrap import load_encoder
     from kb.evaluation.beir import DatasetError, load_dataset
     from kb.evaluation.corpus import corpus_language
+    from kb.evaluation.progress import stage_rows
     from kb.evaluation.run import baselines_for, evaluate
     from search.snapshot import MODES
 
@@ -410,15 +411,8 @@ def evaluate_command(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     encoder = load_encoder(settings)
     with _progress() as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def advance(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:  # one row per stage: add_task is not called again on every update
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
         chosen = baselines_for(corpus_language(data.documents), settings=settings) if baselines else []
-        report = evaluate(data, settings=settings, encoder=encoder, modes=modes, baselines=chosen, progress=advance)
+        report = evaluate(data, settings=settings, encoder=encoder, modes=modes, baselines=chosen, progress=stage_rows(bar))
     if as_json:
         sys.stdout.write(json.dumps(asdict(report), indent=2) + "\n")
         return

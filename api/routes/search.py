@@ -108,7 +108,7 @@ def _query_parameters() -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
-_QUERY_NAMES = frozenset(SearchBody.model_json_schema(by_alias=True)["properties"])
+_QUERY_NAMES = frozenset(field.alias or name for name, field in SearchBody.model_fields.items())
 
 
 @router.get("/search", response_model=SearchOut, openapi_extra={"parameters": _query_parameters()})
