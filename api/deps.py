@@ -19,14 +19,14 @@ from kb.tokens import TokenRefused, verify_customer_token
 
 # All async: FastAPI runs a plain `def` dependency in the thread pool, a hop that cost more than the
 # dependency itself on every request. Only a request presenting an API key pays one, for the database.
-async def _knowledge_base(request: Request) -> KnowledgeBase:
+async def knowledge_base_of(request: Request) -> KnowledgeBase:
     kb: KnowledgeBase | None = getattr(request.app.state, "kb", None)
     if kb is None or not kb.ready:
         raise HTTPException(503, "the index is still loading; try again in a few seconds", headers={"Retry-After": "5"})
     return kb
 
 
-KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(_knowledge_base)]
+KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(knowledge_base_of)]
 
 
 SESSION_COOKIE = "kb_session"
@@ -107,12 +107,12 @@ def customer(settings: Settings, token: str, *, source: str) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(principal_of)]
 
 
-async def _view(request: Request, kb: KnowledgeBaseDep) -> View:
+async def view_of(request: Request, kb: KnowledgeBaseDep) -> View:
     # principal_of called, not declared as a dependency: one node less for FastAPI to solve on every request.
     return (await principal_of(request, kb)).view
 
 
-ViewDep = Annotated[View, Depends(_view)]
+ViewDep = Annotated[View, Depends(view_of)]
 
 
 AS_DESCRIPTION = (

@@ -13,7 +13,7 @@ from articles.model import Article, ArticleError, Chunk
 from search.facets import FacetCounts
 from search.fuse import FusionWeights, hybrid
 from search.lexical import LexicalIndex
-from search.snippets import snippet
+from search.snippets import SnippetText
 from search.vector import VectorIndex
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -90,7 +90,7 @@ class IndexSnapshot:
     errors: Sequence[ArticleError] = ()
     _masks: dict[object, np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _text_term_ids: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+    _snippet_sources: dict[int, tuple[np.ndarray, SnippetText]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.articles: list[Article] = [entry.article for entry in self.entries]
@@ -193,14 +193,16 @@ class IndexSnapshot:
     def _snippet(self, chunk_id: int, wanted: np.ndarray) -> str:
         """The hit's excerpt, the query's content words marked: function words would mark half a sentence.
 
-        ``wanted`` is a mask over the lexical index's term ids; each chunk's text terms are looked up
-        there once, on its first hit, and kept.
+        ``wanted`` is a mask over the lexical index's term ids. On a chunk's first hit, its text terms
+        are looked up there and its text made ready for excerpts (:class:`SnippetText`), and both kept.
         """
-        ids = self._text_term_ids.get(chunk_id)
-        if ids is None:
+        source = self._snippet_sources.get(chunk_id)
+        if source is None:
             terms, spans = self._chunk_terms[chunk_id], self._chunk_spans[chunk_id]
-            ids = self._text_term_ids[chunk_id] = self.lexical_index.term_ids(terms[len(terms) - len(spans) :])
-        return snippet(self.chunks[chunk_id].text, self._chunk_spans[chunk_id][wanted[ids]])
+            ids = self.lexical_index.term_ids(terms[len(terms) - len(spans) :])
+            source = self._snippet_sources[chunk_id] = (ids, SnippetText(self.chunks[chunk_id].text))
+        ids, text = source
+        return text.snippet(self._chunk_spans[chunk_id][wanted[ids]])
 
     def _answered(
         self, lexical_ids: np.ndarray, semantic_ids: np.ndarray, *, content_terms: Sequence[str], weights: FusionWeights

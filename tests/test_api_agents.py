@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
+from api.schemas import SearchOut
 from kb.keys import create_key
 from tests.conftest import JWT_SECRET, served_kb
 from tests.problems import assert_problem
@@ -32,6 +34,13 @@ def test_staff_hits_say_each_articles_audience_and_status(api: TestClient) -> No
     assert (found_by_agent["quokka-basics"]["audience"], found_by_agent["quokka-basics"]["status"]) == ("public", "published")
     assert found_by_agent["quokka-saml"]["audience"] == ["enterprise"]
     assert (found_by_agent["quokka-next"]["audience"], found_by_agent["quokka-next"]["status"]) == ("signed_in", "draft")
+
+
+def test_search_responses_hold_exactly_their_published_schema_for_staff_and_customers(api: TestClient) -> None:
+    for headers in (key(api), customer("enterprise")):
+        body = api.get("/v1/search", params={"q": "quokka", "mode": "keyword", "limit": "50"}, headers=headers).json()
+        assert body["hits"]
+        assert TypeAdapter(SearchOut).validate_python(body, strict=True) == body  # extra keys would be dropped
 
 
 def test_customers_hits_carry_no_audience_or_status(api: TestClient) -> None:

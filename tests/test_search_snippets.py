@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.analyze import Analyzer
-from search.snippets import snippet
+from search.snippets import SnippetText
 
 ANALYZER = Analyzer()
 
@@ -15,7 +15,7 @@ def marked(text: str, query: str) -> str:
     tokens = ANALYZER.tokens(text)
     spans = np.array([(t.start, t.end) for t in tokens], dtype=np.int32).reshape(-1, 2)
     wanted = set(ANALYZER.query(query).content)
-    return snippet(text, spans[[t.term in wanted for t in tokens]])
+    return SnippetText(text).snippet(spans[[t.term in wanted for t in tokens]])
 
 
 def test_inflected_words_are_marked_for_their_stem() -> None:
@@ -61,3 +61,10 @@ def test_whitespace_inside_the_text_is_squashed_to_single_spaces() -> None:
 
 def test_full_width_identifiers_are_marked_where_they_stand() -> None:
     assert marked("Ｅ１０４２ エラーが出たら再接続します。", "E1042") == "<mark>Ｅ１０４２</mark> エラーが出たら再接続します。"
+
+
+def test_a_window_edge_inside_a_long_run_of_whitespace_leaves_no_stray_space() -> None:
+    text = "alpha " * 30 + " " * 60 + "the refund window" + " " * 60 + "omega " * 30
+    result = marked(text, "refund")
+    assert "<mark>refund</mark> window" in result
+    assert "  " not in result and not result.removeprefix("… ").startswith(" ") and not result.removesuffix(" …").endswith(" ")
