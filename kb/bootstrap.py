@@ -7,13 +7,16 @@ import logging
 import re
 from pathlib import Path
 
+from kb import failpoints
 from kb.db import make_engine
 from kb.indexer import Progress
 from kb.knowledge_base import KnowledgeBase
+from kb.proposals import reconcile_proposals
 from kb.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
 from kb.sync import sync_remote
 from search.encoder import Encoder, SentenceTransformerEncoder
 from search.onnx_encoder import OnnxEncoder
+from search.staging import remove_abandoned, staging_folder
 from versioning.bootstrap import create_repo_from_history
 
 log = logging.getLogger(__name__)
@@ -30,11 +33,19 @@ def ensure_content(settings: Settings) -> None:
         settings.content_path.parent.mkdir(parents=True, exist_ok=True)
         sync_remote(settings)
         return
-    if settings.repo_path is not None or settings.content_path.exists():
+    if settings.repo_path is not None:
+        return
+    remove_abandoned(settings.data_dir, ".content-")
+    if settings.content_path.exists():
         return
     log.info("copying the sample help center into %s", settings.content_path)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    create_repo_from_history(SAMPLE_CONTENT, settings.content_path, history=SAMPLE_HISTORY).close()
+    # Built beside and renamed into place: a start killed half-way leaves only a staging folder,
+    # which the next start removes, never a content folder without its history.
+    staging = staging_folder(settings.data_dir, ".content-")
+    create_repo_from_history(SAMPLE_CONTENT, staging / "content", history=SAMPLE_HISTORY).close()
+    failpoints.reached("sample-copy")
+    (staging / "content").rename(settings.content_path)
+    staging.rmdir()
 
 
 def load_encoder(settings: Settings) -> Encoder:
@@ -63,5 +74,6 @@ def open_knowledge_base(
     ensure_content(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     kb = KnowledgeBase(settings=settings, encoder=encoder or load_encoder(settings), engine=make_engine(settings.database))
+    reconcile_proposals(kb)
     kb.load(progress=progress)
     return kb

@@ -80,6 +80,16 @@ class ProposalRecord(SQLModel, table=True):
     updated_at: dt.datetime
 
 
+class LockRecord(SQLModel, table=True):
+    """A named lock (``kb.locks``): updated inside the transaction that holds it; who took it last, and when."""
+
+    __tablename__ = "kb_locks"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=200)
+    taken_at: dt.datetime
+
+
 def normalise_url(url: str) -> str:
     """Let people write postgresql://… as libpq does; SQLAlchemy would otherwise look for psycopg2."""
     for prefix in ("postgresql://", "postgres://"):
@@ -93,7 +103,9 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if not url.startswith(("sqlite", "postgresql")):
         raise ValueError(f"KB_DATABASE_URL {url.split(':', 1)[0]!r}: kb supports sqlite:/// and postgresql:// URLs")
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    # SQLite: shared across the server's threads; a writer waits up to 30 s for another's transaction
+    # (a merge holds the write lock while git moves the branch) instead of failing at once.
+    connect_args = {"check_same_thread": False, "timeout": 30} if url.startswith("sqlite") else {}
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
     return engine

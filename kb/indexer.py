@@ -12,6 +12,7 @@ import numpy as np
 from articles.chunk import chunk_article
 from articles.model import Article, ArticleError, Chunk
 from articles.parse import InvalidArticle, is_article_path, parse_article
+from kb import failpoints
 from kb.access import ACCESS_FILE, access_rules_at
 from kb.validation import select_articles, with_audience
 from search.analyze import Analyzer
@@ -180,6 +181,8 @@ class Indexer:
         def advance(count: int) -> None:
             nonlocal done
             done += count
+            if self.encoder.stats.embedded:
+                failpoints.reached("embedding")  # a batch embedded and cached, perhaps not all
             if progress:
                 progress("embedding", done, len(texts))
 

@@ -12,10 +12,12 @@ import numpy as np
 from sqlalchemy import Engine
 
 from articles.model import Article
+from kb import failpoints
 from kb.access import View
 from kb.changes import record_changes
 from kb.db import DatabaseVectorStore
 from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
+from kb.locks import WriterLock
 from kb.requests import SearchRequest
 from kb.settings import Settings
 from search.analyze import Analyzer, has_identifier, query_language
@@ -62,7 +64,7 @@ class KnowledgeBase:
         self.encoder = encoder
         self.engine = engine
         self.repo = ContentRepo(settings.content_path)
-        self.store = SnapshotStore(settings.data_dir / "snapshots")
+        self.store = SnapshotStore(settings.data_dir / "snapshots", failpoint=failpoints.reached)
         self.analyzer = Analyzer()
         self.indexer = Indexer(
             repo=self.repo,
@@ -70,6 +72,8 @@ class KnowledgeBase:
             analyzer=self.analyzer,
             chunking=ChunkSettings(settings.chunk_max_tokens, settings.chunk_overlap_tokens),
         )
+        self.writer_lock = WriterLock(engine)
+        """Held while a branch of the content repository moves (a merge), by one thread of one process."""
         self._snapshot: IndexSnapshot | None = None
         self._reindexing = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -97,6 +101,7 @@ class KnowledgeBase:
 
         Returns None when the saved snapshot was taken as it is (nothing parsed, nothing embedded).
         """
+        self.store.remove_abandoned()
         head = self.repo.resolve(self.served_ref)
         wanted = self.indexer.tag(head)
         if self.store.latest_tag() == wanted:
@@ -119,6 +124,7 @@ class KnowledgeBase:
             # reloaded after a restart) without its entries in the change feed.
             record_changes(self.engine, base, snapshot)
             self.store.save(snapshot)
+            failpoints.reached("snapshot-swap")
             self._snapshot = snapshot
         log.info(
             "indexed %s: %d articles, %d chunks (%d embedded, %d cached), %d skipped in %.2fs",

@@ -12,17 +12,28 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from articles.model import ArticleError
 from articles.parse import InvalidArticle, is_article_path, parse_article
+from kb import failpoints
 from kb.db import ProposalRecord
 from kb.knowledge_base import KnowledgeBase
 from kb.requests import InvalidRequest
 from versioning import ContentRepo, InvalidPath, InvalidRef, validate_path
 from versioning.diff import TextDiff, diff_texts
-from versioning.proposals import Identity, InvalidProposal, create_branch_with_commit, delete_branch, merge_branch
+from versioning.proposals import (
+    Identity,
+    InvalidProposal,
+    create_branch_with_commit,
+    delete_branch,
+    merge_branch,
+    merged_by,
+    proposal_branches,
+    restore_working_copy,
+    set_aside,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,31 +65,35 @@ def create_proposal(
     if not title.strip():
         raise InvalidRequest("title", "a proposal needs a title")
     _refuse_when_following_a_remote(kb)
-    with kb.open_repo() as repo:
+    with kb.writer_lock.held() as session, kb.open_repo() as repo:
         base_name = base or kb.served_ref or repo.default_branch()
         base_commit = _base_commit(repo, base_name)
         _check_changes(repo, base_commit, base_name, files)
-        record = _insert(kb, ProposalRecord(title=title.strip(), author=author, base=base_name, base_commit=base_commit,
-                                            branch="", created_at=_now(), updated_at=_now()))
-        branch = f"proposals/{record.id}-{secrets.token_hex(3)}"  # unique even if a reset database reuses ids
+        # The row and the branch land together: the row is inserted in the writer lock's transaction,
+        # which commits only once the branch exists. A crash before that commit leaves at most a branch
+        # without a row, which the next start sets aside (reconcile_proposals); a failed commit
+        # removes the branch.
+        record = ProposalRecord(title=title.strip(), author=author, base=base_name, base_commit=base_commit,
+                                branch="", created_at=_now(), updated_at=_now())
+        session.add(record)
+        session.flush()  # the id, for the branch's name
+        failpoints.reached("proposal-row")
+        record.branch = f"proposals/{record.id}-{secrets.token_hex(3)}"  # unique even if an id is reused
         try:
-            head = create_branch_with_commit(
-                repo, branch=branch, base=base_commit,
+            record.head_commit = create_branch_with_commit(
+                repo, branch=record.branch, base=base_commit,
                 files={path: None if text is None else text.encode() for path, text in files.items()},
                 message=f"{title.strip()}\n\n{message.strip()}".strip(), author=_identity(author),
             )
         except InvalidProposal as invalid:
-            _delete(kb, record)
             raise InvalidRequest("files", str(invalid)) from None
-        except BaseException:
-            _delete(kb, record)
-            raise
+        failpoints.reached("proposal-branch")
         try:
-            return _update(kb, record.id, branch=branch, head_commit=head)
+            session.commit()
         except BaseException:
-            delete_branch(repo, branch, head)
-            _delete(kb, record)
+            delete_branch(repo, record.branch, record.head_commit)
             raise
+    return record
 
 
 def list_proposals(kb: KnowledgeBase, *, status: str | None = None) -> list[ProposalRecord]:
@@ -109,23 +124,34 @@ def proposal_detail(kb: KnowledgeBase, proposal_id: int) -> ProposalDetail:
 
 
 def merge_proposal(kb: KnowledgeBase, proposal_id: int, *, reviewer: str) -> ProposalRecord:
-    """Merge into the base (fast-forward or merge commit; a conflict is refused), then reindex what changed."""
+    """Merge into the base (fast-forward or merge commit; a conflict is refused), then reindex what changed.
+
+    One merge at a time, across threads and processes (``kb.writer_lock``): the merge is computed
+    on the base as it is once the lock is held, so merges of unrelated files made from the same
+    base all land, and the row says "merged" in the transaction that releases the lock.
+    """
     _refuse_when_following_a_remote(kb)
     detail = proposal_detail(kb, proposal_id)
-    record = _open(detail.record)
+    _open(detail.record)
     if not detail.diffs:
-        raise InvalidRequest("files", f"proposal {proposal_id} changes nothing on {record.base}; close it instead")
+        raise InvalidRequest("files", f"proposal {proposal_id} changes nothing on {detail.record.base}; close it instead")
     if detail.problems:
         listed = "; ".join(str(problem) for problem in detail.problems)
         raise InvalidRequest("files", f"proposal {proposal_id} has invalid articles, fix them first: {listed}")
-    with kb.open_repo() as repo:
-        merged = merge_branch(repo, branch=record.branch, into=record.base,
-                              message=f"Merge proposal {proposal_id}: {record.title}", author=_identity(reviewer))
-    record = _update(kb, proposal_id, status="merged", merged_commit=merged)
+    with kb.writer_lock.held() as session, kb.open_repo() as repo:
+        record = session.get(ProposalRecord, proposal_id)
+        assert record is not None  # proposals are never deleted once made
+        _open(record)  # merged or closed by someone else while this one waited
+        record.merged_commit = merge_branch(repo, branch=record.branch, into=record.base,
+                                            message=f"Merge proposal {proposal_id}: {record.title}",
+                                            author=_identity(reviewer))
+        failpoints.reached("merge")  # the branch moved, the row not yet: the next start records the merge
+        record.status, record.updated_at = "merged", _now()
+        session.add(record)
     try:
         kb.refresh()  # from the Git diff: only what the merge changed, if the base is the served branch
     except Exception:  # the merge is done and recorded; the next sync or restart reindexes
-        log.exception("proposal %s merged as %s, but the reindex failed", proposal_id, merged[:12])
+        log.exception("proposal %s merged as %s, but the reindex failed", proposal_id, (record.merged_commit or "")[:12])
     return record
 
 
@@ -143,6 +169,38 @@ def close_proposal(kb: KnowledgeBase, proposal_id: int) -> ProposalRecord:
     if not closed:
         _open(_get(kb, proposal_id))  # raises, naming what it became
     return _get(kb, proposal_id)
+
+
+def reconcile_proposals(kb: KnowledgeBase) -> None:
+    """At start-up, finish or undo what a kb stopped mid-way left in the database and in Git.
+
+    A merge done in Git but not recorded is recorded; a branch whose row never committed is set
+    aside under ``refs/kb/set-aside/`` (its commit kept, no longer a branch); a row left without
+    a branch by an earlier kb is removed; kb's own working copy is restored to its branch (edits
+    stashed). Holds the writer lock, so a kb process merging meanwhile is waited for.
+    """
+    with kb.writer_lock.held() as session, kb.open_repo() as repo:
+        if kb.settings.repo_path is None:  # kb's own copy (sample or clone): nobody edits it by hand
+            found = restore_working_copy(repo, _identity("kb"))
+            if found:
+                log.warning("the working copy of %s differed from its branch (%s); stashed (git stash list)",
+                            repo.path, ", ".join(found))
+        records = session.exec(select(ProposalRecord)).all()
+        for record in records:
+            if not record.branch:
+                log.warning("removing proposal %s: it was never given a branch", record.id)
+                session.delete(record)
+            elif record.status == "open" and repo.branch_exists(record.base):
+                merged = merged_by(repo, record.head_commit, record.base)
+                if merged is not None:
+                    log.warning("proposal %s was merged as %s but not recorded; recording it", record.id, merged[:12])
+                    record.status, record.merged_commit, record.updated_at = "merged", merged, _now()
+                    session.add(record)
+        owned = {record.branch for record in records}
+        for branch, commit in proposal_branches(repo).items():
+            if branch not in owned:
+                kept = set_aside(repo, branch, commit)
+                log.warning("branch %s has no proposal (kb stopped while creating it); moved to %s", branch, kept)
 
 
 def _check_files(files: dict[str, str | None]) -> None:
@@ -190,20 +248,6 @@ def _base_commit(repo: ContentRepo, base: str) -> str:
         return repo.resolve(base)
     except InvalidRef as invalid:
         raise InvalidRequest("base", str(invalid)) from None
-
-
-def _insert(kb: KnowledgeBase, record: ProposalRecord) -> ProposalRecord:
-    with Session(kb.engine) as session:
-        session.add(record)
-        session.commit()
-        session.refresh(record)
-        return record
-
-
-def _delete(kb: KnowledgeBase, record: ProposalRecord) -> None:
-    with Session(kb.engine) as session:
-        session.exec(delete(ProposalRecord).where(col(ProposalRecord.id) == record.id))
-        session.commit()
 
 
 def _now() -> dt.datetime:

@@ -11,6 +11,7 @@ against the torch model before it is used: see :func:`export_onnx`.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import json
 import logging
@@ -18,7 +19,8 @@ import multiprocessing
 import os
 import platform
 import shutil
-import tempfile
+import signal
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from search.encoder import resolve_model_path
+from search.staging import remove_abandoned, staging_folder
 
 if TYPE_CHECKING:  # torch and sentence-transformers load only to export, never to serve
     from sentence_transformers import SentenceTransformer
@@ -38,6 +41,7 @@ MODEL_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "kb-onnx.json"
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 FP32_MIN_COSINE = 0.9999
 """An fp32 export must give the torch model's vectors (cosine ≥ this on the probe texts), or it is refused."""
@@ -128,9 +132,25 @@ def export_in_subprocess(name_or_path: str, destination: Path) -> None:
     A server that exported in its own process would keep torch's few hundred MB for its lifetime.
     Errors (an :class:`OnnxExportError` included) are raised here as the child raised them.
     """
+    remove_abandoned(destination.parent, ".export-")  # an export whose process was killed
     log.info("exporting %s to ONNX in %s (once)", name_or_path, destination)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with, initargs=(os.getpid(),)) as pool:
         pool.submit(export_onnx, name_or_path, destination).result()
+
+
+def _die_with(parent: int) -> None:
+    """In the export child: be killed when the parent dies, however it dies.
+
+    A child of a killed server would otherwise live on, re-parented, holding torch's memory and
+    waiting for work that never comes. On Linux the kernel sends the signal (``PR_SET_PDEATHSIG``,
+    tied to the thread that started the child, which waits for the export); elsewhere the child
+    only checks that its parent is still there as it starts.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def export_onnx(name_or_path: str, destination: Path) -> None:
@@ -147,7 +167,7 @@ def export_onnx(name_or_path: str, destination: Path) -> None:
     model = SentenceTransformer(resolve_model_path(name_or_path), device="cpu")
     _check_supported(model, name_or_path)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=destination.parent))
+    staging = staging_folder(destination.parent, ".export-")
     try:
         with _quiet():
             _write_export(model, staging)

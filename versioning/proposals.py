@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import git
 
@@ -127,3 +128,48 @@ def _hash_object(raw: git.Repo, content: bytes) -> str:
         staged.write(content)
         staged.flush()
         return raw.git.hash_object("-w", "--no-filters", "--", staged.name)
+
+
+def proposal_branches(repo: ContentRepo) -> dict[str, str]:
+    """Every ``proposals/…`` branch and the commit it points at."""
+    out = repo.git_repo.git.for_each_ref("--format=%(refname:strip=2) %(objectname)", "refs/heads/proposals/")
+    return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+
+def set_aside(repo: ContentRepo, branch: str, commit: str) -> str:
+    """Move ``branch`` out of the branches, to ``refs/kb/set-aside/<branch>``, keeping its commit reachable."""
+    branch = validate_ref(branch)
+    kept = f"refs/kb/set-aside/{branch}"
+    repo.git_repo.git.update_ref(kept, commit)
+    repo.git_repo.git.update_ref("-d", f"refs/heads/{branch}", commit)
+    return kept
+
+
+def merged_by(repo: ContentRepo, head: str, into: str) -> str | None:
+    """The commit of ``into`` that brought ``head`` in (``head`` itself after a fast-forward), or None."""
+    raw, tip = repo.git_repo, repo.resolve(into)
+    if not is_ancestor(raw, head, tip):
+        return None
+    descendants = raw.git.rev_list("--first-parent", "--ancestry-path", "--reverse", f"{head}..{tip}").split()
+    return descendants[0] if descendants and not is_ancestor(raw, head, f"{descendants[0]}^1") else head
+
+
+def restore_working_copy(repo: ContentRepo, author: Identity) -> list[str]:
+    """Bring the working copy back to its branch after a git process was killed in it; returns what was set aside.
+
+    A merge killed half-way leaves git's ``index.lock`` (every later git command that writes is then
+    refused) and perhaps files already updated while the branch was not: such edits are stashed
+    (``git stash list`` shows them; nothing is deleted), so the working copy equals its branch again.
+    Only for a repository that kb owns and nobody edits by hand, while no kb process merges into it.
+    """
+    raw = repo.git_repo
+    if raw.bare:
+        return []
+    stale_lock = Path(raw.git_dir) / "index.lock"
+    if stale_lock.exists():
+        stale_lock.unlink()
+    changed = [line[3:] for line in raw.git.status("--porcelain", "--untracked-files=all").splitlines()]
+    if changed:
+        raw.git.stash("push", "--include-untracked", "--quiet", "-m", "kb: found in the working copy at start-up",
+                      env=author.env())
+    return changed
