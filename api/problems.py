@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from kb.changes import FeedReset
+from kb.db import UNAVAILABLE, unavailable_reason
 from kb.history import NotAtRef
 from kb.proposals import ProposalNotFound, ProposalRefused
 from kb.requests import InvalidRequest
@@ -18,6 +20,7 @@ from versioning.proposals import ProposalConflict
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_SECONDS = 5
 
 
 def problem(status: int, detail: str, *, errors: list[dict[str, str]] | None = None, headers: dict | None = None) -> JSONResponse:
@@ -71,6 +74,11 @@ async def _invalid_ref(request: Request, error: InvalidRef) -> JSONResponse:
     return problem(422, str(error), errors=[{"field": "ref", "message": str(error)}])
 
 
+async def _gone(request: Request, error: Exception) -> JSONResponse:
+    """A change-feed cursor from before the feed's database was replaced: a 410, as a watch too old is."""
+    return problem(410, str(error), errors=[{"field": "since", "message": str(error)}])
+
+
 async def _conflict(request: Request, error: Exception) -> JSONResponse:
     """A merge that would overwrite a change, or a proposal already merged or closed: nothing was changed."""
     paths = getattr(error, "paths", [])
@@ -80,6 +88,17 @@ async def _conflict(request: Request, error: Exception) -> JSONResponse:
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
     return problem(error.status_code, detail, headers=getattr(error, "headers", None))
+
+
+async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The database is down, restarting or unwritable: the same request may succeed later.
+
+    A write that failed here left nothing half-done that a retry would not finish: a proposal's branch
+    is removed with its row, and a merge retried is recognised as done and recorded.
+    """
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, unavailable_reason(error))
+    return problem(503, "the database cannot take this request right now; try again shortly",
+                   headers={"Retry-After": str(DATABASE_RETRY_SECONDS)})
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -99,5 +118,8 @@ def install(app: FastAPI) -> None:
     app.exception_handler(NotAtRef)(_not_found)
     app.exception_handler(ProposalNotFound)(_not_found)
     app.exception_handler(ProposalConflict)(_conflict)
+    app.exception_handler(FeedReset)(_gone)
     app.exception_handler(ProposalRefused)(_conflict)
+    for unavailable in UNAVAILABLE:
+        app.exception_handler(unavailable)(_database_unavailable)
     app.exception_handler(Exception)(_unexpected)

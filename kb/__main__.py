@@ -1,5 +1,5 @@
 """`python -m kb` is the `kb` command."""
 
-from kb.cli import app
+from kb.cli import run
 
-app()
+run()

@@ -4,6 +4,10 @@ Each reindex compares the new snapshot with the one it replaces and appends what
 database. A reader pages through the feed with a cursor and sees only changes to articles it may
 see: an article it could see that becomes hidden reads as a delete, and one it never could see
 does not appear at all.
+
+The feed has an epoch, a random name given when its database first holds it: a cursor names its
+epoch, so a cursor from before the database was replaced is refused (:class:`FeedReset`, a 410)
+instead of being read against new sequence numbers and silently missing changes.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -19,14 +24,19 @@ from sqlmodel import Session, col, select
 from articles.model import Article
 from kb.access import View
 from kb.cursors import decode_cursor, encode_cursor
-from kb.db import ChangeRecord
+from kb.db import ChangeRecord, state_value
 from kb.requests import InvalidRequest
 from search.snapshot import Entry, IndexSnapshot
 
 MAX_CHANGES_PAGE = 1000
 
-_SEQ = re.compile(r"[0-9]{1,18}")
-"""A cursor's sequence number: ASCII digits that fit the database's 64-bit integer."""
+_POSITION = re.compile(r"seq:([0-9a-f]{16}):([0-9]{1,18})")
+"""A cursor's epoch and sequence number (ASCII digits that fit the database's 64-bit integer)."""
+_EPOCH = "change_feed_epoch"
+
+
+class FeedReset(LookupError):
+    """A cursor from another epoch of the feed: its database was replaced, so the reader must start again."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,8 @@ def change_page(engine: Engine, view: View, *, cursor: str | None, limit: int) -
     """Changes after ``cursor`` (from the start without one) that ``view`` may know about, oldest first."""
     if not 1 <= limit <= MAX_CHANGES_PAGE:
         raise InvalidRequest("limit", f"must be between 1 and {MAX_CHANGES_PAGE}")
-    after = _decode_cursor(cursor) if cursor else 0
+    epoch = feed_epoch(engine)
+    after = _decode_cursor(cursor, epoch) if cursor else 0
     changes: list[Change] = []
     with Session(engine) as session:
         while len(changes) < limit:
@@ -84,7 +95,17 @@ def change_page(engine: Engine, view: View, *, cursor: str | None, limit: int) -
                     changes.append(change)
                     if len(changes) == limit:
                         break
-    return ChangePage(changes, _encode_cursor(after))
+    return ChangePage(changes, _encode_cursor(epoch, after))
+
+
+def feed_epoch(engine: Engine) -> str:
+    """This database's epoch of the feed, named when first asked for."""
+    return state_value(engine, _EPOCH, secrets.token_hex(8))
+
+
+def feed_is_empty(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return session.exec(select(ChangeRecord.seq).limit(1)).first() is None
 
 
 def _differs(old: Entry | None, new: Entry | None) -> bool:
@@ -132,12 +153,21 @@ def _load(audience: str) -> str | tuple[str, ...]:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _encode_cursor(seq: int) -> str:
-    return encode_cursor(f"seq:{seq}")
+def _encode_cursor(epoch: str, seq: int) -> str:
+    return encode_cursor(f"seq:{epoch}:{seq}")
 
 
-def _decode_cursor(cursor: str) -> int:
-    prefix, _, seq = decode_cursor(cursor, field="since").partition(":")
-    if prefix != "seq" or not _SEQ.fullmatch(seq):
+def _decode_cursor(cursor: str, epoch: str) -> int:
+    position = decode_cursor(cursor, field="since")
+    found = _POSITION.fullmatch(position)
+    if found is None and re.fullmatch(r"seq:[0-9]{1,18}", position):  # handed out before feeds had epochs
+        raise FeedReset(_RESET)
+    if found is None:
         raise InvalidRequest("since", "not a cursor this API handed out; start again without it")
-    return int(seq)
+    if found.group(1) != epoch:
+        raise FeedReset(_RESET)
+    return int(found.group(2))
+
+
+_RESET = ("the change feed was started again since this cursor was handed out (its database was replaced); "
+          "read the feed again from the beginning, without `since`")

@@ -38,6 +38,23 @@ console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one error per line, whatever the terminal width
 
 
+def run() -> None:
+    """The `kb` command: the app, with a database that cannot be reached or is damaged said in one line (exit 3)."""
+    try:
+        app()
+    except Exception as error:
+        from kb.db import UNAVAILABLE, DamagedDatabase, unavailable_reason
+
+        if isinstance(error, DamagedDatabase):
+            errors.print(f"error: {error}", markup=False)
+            raise SystemExit(3) from None
+        if not isinstance(error, UNAVAILABLE):
+            raise
+        errors.print(f"error: the database cannot be reached or written ({unavailable_reason(error)}); "
+                     "check KB_DATABASE_URL and that the database is up, then try again", markup=False)
+        raise SystemExit(3) from None
+
+
 def _show_progress() -> bool:
     """A bar on a terminal; nothing in CI logs or pipes."""
     return console.is_terminal and not os.environ.get("CI")
@@ -108,6 +125,7 @@ def serve(
         logging.getLogger(package).setLevel(logging.INFO)
     settings = Settings()
     _refuse_insecure(settings)
+    _check_database(settings)
     # The app is named by its import string, so this module never imports `api` (imports go api → kb).
     uvicorn.run(
         "api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port, access_log=settings.access_log
@@ -430,6 +448,14 @@ def _print_eval(report: EvalReport) -> None:
         latency = [f"{result.latency_ms[p]:.1f}" if result.latency_ms else "" for p in ("p50", "p95")]
         table.add_row(result.name, *(f"{result.metrics[m]:.4f}" for m in METRICS), *latency)
     console.print(table)
+
+
+def _check_database(settings: Settings) -> None:
+    """Open the database once before serving: a damaged or unreachable one is said in one line, not a traceback."""
+    from kb.db import make_engine
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # where the default SQLite file goes
+    make_engine(settings.database).dispose()
 
 
 def _refuse_insecure(settings: Settings) -> None:

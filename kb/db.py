@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import sqlalchemy
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import ExceptionContext
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 _LOOKUP_BATCH = 500
@@ -80,6 +81,15 @@ class ProposalRecord(SQLModel, table=True):
     updated_at: dt.datetime
 
 
+class StateRecord(SQLModel, table=True):
+    """A value kb keeps about this database itself, e.g. the change feed's epoch."""
+
+    __tablename__ = "kb_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
 class LockRecord(SQLModel, table=True):
     """A named lock (``kb.locks``): updated inside the transaction that holds it; who took it last, and when."""
 
@@ -88,6 +98,21 @@ class LockRecord(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=200)
     taken_at: dt.datetime
+
+
+def state_value(engine: Engine, key: str, default: str) -> str:
+    """The value of ``key``, stored as ``default`` by whoever asks first (processes agree on one)."""
+    with Session(engine) as session:
+        found = session.get(StateRecord, key)
+    if found is not None:
+        return found.value
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    with engine.begin() as connection:
+        connection.execute(insert(StateRecord).values(key=key, value=default).on_conflict_do_nothing(index_elements=["key"]))
+    with Session(engine) as session:
+        stored = session.get(StateRecord, key)
+    assert stored is not None  # inserted above, by this process or another
+    return stored.value
 
 
 def normalise_url(url: str) -> str:
@@ -107,8 +132,52 @@ def make_engine(url: str) -> Engine:
     # (a merge holds the write lock while git moves the branch) instead of failing at once.
     connect_args = {"check_same_thread": False, "timeout": 30} if url.startswith("sqlite") else {}
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        event.listen(engine, "handle_error", _drop_sqlite_connection_after_io_error)
+        _check_sqlite(engine)
     SQLModel.metadata.create_all(engine)
     return engine
+
+
+class DamagedDatabase(Exception):
+    """The SQLite file is not a sound database: found at start, before kb serves from it or writes to it."""
+
+
+def _check_sqlite(engine: Engine) -> None:
+    """``PRAGMA quick_check`` (every page read once, no index cross-check: a fraction of a second for kb's size)."""
+    try:
+        with engine.connect() as connection:
+            found = [str(row) for row in connection.exec_driver_sql("PRAGMA quick_check").scalars()]
+    except sqlalchemy.exc.OperationalError:
+        raise  # cannot be opened (a missing folder, no permission): not damage, said as such by the caller
+    except sqlalchemy.exc.DatabaseError as error:  # "file is not a database", "database disk image is malformed"
+        found = [unavailable_reason(error)]
+    if found != ["ok"]:
+        raise DamagedDatabase(
+            f"the SQLite database {engine.url.database} is damaged ({'; '.join(found[:3])}). Stop kb, move the file "
+            "aside or restore it from a backup, and start again: the embedding cache and the change feed are "
+            "rebuilt from Git, but API keys and proposal records live only in this file"
+        )
+
+
+UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+"""What the database raises when it cannot take a request now (down, restarting, unwritable, locked): worth a retry."""
+
+
+def unavailable_reason(error: Exception) -> str:
+    """The driver's own first line (no SQL, no parameters): e.g. "disk I/O error", "connection refused"."""
+    original = getattr(error, "orig", None) or error
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
+
+
+_SQLITE_BROKEN_CONNECTION = ("disk i/o error", "readonly database", "unable to open database file")
+
+
+def _drop_sqlite_connection_after_io_error(context: ExceptionContext) -> None:
+    """A SQLite connection that met an I/O error, or opened read-only while the file was unwritable,
+    stays that way: marked as disconnected, the pool discards it, so writes work again once the file does."""
+    if any(sign in str(context.original_exception).lower() for sign in _SQLITE_BROKEN_CONNECTION):
+        context.is_disconnect = True
 
 
 class DatabaseVectorStore:

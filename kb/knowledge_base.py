@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from articles.model import Article
 from kb import failpoints
 from kb.access import View
-from kb.changes import record_changes
+from kb.changes import feed_is_empty, record_changes
 from kb.db import DatabaseVectorStore
 from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.locks import WriterLock
@@ -107,6 +107,8 @@ class KnowledgeBase:
         if self.store.latest_tag() == wanted:
             saved = self.store.load_latest()
             if saved is not None:
+                if feed_is_empty(self.engine):  # a new database beside a saved snapshot: the feed starts whole
+                    record_changes(self.engine, None, saved)
                 self._snapshot = saved
                 log.info("loaded saved snapshot of %s", head[:12])
                 return None

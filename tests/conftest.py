@@ -92,7 +92,7 @@ def _database(name: str, folder: Path) -> Iterator[str]:
         yield f"sqlite:///{folder / 'kb.sqlite3'}"
         return
     schema = f"kb_test_{name}_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(normalise_url(server))
+    admin = sqlalchemy.create_engine(normalise_url(server), pool_pre_ping=True)  # survives a restart of PostgreSQL by a test
     with admin.begin() as connection:
         connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in server else "?"

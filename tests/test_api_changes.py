@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import article_text, served_kb
+from tests.conftest import _database, article_text, served_kb
 from tests.gitutil import commit_files
 from tests.problems import assert_problem
 
@@ -63,6 +63,27 @@ def test_pages_follow_each_other_without_gaps(client: TestClient) -> None:
 
 def test_a_cursor_this_api_did_not_hand_out_is_a_422(client: TestClient) -> None:
     assert_problem(client.get("/v1/changes", params={"since": "garbage!"}), 422, field="since")
-    for forged in ("seq:²", "seq:" + "9" * 30):  # digits Python reads but the database cannot hold
+    for forged in ("seq:0123456789abcdef:²", "seq:0123456789abcdef:" + "9" * 30):  # digits the database cannot hold
         cursor = base64.urlsafe_b64encode(forged.encode()).decode().rstrip("=")
         assert_problem(client.get("/v1/changes", params={"since": cursor}), 422, field="since")
+
+
+def test_a_cursor_from_before_the_database_was_replaced_is_a_410_not_an_empty_page(
+    make_client, tmp_path: Path, client: TestClient
+) -> None:
+    cursor = feed(client)["cursor"]
+    data_dir = served_kb(client).settings.data_dir
+    (tmp_path / "replaced").mkdir()
+    for other_database in _database("replaced", tmp_path / "replaced"):
+        replaced = make_client(data_dir=data_dir, database_url=other_database)  # the saved snapshot, a new database
+        gone = replaced.get("/v1/changes", params={"since": cursor})
+        assert_problem(gone, 410, field="since")
+        assert "from the beginning" in gone.json()["detail"]
+        again = feed(replaced)  # from the start: the whole state, though nothing was reindexed
+        assert {(item["id"], item["kind"]) for item in again["items"]} == {("start", "upsert"), ("guide", "upsert"), ("faq", "upsert")}
+        assert feed(replaced, again["cursor"])["items"] == []
+
+
+def test_a_cursor_from_before_feeds_had_epochs_is_a_410(client: TestClient) -> None:
+    cursor = base64.urlsafe_b64encode(b"seq:3").decode().rstrip("=")
+    assert_problem(client.get("/v1/changes", params={"since": cursor}), 410, field="since")
