@@ -1,4 +1,4 @@
-"""The FastAPI app factory; the model and the index load in the lifespan, never at import."""
+"""The FastAPI app factory; the model and the saved index load in the lifespan, never at import; the rest after."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from api.middleware import PerReaderCaching, RequestLimits
 from api.ratelimits import RateLimits, rate_limited
 from api.routes import access, articles, changes, health, history, proposals, search, webhooks
 from api.site import routes as site
-from kb.bootstrap import open_knowledge_base
+from kb.bootstrap import CatchUp, open_knowledge_base
 from kb.security import check_settings
 from kb.settings import Settings
 from kb.sync import SyncLoop
@@ -32,14 +32,15 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kb = app.state.kb = await run_in_threadpool(open_knowledge_base, settings, encoder=encoder)
-        app.state.sync = SyncLoop(kb, interval=settings.sync_interval) if settings.repo_url else None
-        if app.state.sync is not None:
-            app.state.sync.start()
-            app.state.sync.request()  # the remote may have moved while the server was down
+        # The saved snapshot serves at once; the index catches up with the branch behind it.
+        kb = app.state.kb = await run_in_threadpool(open_knowledge_base, settings, encoder=encoder, index=False)
+        sync = app.state.sync = SyncLoop(kb, interval=settings.sync_interval) if settings.repo_url else None
+        app.state.catch_up = CatchUp(kb, then=sync.start_now if sync is not None else None)
+        app.state.catch_up.start()
         yield
-        if app.state.sync is not None:
-            await run_in_threadpool(app.state.sync.stop)
+        await run_in_threadpool(app.state.catch_up.stop)
+        if sync is not None:
+            await run_in_threadpool(sync.stop)
         kb.close()
 
     app = FastAPI(

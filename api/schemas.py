@@ -155,8 +155,9 @@ class ArticleOut(ArticleSummary):
 
 
 class ReadyOut(BaseModel):
-    status: str
-    commit: str
+    status: str = Field(description="ready, or catching-up: serving the last complete snapshot while indexing newer commits.")
+    catching_up: bool
+    commit: str = Field(description="The commit whose snapshot answers searches now.")
     model: str
     articles: int = Field(description="Articles a public reader can see.")
     chunks: int = Field(description="Indexed sections of those articles.")

@@ -74,7 +74,8 @@ def _wait_until_ready(process: subprocess.Popen, log: IO[bytes], url: str, timeo
             log.seek(0)
             raise RuntimeError(f"{name} exited: {log.read().decode()[-2000:]}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            answer = httpx.get(url, timeout=2)
+            if answer.status_code == 200 and answer.json().get("status") != "catching-up":
                 return
         except httpx.TransportError:
             pass

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from kb import failpoints
 from kb.db import make_engine
 from kb.indexer import Progress
-from kb.knowledge_base import KnowledgeBase
+from kb.knowledge_base import IndexingStopped, KnowledgeBase
 from kb.proposals import reconcile_proposals
 from kb.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
 from kb.sync import sync_remote
@@ -68,12 +70,60 @@ def onnx_export_dir(settings: Settings) -> Path:
 
 
 def open_knowledge_base(
-    settings: Settings, *, encoder: Encoder | None = None, progress: Progress | None = None
+    settings: Settings, *, encoder: Encoder | None = None, progress: Progress | None = None, index: bool = True
 ) -> KnowledgeBase:
-    """A loaded knowledge base: saved snapshot reused when current, else updated or rebuilt."""
+    """A loaded knowledge base: saved snapshot reused when current, else updated or rebuilt.
+
+    With ``index=False`` only the saved snapshot is taken, whatever its commit, and bringing it up
+    to date is left to the caller: `kb serve` answers from it at once and catches up behind it (:class:`CatchUp`).
+    """
     ensure_content(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     kb = KnowledgeBase(settings=settings, encoder=encoder or load_encoder(settings), engine=make_engine(settings.database))
     reconcile_proposals(kb)
-    kb.load(progress=progress)
+    if index:
+        kb.load(progress=progress)
+    else:
+        kb.serve_saved()
     return kb
+
+
+class CatchUp:
+    """`kb serve`'s start-up indexing, in a thread behind the snapshot already served.
+
+    The port opens at once (searches answer from the last complete snapshot, or 503 on a first start)
+    and a SIGTERM stops the build within a batch instead of waiting for it; ``then`` runs once caught
+    up (the sync loop starts there, so the two never build at once).
+    """
+
+    def __init__(self, kb: KnowledgeBase, *, then: Callable[[], None] | None = None) -> None:
+        self.kb = kb
+        self.done = threading.Event()
+        self.error: str | None = None
+        self._then = then
+        self._thread = threading.Thread(target=self._run, name="kb-catch-up", daemon=True)
+
+    @property
+    def catching_up(self) -> bool:
+        return not self.done.is_set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self.kb.stop_indexing()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            self.kb.load()
+            if self._then is not None:
+                self._then()
+        except IndexingStopped as stopped:
+            log.info("%s", stopped)
+        except Exception as error:
+            served = f"still serving {self.kb.snapshot.commit[:12]}" if self.kb.ready else "nothing to serve"
+            log.exception("start-up indexing failed, %s", served)
+            self.error = f"{type(error).__name__}: {error}"
+        finally:
+            self.done.set()

@@ -82,8 +82,9 @@ def index(full: Annotated[bool, typer.Option(help="Rebuild from scratch instead 
     kb = KnowledgeBase(settings=settings, encoder=encoder, engine=make_engine(settings.database))
     previous = None if full else kb.store.load_latest()
     with _progress() as bar:
-        task = bar.add_task("Embedding chunks", total=None)
-        report = kb.refresh(previous=previous, progress=lambda stage, done, total: bar.update(task, completed=done, total=total))
+        task = bar.add_task("Reading articles", total=None)
+        report = kb.refresh(previous=previous, progress=lambda stage, done, total: bar.update(
+            task, description=f"{stage.capitalize()} {'articles' if stage == 'chunking' else 'chunks'}", completed=done, total=total))
     kb.close()
     _print_report(report)
 

@@ -22,7 +22,8 @@ from search.snapshot import Entry, IndexSnapshot, SnapshotTag
 from versioning.repo import ContentRepo, GitFile
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): how `kb index` draws its bar; the server passes nothing."""
+"""progress(stage, done, total), stage "chunking" (articles) then "embedding" (chunks): how `kb index` draws its
+bar, and where a build can be stopped (the callback raises)."""
 
 
 @dataclass
@@ -146,7 +147,11 @@ class Indexer:
         """Entries in path order: kept ones with their (possibly new) audience, new ones chunked and embedded."""
         # Parsed now, so never among the kept ones.
         fresh = [article for article in selection.active if article.path in selection.blob_of]
-        chunked = {article.path: self._chunk(article) for article in fresh}
+        chunked = {}
+        for done, article in enumerate(fresh, start=1):
+            chunked[article.path] = self._chunk(article)
+            if progress:
+                progress("chunking", done, len(fresh))
         vectors = self._embed(chunked, progress)
         entries = []
         for article in selection.active:
@@ -186,7 +191,8 @@ class Indexer:
             if progress:
                 progress("embedding", done, len(texts))
 
-        matrix = self.encoder.encode(texts, progress=advance)
+        # Batches of 64: progress (and a stop asked for while starting up) every couple of seconds.
+        matrix = self.encoder.encode(texts, batch_size=64, progress=advance)
         result, start = {}, 0
         for path, (chunks, _, _) in chunked.items():
             result[path] = matrix[start : start + len(chunks)]

@@ -41,6 +41,10 @@ score 0.33-0.78 (one product's vocabulary); the floor keeps an article on a subj
 being padded with unrelated ones."""
 
 
+class IndexingStopped(Exception):
+    """A build given up because kb is shutting down; nothing was saved or swapped."""
+
+
 @dataclass(frozen=True)
 class SearchResponse:
     results: Results
@@ -79,6 +83,7 @@ class KnowledgeBase:
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._previews: OrderedDict[str, IndexSnapshot] = OrderedDict()
         self._query_lock = threading.Lock()
+        self._stopping = threading.Event()
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -96,23 +101,40 @@ class KnowledgeBase:
     def ready(self) -> bool:
         return self._snapshot is not None
 
-    def load(self, *, progress: Progress | None = None) -> BuildReport | None:
-        """Start-up: reuse the saved snapshot if it is of the current commit, else update or rebuild it.
+    def serve_saved(self) -> bool:
+        """Serve the last saved snapshot at once if this model and these settings built it, whatever its commit.
 
-        Returns None when the saved snapshot was taken as it is (nothing parsed, nothing embedded).
+        `kb serve` answers from it while :meth:`load` catches up behind it; False when there is none
+        that fits (first start, another model), and nothing can be served until the build is done.
         """
         self.store.remove_abandoned()
+        tag = self.store.latest_tag()
+        if tag is None or tag != self.indexer.tag(tag.commit):
+            return False
+        saved = self.store.load_latest()
+        if saved is None:
+            return False
+        if feed_is_empty(self.engine):  # a new database beside a saved snapshot: the feed starts whole
+            record_changes(self.engine, None, saved)
+        self._snapshot = saved
+        log.info("serving the saved snapshot of %s", saved.commit[:12])
+        return True
+
+    def load(self, *, progress: Progress | None = None) -> BuildReport | None:
+        """Start-up: the saved snapshot, brought up to the branch's commit from the Git diff (rebuilt if unusable).
+
+        Returns None when the saved snapshot was of the current commit (nothing parsed, nothing embedded).
+        """
+        if self._snapshot is None:
+            self.serve_saved()
         head = self.repo.resolve(self.served_ref)
-        wanted = self.indexer.tag(head)
-        if self.store.latest_tag() == wanted:
-            saved = self.store.load_latest()
-            if saved is not None:
-                if feed_is_empty(self.engine):  # a new database beside a saved snapshot: the feed starts whole
-                    record_changes(self.engine, None, saved)
-                self._snapshot = saved
-                log.info("loaded saved snapshot of %s", head[:12])
-                return None
-        return self.refresh(previous=self.store.load_latest(), progress=progress)
+        if self._snapshot is not None and self._snapshot.commit == head:
+            return None
+        return self.refresh(previous=self._snapshot or self.store.load_latest(), progress=progress)
+
+    def stop_indexing(self) -> None:
+        """Make a build in progress stop at its next batch (:class:`IndexingStopped`): the server is shutting down."""
+        self._stopping.set()
 
     def refresh(
         self, ref: str | None = None, *, previous: IndexSnapshot | None = None, progress: Progress | None = None
@@ -121,7 +143,7 @@ class KnowledgeBase:
         with self._reindexing:
             commit = self.repo.resolve(ref or self.served_ref)
             base = previous if previous is not None else self._snapshot
-            snapshot, report = self.indexer.build(commit, previous=base, progress=progress)
+            snapshot, report = self.indexer.build(commit, previous=base, progress=self._stoppable(progress))
             # Recorded before the snapshot is saved and swapped in: a commit is never served (nor
             # reloaded after a restart) without its entries in the change feed.
             record_changes(self.engine, base, snapshot)
@@ -132,6 +154,15 @@ class KnowledgeBase:
             "indexed %s: %d articles, %d chunks (%d embedded, %d cached), %d skipped in %.2fs",
             commit[:12], report.articles, report.chunks, report.embedded, report.cached, len(report.skipped), report.seconds,
         )
+        return report
+
+    def _stoppable(self, progress: Progress | None) -> Progress:
+        def report(stage: str, done: int, total: int) -> None:
+            if self._stopping.is_set():
+                raise IndexingStopped(f"stopped while {stage} ({done} of {total}): kb is shutting down")
+            if progress is not None:
+                progress(stage, done, total)
+
         return report
 
     def preview(self, ref: str) -> IndexSnapshot:

@@ -69,6 +69,11 @@ class SyncLoop:
     def start(self) -> None:
         self._thread.start()
 
+    def start_now(self) -> None:
+        """Start, with a sync at once: the remote may have moved while the server was down."""
+        self.start()
+        self.request()
+
     def request(self) -> None:
         """Sync as soon as the current sync (if any) is done."""
         self._wake.set()
@@ -76,7 +81,8 @@ class SyncLoop:
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():  # never started when the server stopped before catching up
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():

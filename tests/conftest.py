@@ -183,8 +183,7 @@ def make_client(tmp_path: Path, content_repo: Path, database_url: str, model: En
             folder = tmp_path / f"app-data-{uuid.uuid4().hex[:8]}"
             options: dict[str, Any] = {"data_dir": folder, "repo_path": content_repo, "database_url": database_url} | overrides
             settings = make_settings(**options)
-            client = TestClient(create_app(settings, encoder=model), follow_redirects=follow_redirects)
-            return stack.enter_context(client)
+            return stack.enter_context(started(create_app(settings, encoder=model), follow_redirects=follow_redirects))
 
         yield make
 
@@ -200,13 +199,28 @@ def sample_settings(tmp_path_factory: pytest.TempPathFactory, session_database_u
 @pytest.fixture(scope="session")
 def client(sample_settings: Settings, model: Encoder) -> Iterator[TestClient]:
     """An in-process client of the app over the sample help center (indexed once per session)."""
-    with TestClient(create_app(sample_settings, encoder=model)) as test_client:
+    with started(create_app(sample_settings, encoder=model)) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="session")
 def sample_kb(client: TestClient) -> KnowledgeBase:
     return served_kb(client)
+
+
+@contextlib.contextmanager
+def started(app: FastAPI, **options: Any) -> Iterator[TestClient]:
+    """A client of ``app`` once its start-up indexing is done, as a test expects to find it (`kb serve` answers sooner)."""
+    with TestClient(app, **options) as client:
+        caught_up(app)
+        yield client
+
+
+def caught_up(app: FastAPI) -> None:
+    """Wait for the app's start-up indexing (it runs behind the saved snapshot); fail if it failed."""
+    catch_up = app.state.catch_up
+    assert catch_up.done.wait(timeout=600), "start-up indexing did not finish"
+    assert catch_up.error is None, catch_up.error
 
 
 def served_app(client: TestClient) -> FastAPI:
@@ -238,6 +252,7 @@ def serve_in_thread(app) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
+    caught_up(app)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

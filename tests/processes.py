@@ -64,7 +64,7 @@ class KbProcess:
 
     @contextmanager
     def serving(self, *, failpoint: str | None = None, timeout: float = 600) -> Iterator[Server]:
-        """kb started and ready (``/readyz`` 200); stopped with SIGTERM afterwards unless it already exited."""
+        """kb started and caught up (``/readyz`` says ready); stopped with SIGTERM afterwards unless it already exited."""
         process, base = self.start(failpoint=failpoint)
         try:
             wait_until_ready(process, base, timeout, self.log)
@@ -96,7 +96,8 @@ def wait_until_ready(process: subprocess.Popen, base: str, timeout: float, log: 
         if process.poll() is not None:
             raise AssertionError(f"kb exited with {process.returncode} before it was ready:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+            ready = httpx.get(f"{base}/readyz", timeout=2)
+            if ready.status_code == 200 and ready.json()["status"] == "ready":  # not still catching up
                 return
         except httpx.TransportError:
             pass

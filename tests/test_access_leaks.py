@@ -20,7 +20,7 @@ from api.app import create_app
 from kb.audit import Auditor, AuditReport, Reader, Subject
 from kb.keys import create_key
 from kb.tokens import issue_customer_token
-from tests.conftest import JWT_SECRET, article_text, make_settings, served_kb
+from tests.conftest import JWT_SECRET, article_text, make_settings, served_kb, started
 from tests.gitutil import commit_files, init_repo
 
 SEGMENT_ACCESS_FILE = """\
@@ -166,7 +166,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory, module_database_url: str, 
     )
     head = commit_files(repo, {p: article_for(c, loc, version=2) for (c, loc), p in paths.items()}, "Edit every article")
     settings = make_settings(data_dir=root / "data", repo_path=repo, database_url=module_database_url, jwt_secret=JWT_SECRET)
-    with TestClient(create_app(settings, encoder=model)) as client:
+    with started(create_app(settings, encoder=model)) as client:
         engine = served_kb(client).engine
         keys = {role: create_key(engine, name=f"leak harness {role}", role=role).secret
                 for role in ("bot", "agent", "writer", "reviewer", "admin")}  # fmt: skip

@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from api.app import create_app
 from kb.keys import create_key
 from kb.settings import Settings
-from tests.conftest import JWT_SECRET, article_text, make_settings, served_app, served_kb
+from tests.conftest import JWT_SECRET, article_text, make_settings, served_app, served_kb, started
 from tests.gitutil import commit_files, init_repo
 
 EXAMPLES_PER_OPERATION = 25
@@ -38,7 +38,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory, module_database_url: str, m
         "en/internal.md": article_text("refunds", "Refund playbook", "Approve small refunds.", audience="agents"),
     })  # fmt: skip
     settings = make_settings(data_dir=root / "data", repo_path=repo, database_url=module_database_url, jwt_secret=JWT_SECRET)
-    with TestClient(create_app(settings, encoder=model)) as client:
+    with started(create_app(settings, encoder=model)) as client:
         yield client
 
 

@@ -23,8 +23,8 @@ from sqlmodel import Session, select
 from kb.db import EmbeddingRecord, ProposalRecord, make_engine
 from kb.failpoints import EXIT_STATUS
 from kb.keys import create_key
-from tests.conftest import _database
-from tests.gitutil import git
+from tests.conftest import _database, article_text
+from tests.gitutil import USER_EMAIL, USER_NAME, commit_files, git
 from tests.processes import KbProcess, Server
 
 ARTICLE = "en/account/reset-password.md"
@@ -184,3 +184,58 @@ def wait_for(found: Callable[[], T | None], *, timeout: float) -> T:
             return value
         time.sleep(0.05)
     raise AssertionError(f"not seen within {timeout} s")
+
+
+def commit_as_writer(repo: Path, files: dict[str, str]) -> str:
+    """A writer's commit in kb's own copy of the sample (which has no identity configured)."""
+    git(repo, "config", "user.name", USER_NAME)
+    git(repo, "config", "user.email", USER_EMAIL)
+    return commit_files(repo, files, "Add widget guides")
+
+
+def many_articles(count: int) -> dict[str, str]:
+    """New articles of several sections each: enough new text that indexing them takes a while."""
+    sections = "\n\n".join(f"## Step {n}\n\nOpen the settings page and follow instruction {n} for the widget." for n in range(4))
+    return {f"en/bulk/widget-{n}.md": article_text(f"widget-{n}", f"Widget guide {n}", sections) for n in range(count)}
+
+
+def test_a_restarted_kb_serves_its_last_snapshot_while_it_catches_up(kb_process: KbProcess) -> None:
+    with kb_process.serving() as server:
+        served = server.get("/readyz").json()["commit"]
+    head = commit_as_writer(content(kb_process), many_articles(60))
+    process, base = kb_process.start()
+    try:
+        early = Server(process, base)
+        ready = wait_for(lambda: ready_body(early), timeout=120)
+        assert ready["status"] == "catching-up" and ready["catching_up"] is True and ready["commit"] == served
+        assert early.get("/v1/search", params={"q": "reset my password"}).json()["hits"] != []
+        done = wait_for(lambda: body if (body := ready_body(early)) and body["status"] == "ready" else None, timeout=600)
+        assert done["commit"] == head
+        assert early.get("/v1/search", params={"q": "widget guide 7", "mode": "keyword"}).json()["hits"] != []
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def test_sigterm_during_start_up_indexing_stops_kb_within_a_batch(kb_process: KbProcess) -> None:
+    with kb_process.serving():
+        pass
+    commit_as_writer(content(kb_process), many_articles(400))
+    process, base = kb_process.start()
+    assert wait_for(lambda: ready_body(Server(process, base)), timeout=120)["status"] == "catching-up"
+    time.sleep(2)  # well into the build
+    process.send_signal(signal.SIGTERM)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: exit status -SIGTERM
+    assert process.wait(timeout=20) == -signal.SIGTERM  # 1,600 new sections would take about a minute to embed here
+    assert "stopped while" in kb_process.output().split("--- start 2")[1]
+    with kb_process.serving() as server:  # and the next start finishes the job
+        assert server.get("/readyz").json()["commit"] == git(content(kb_process), "rev-parse", "main")
+    assert_nothing_left(kb_process)
+
+
+def ready_body(server: Server) -> dict | None:
+    try:
+        answer = server.get("/readyz")
+    except httpx.TransportError:
+        return None
+    return answer.json() if answer.status_code == 200 else None
