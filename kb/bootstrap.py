@@ -15,11 +15,11 @@ from kb.indexer import Progress
 from kb.knowledge_base import IndexingStopped, KnowledgeBase
 from kb.proposals import reconcile_proposals
 from kb.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
-from kb.sync import sync_remote
 from search.encoder import Encoder, SentenceTransformerEncoder
 from search.onnx_encoder import OnnxEncoder
 from search.staging import remove_abandoned, staging_folder
 from versioning.bootstrap import create_repo_from_history
+from versioning.sync import redacted, sync_repository
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +29,29 @@ def ensure_content(settings: Settings) -> None:
 
     The sample is served from a copy, so the server never writes into the source tree; its commits
     replay the history beside it, so dates, history and diffs have something to show from the start.
+    Either is built beside its place and renamed into it: a start killed half-way leaves only a
+    staging folder, which the next start removes, never a content folder it cannot use.
     """
-    if settings.repo_url and not settings.content_path.exists():
-        log.info("cloning %s into %s", settings.repo_url, settings.content_path)
-        settings.content_path.parent.mkdir(parents=True, exist_ok=True)
-        sync_remote(settings)
-        return
-    if settings.repo_path is not None:
-        return
-    remove_abandoned(settings.data_dir, ".content-")
-    if settings.content_path.exists():
-        return
-    log.info("copying the sample help center into %s", settings.content_path)
-    # Built beside and renamed into place: a start killed half-way leaves only a staging folder,
-    # which the next start removes, never a content folder without its history.
-    staging = staging_folder(settings.data_dir, ".content-")
-    create_repo_from_history(SAMPLE_CONTENT, staging / "content", history=SAMPLE_HISTORY).close()
-    failpoints.reached("sample-copy")
+    if settings.repo_url:
+        if not _left_to_build(settings):
+            return
+        log.info("cloning %s into %s", redacted(settings.repo_url), settings.content_path)
+        _build_beside(settings, lambda folder: sync_repository(folder, settings.repo_url or "", settings.repo_branch))
+    elif settings.repo_path is None and _left_to_build(settings):
+        log.info("copying the sample help center into %s", settings.content_path)
+        _build_beside(settings, lambda folder: create_repo_from_history(SAMPLE_CONTENT, folder, history=SAMPLE_HISTORY).close())
+
+
+def _left_to_build(settings: Settings) -> bool:
+    """Whether the content folder is still to be made (what a killed first start left beside it is removed)."""
+    remove_abandoned(settings.content_path.parent, ".content-")
+    return not settings.content_path.exists()
+
+
+def _build_beside(settings: Settings, build: Callable[[Path], object]) -> None:
+    staging = staging_folder(settings.content_path.parent, ".content-")
+    build(staging / "content")
+    failpoints.reached("first-start")
     (staging / "content").rename(settings.content_path)
     staging.rmdir()
 

@@ -16,7 +16,7 @@ EXIT_STATUS = 86
 """What a process stopped at a point exits with, so a test tells it from a real failure."""
 
 POINTS = frozenset({
-    "sample-copy",      # the sample help center written into its staging folder, not yet renamed into place
+    "first-start",      # the sample help center (or a clone of KB_REPO_URL) in its staging folder, not yet renamed into place
     "embedding",        # the first batch of new chunks embedded and cached, the rest not
     "snapshot-save",    # a snapshot's files half written in its staging folder
     "snapshot-swap",    # a snapshot saved, not yet served nor recorded as the latest

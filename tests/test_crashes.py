@@ -24,7 +24,7 @@ from kb.db import EmbeddingRecord, ProposalRecord, make_engine
 from kb.failpoints import EXIT_STATUS
 from kb.keys import create_key
 from tests.conftest import _database, article_text
-from tests.gitutil import USER_EMAIL, USER_NAME, commit_files, git
+from tests.gitutil import USER_EMAIL, USER_NAME, commit_files, git, make_remote
 from tests.processes import KbProcess, Server
 
 ARTICLE = "en/account/reset-password.md"
@@ -80,7 +80,7 @@ def what_the_kill_left(data: Path, point: str) -> bool:
     """The state each point leaves, to show the process really stopped there."""
     snapshots = data / "snapshots"
     return {
-        "sample-copy": lambda: not (data / "content").exists() and any(data.glob(".content-*/content/.git")),
+        "first-start": lambda: not (data / "content").exists() and any(data.glob(".content-*/content/.git")),
         "embedding": lambda: not snapshots.exists() or not any(snapshots.iterdir()),
         "snapshot-save": lambda: any(snapshots.glob(".staging-*/snapshot.pickle")) and not (snapshots / "latest").exists(),
         "snapshot-swap": lambda: (snapshots / "latest").exists(),
@@ -102,7 +102,7 @@ def propose(server: Server, process: KbProcess, writer: dict[str, str]) -> httpx
     return server.post("/v1/proposals", json=body, headers=writer)
 
 
-@pytest.mark.parametrize("point", ["sample-copy", "embedding", "snapshot-save", "snapshot-swap"])
+@pytest.mark.parametrize("point", ["first-start", "embedding", "snapshot-save", "snapshot-swap"])
 def test_killed_while_starting_it_starts_again_and_answers_as_a_fresh_build(
     kb_process: KbProcess, fresh_answers: dict, point: str
 ) -> None:
@@ -112,6 +112,16 @@ def test_killed_while_starting_it_starts_again_and_answers_as_a_fresh_build(
         assert_serves_main(server, kb_process)
         assert answers(server) == fresh_answers
     assert_nothing_left(kb_process)
+
+
+def test_killed_while_cloning_its_remote_it_clones_again_on_the_next_start(kb_process: KbProcess, tmp_path: Path) -> None:
+    remote = make_remote(tmp_path / "remote", {"en/start.md": article_text("start", "Getting started", "Create a workspace.")})
+    kb_process.env |= {"KB_REPO_URL": str(remote), "KB_SYNC_INTERVAL": "0"}
+    assert kb_process.exit_status(failpoint="first-start") == EXIT_STATUS, kb_process.output()
+    assert not content(kb_process).exists() and list(kb_process.data_dir.glob(".content-*/content/HEAD"))
+    with kb_process.serving() as server:
+        assert server.get("/readyz").json()["commit"] == git(remote, "rev-parse", "main")
+    assert list(kb_process.data_dir.glob(".content-*")) == []
 
 
 def test_killed_after_a_batch_was_embedded_the_restart_reuses_it(kb_process: KbProcess) -> None:
@@ -239,3 +249,17 @@ def ready_body(server: Server) -> dict | None:
     except httpx.TransportError:
         return None
     return answer.json() if answer.status_code == 200 else None
+
+
+def test_a_git_process_killed_in_kbs_working_copy_is_cleaned_up_at_the_next_start(kb_process: KbProcess) -> None:
+    with kb_process.serving():
+        pass
+    repo = content(kb_process)
+    (repo / ".git" / "index.lock").write_text("")  # what `git merge` killed half-way leaves: its lock, files half
+    (repo / ARTICLE).write_text((repo / ARTICLE).read_text() + "\nHalf of a merge.\n")  # updated, the branch not
+    with kb_process.serving() as server:
+        assert_serves_main(server, kb_process)
+    assert_nothing_left(kb_process)
+    assert not (repo / ".git" / "index.lock").exists()
+    assert "Half of a merge." in git(repo, "stash", "show", "-p", "stash@{0}")  # kept, not deleted
+    assert "stashed" in kb_process.output()
