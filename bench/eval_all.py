@@ -24,6 +24,7 @@ from kb.evaluation.progress import stage_rows
 from kb.evaluation.run import EvalReport, ModeResult, baselines_for, evaluate
 from kb.settings import Settings
 from search.encoder import Encoder, SentenceTransformerEncoder
+from search.onnx_encoder import cpu_description
 from search.snapshot import MODES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ def markdown(reports: list[EvalReport], *, command: str, model: str) -> str:
         "",
         f"- command: `{command}`",
         f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"- machine: {platform.machine()}, {cpu_description()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         f"- model: `{model}`",
         "- kb modes run through the server's own pipeline (articles, chunks, analysis, embedding cache, "
         "fusion, grouping); `bm25` is plain bm25s, `dense` the same model over whole documents with faiss "

@@ -53,6 +53,7 @@ from kb.settings import Settings
 from search.analyze import has_identifier, query_language
 from search.encoder import Encoder, query_for_model
 from search.fuse import fusion_weights
+from search.onnx_encoder import cpu_description
 
 console = Console()
 ROOT = Path(__file__).resolve().parent.parent
@@ -302,7 +303,7 @@ def run(rounds: int, data: Path, load_seconds: int) -> dict[str, Any]:
     encoder.encode(["warm up the model"])
     result: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {cpu_description()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "model": sample.embedding_model,
         "backend": sample.embedding_backend,
         "wrk": wrk_available(),

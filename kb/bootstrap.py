@@ -64,7 +64,6 @@ def load_encoder(settings: Settings) -> Encoder:
         settings.embedding_model,
         export_dir=onnx_export_dir(settings),
         quantized=settings.embedding_backend == "onnx-int8",
-        batch_size=settings.embedding_batch_size,
     )
 
 

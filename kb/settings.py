@@ -101,7 +101,9 @@ class Settings(BaseSettings):
         description="Where ONNX exports of the model are kept. Default: DATA_DIR/models. Several data folders "
         "(or a read-only image) can share one.",
     )
-    embedding_batch_size: int = Field(default=64, ge=1, le=1024, description="Texts per model call when indexing.")
+    embedding_batch_size: int = Field(
+        default=64, ge=1, le=1024, description="Texts per model call when indexing with the torch backend (ONNX runs each text alone)."
+    )
     host: str = Field(default="127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `kb serve` listens on.")
     access_log: bool = Field(

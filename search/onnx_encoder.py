@@ -34,6 +34,7 @@ from search.staging import remove_abandoned, staging_folder
 
 if TYPE_CHECKING:  # torch and sentence-transformers load only to export, never to serve
     from sentence_transformers import SentenceTransformer
+    from tokenizers import Encoding
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,8 @@ FP32_MIN_COSINE = 0.9999
 INT8_MIN_COSINE = 0.95
 """Dynamic int8 quantisation moves vectors a little (0.979 worst case on the sample's chunks); far below is broken."""
 
-MAX_BATCH = 16
-"""Texts per ONNX Runtime call, whatever the batch size asked: on the sample's chunks (2 cores) fp32 runs
-18.5 texts/s at 16 but 11.7 at 64 (torch: 19.5 and 18.7); int8 24.5 and 16.0."""
+EXPORT_FORMAT = 2
+"""Bumped when an export's files or what they mean change; an export of another format is made again."""
 
 _PROBES = [
     "How do I reset my password?",
@@ -71,36 +71,42 @@ class OnnxEncoder:
     less memory; vectors equal the torch encoder's (fp32) or stay close to them (int8).
     """
 
-    def __init__(self, name_or_path: str, *, export_dir: Path, quantized: bool = False, batch_size: int = 64) -> None:
+    def __init__(self, name_or_path: str, *, export_dir: Path, quantized: bool = False) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
         model_file = export_dir / (INT8_FILE if quantized else MODEL_FILE)
-        if not model_file.exists():
+        if not model_file.exists() or _export_format(export_dir) != EXPORT_FORMAT:
             export_in_subprocess(name_or_path, export_dir)
         meta = json.loads((export_dir / META_FILE).read_text())
         self.model_name = name_or_path
-        # fp32 reproduces the torch vectors (checked at export), so both share the embedding cache.
-        self.model_id = f"{name_or_path}#onnx-int8" if quantized else name_or_path
+        # The embedding cache never mixes backends or export variants: each has its own id, and the
+        # int8 id names its weights (8-bit, or 7-bit where the exporting CPU had no VNNI).
+        self.model_id = f"{name_or_path}#onnx-int8-{meta['int8_weights']}" if quantized else f"{name_or_path}#onnx"
         self.dimension = int(meta["dimension"])
         self.max_tokens = int(meta["max_seq_length"])
-        self.batch_size = min(batch_size, MAX_BATCH)
         self._counter = Tokenizer.from_file(str(export_dir / TOKENIZER_FILE))
         self._counter.no_truncation()
         self._counter.no_padding()
         self._tokenizer = Tokenizer.from_file(str(export_dir / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(self.max_tokens)
-        self._tokenizer.enable_padding(pad_id=int(meta["pad_token_id"]), pad_token=meta["pad_token"])
+        self._tokenizer.no_padding()  # the saved tokenizer may pad to the longest of a call: never here
         self._session = onnxruntime.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
         self._inputs = [node.name for node in self._session.get_inputs()]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors in the order given; texts are batched by length, as sentence-transformers does, to pad less."""
+        """Vectors in the order given, each text run by itself, so that its vector depends on it alone.
+
+        In a batch, int8's activations share one quantisation scale per call, so a text's vector moved
+        with its neighbours (cosine down to 0.961 between alone and in batches of 16, on the sample's
+        paragraphs): an index then depended on batch order and a cached vector on the batch that first
+        met its text. Alone there is no padding either, and on two cores that is no slower: int8 142
+        texts/s alone against 116 in batches (the sample's paragraphs), 55–71 against 51 (BEIR passages);
+        fp32 28 against 28.
+        """
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            vectors[batch] = self._encode_batch([texts[i] for i in batch])
+        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+            vectors[row] = self._encode_one(encoding)
         return vectors
 
     def count_tokens(self, text: str) -> int:
@@ -108,15 +114,14 @@ class OnnxEncoder:
         # The batch call without offsets: the chunker counts tens of thousands of candidate windows.
         return len(self._counter.encode_batch_fast([text], add_special_tokens=False)[0].ids)
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
+    def _encode_one(self, encoding: Encoding) -> np.ndarray:
         feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            "input_ids": np.array([encoding.ids], dtype=np.int64),
+            "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
+            "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
         }
         hidden = self._session.run(None, {name: feed[name] for name in self._inputs})[0]
-        return mean_pool_normalised(hidden, feed["attention_mask"])
+        return mean_pool_normalised(hidden, feed["attention_mask"])[0]
 
 
 def mean_pool_normalised(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
@@ -209,10 +214,13 @@ def _write_export(model: SentenceTransformer, folder: Path) -> None:
     # Per-channel scales: one scale per weight matrix gave cosines down to 0.77 against torch on the
     # sample's chunks (mean 0.898); per channel, 0.979 (mean 0.990). Without VNNI, x86 multiplies
     # u8 × s8 pairs into int16 that can saturate; 7-bit weights (reduce_range) avoid it.
+    reduce_range = _x86_without_vnni()
     quantize_dynamic(folder / MODEL_FILE, folder / INT8_FILE, weight_type=QuantType.QInt8, per_channel=True,
-                     reduce_range=_x86_without_vnni())
+                     reduce_range=reduce_range)
     tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
     meta = {
+        "format": EXPORT_FORMAT,
+        "int8_weights": "s7" if reduce_range else "s8",
         "dimension": model.get_embedding_dimension(),
         "max_seq_length": max_seq_length,
         "pad_token": tokenizer.pad_token,
@@ -221,14 +229,41 @@ def _write_export(model: SentenceTransformer, folder: Path) -> None:
     (folder / META_FILE).write_text(json.dumps(meta, indent=2))
 
 
+def _export_format(folder: Path) -> int | None:
+    try:
+        return json.loads((folder / META_FILE).read_text()).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _x86_without_vnni() -> bool:
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return False
+    return not has_vnni()  # unknown (not Linux): assume the worst, 7-bit weights are safe everywhere
+
+
+def has_vnni() -> bool:
+    """Whether this CPU has VNNI (AVX-512 or AVX), which multiplies 8-bit pairs without saturating."""
+    return any(flag in _cpu_flags() for flag in ("avx512_vnni", "avx_vnni"))
+
+
+def cpu_description() -> str:
+    """The CPU's name and what the int8 export picks on it, for benchmark reports."""
+    name = next((line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines() if line.startswith("model name")),
+                platform.processor() or platform.machine())
+    weights = "s7" if _x86_without_vnni() else "s8"
+    return f"{name}, VNNI {'yes' if has_vnni() else 'no'} (int8 weights {weights})"
+
+
+def _cpu_flags() -> set[str]:
+    return {flag for line in _cpuinfo().splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+
+
+def _cpuinfo() -> str:
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        return Path("/proc/cpuinfo").read_text()
     except OSError:
-        return True  # not Linux: assume the worst, 7-bit weights are safe everywhere
-    return "avx512_vnni" not in flags and "avx_vnni" not in flags
+        return ""
 
 
 @contextlib.contextmanager

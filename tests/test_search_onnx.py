@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.bootstrap import onnx_export_dir
+from kb.bootstrap import load_encoder, onnx_export_dir
 from kb.settings import Settings
 from search.encoder import DEFAULT_MODEL, SentenceTransformerEncoder, resolve_model_path
 from search.onnx_encoder import OnnxEncoder, OnnxExportError, export_onnx
@@ -33,8 +34,12 @@ def test_fp32_export_gives_the_torch_vectors(onnx_export: Path, torch_model: Sen
     assert cosines(onnx.encode(TEXTS), torch_model.encode(TEXTS)).min() > 0.9999
 
 
-def test_fp32_export_shares_the_torch_embedding_cache(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
-    assert OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export).model_id == torch_model.model_id
+def test_each_backend_and_int8_variant_has_its_own_embedding_cache(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
+    fp32 = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export)
+    int8 = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, quantized=True)
+    assert len({torch_model.model_id, fp32.model_id, int8.model_id}) == 3
+    weights = json.loads((onnx_export / "kb-onnx.json").read_text())["int8_weights"]
+    assert int8.model_id == f"{DEFAULT_MODEL}#onnx-int8-{weights}" and weights in ("s7", "s8")
 
 
 def test_int8_vectors_stay_close_and_are_cached_apart(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
@@ -44,10 +49,14 @@ def test_int8_vectors_stay_close_and_are_cached_apart(onnx_export: Path, torch_m
     assert int8.model_name == torch_model.model_name
 
 
-def test_vectors_come_back_in_input_order_whatever_the_batching(onnx_export: Path) -> None:
-    onnx = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, batch_size=1)
-    together = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, batch_size=64).encode(TEXTS)
-    assert cosines(onnx.encode(TEXTS), together).min() > 0.9999
+@pytest.mark.parametrize("backend", ["torch", "onnx", "onnx-int8"])
+def test_a_texts_vector_depends_on_the_text_alone_not_its_batch(backend: str, model_cache: Path) -> None:
+    encoder = load_encoder(Settings.model_validate({"embedding_backend": backend, "embedding_batch_size": 8}))
+    others = [f"Unrelated filler sentence number {n} about invoices, exports and calendars." * (n % 5 + 1) for n in range(20)]
+    alone = np.stack([encoder.encode([text])[0] for text in TEXTS])
+    mixed = encoder.encode(others[:7] + TEXTS[:2] + others[7:13] + TEXTS[2:] + others[13:])
+    in_batch = mixed[[7, 8, 15, 16]]
+    assert np.abs(alone - in_batch).max() < 1e-5  # float tolerance: padding and shapes only reorder sums
 
 
 def test_token_counts_match_the_torch_tokenizer_without_truncating(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
