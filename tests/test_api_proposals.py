@@ -14,7 +14,8 @@ from kb.keys import create_key
 from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, git, make_remote
 from tests.problems import assert_problem
-from versioning.proposals import Identity, create_branch_with_commit
+from versioning import ContentRepo
+from versioning.proposals import Identity, create_branch_with_commit, merge_branch
 
 REFUNDS = article_text("refunds", "Refunds", "## Timing\n\nRefunds take ten days.")
 INVOICES = article_text("invoices", "Invoices", "## PDF\n\nInvoices are PDFs.")
@@ -212,3 +213,18 @@ def test_a_recorded_proposal_that_changes_nothing_cannot_be_merged(client: TestC
     refused = assert_problem(client.post("/v1/proposals/99/merge", headers=as_role(client, "reviewer")), 422, field="files")
     assert "changes nothing" in refused["detail"]
     assert git(content_repo, "rev-parse", "main") == base
+
+
+def test_a_merge_done_in_git_but_not_recorded_is_recorded_with_its_merge_commit_on_retry(
+    client: TestClient, content_repo: Path
+) -> None:
+    writer, reviewer = as_role(client, "writer"), as_role(client, "reviewer")
+    first = propose(client, writer, {"en/refunds.md": REFUNDS.replace("ten", "five")})
+    second = propose(client, writer, {"en/invoices.md": INVOICES.replace("PDFs", "ZIP files")})
+    assert client.post(f"/v1/proposals/{first['id']}/merge", headers=reviewer).status_code == 200
+    with ContentRepo(content_repo) as repo:  # as if the database failed right after Git moved main
+        done = merge_branch(repo, branch=second["branch"], into="main", message="Merge", author=Identity("r", "r@x"))
+    commit_files(content_repo, {"en/other.md": article_text("other", "Other", "Later work.")})  # main moves on
+    retried = client.post(f"/v1/proposals/{second['id']}/merge", headers=reviewer)
+    assert retried.status_code == 200
+    assert retried.json()["status"] == "merged" and retried.json()["merged_commit"] == done

@@ -91,8 +91,9 @@ def merge_branch(repo: ContentRepo, *, branch: str, into: str, message: str, aut
     """
     raw = repo.git_repo
     base, head = repo.resolve(into), repo.resolve(branch)
-    if is_ancestor(raw, head, base):
-        return base  # already merged: nothing to do
+    if is_ancestor(raw, head, base):  # already merged (a retry after the record failed): the commit that did it
+        done = merged_by(repo, head, into)
+        return done if done is not None else base
     target = head if is_ancestor(raw, base, head) else _merge_commit(raw, base, head, message, author)
     try:
         fast_forward(raw, validate_ref(into), base, target)
