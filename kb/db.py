@@ -104,15 +104,20 @@ def state_value(engine: Engine, key: str, default: str) -> str:
     """The value of ``key``, stored as ``default`` by whoever asks first (processes agree on one)."""
     with Session(engine) as session:
         found = session.get(StateRecord, key)
-    if found is not None:
-        return found.value
+    if found is None:
+        insert_missing(engine, StateRecord, [{"key": key, "value": default}])
+        with Session(engine) as session:
+            found = session.get(StateRecord, key)
+    assert found is not None  # inserted above, by this process or another
+    return found.value
+
+
+def insert_missing(engine: Engine, table: type[SQLModel], rows: list[dict]) -> None:
+    """Insert ``rows``, leaving alone any whose primary key is there already (by another process, too)."""
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    keys = [column.name for column in sqlalchemy.inspect(table).primary_key]
     with engine.begin() as connection:
-        connection.execute(insert(StateRecord).values(key=key, value=default).on_conflict_do_nothing(index_elements=["key"]))
-    with Session(engine) as session:
-        stored = session.get(StateRecord, key)
-    assert stored is not None  # inserted above, by this process or another
-    return stored.value
+        connection.execute(insert(table).on_conflict_do_nothing(index_elements=keys), rows)
 
 
 def normalise_url(url: str) -> str:
@@ -201,14 +206,10 @@ class DatabaseVectorStore:
     def put_many(self, vectors: dict[str, np.ndarray]) -> None:
         if not vectors:
             return
-        rows = [
+        insert_missing(self.engine, EmbeddingRecord, [
             {"key": key, "dimension": int(vector.shape[0]), "vector": vector.astype(np.float32).tobytes()}
             for key, vector in vectors.items()
-        ]
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(EmbeddingRecord).on_conflict_do_nothing(index_elements=["key"])
-        with self.engine.begin() as connection:
-            connection.execute(statement, rows)
+        ])
 
     def count(self) -> int:
         with Session(self.engine) as session:

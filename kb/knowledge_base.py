@@ -130,7 +130,7 @@ class KnowledgeBase:
         head = self.repo.resolve(self.served_ref)
         if self._snapshot is not None and self._snapshot.commit == head:
             return None
-        return self.refresh(previous=self._snapshot or self.store.load_latest(), progress=progress)
+        return self.refresh(progress=progress)  # from the saved snapshot when it was served, else in full
 
     def stop_indexing(self) -> None:
         """Make a build in progress stop at its next batch (:class:`IndexingStopped`): the server is shutting down."""

@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from kb.db import LockRecord
+from kb.db import LockRecord, insert_missing
 
 MERGE = "merge"
 """Writing branches of the content repository: creating and merging proposals, reconciling at start-up."""
@@ -61,12 +60,11 @@ def database_lock(engine: Engine, name: str) -> Iterator[Session]:
 
 
 def _ensure_row(engine: Engine, name: str) -> None:
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(LockRecord).values(name=name, holder="", taken_at=_now()).on_conflict_do_nothing(
-        index_elements=["name"]
-    )
-    with engine.begin() as connection:
-        connection.execute(statement)
+    """The lock's row, made once: an UPDATE of no row would lock nothing."""
+    with Session(engine) as session:
+        if session.get(LockRecord, name) is not None:
+            return
+    insert_missing(engine, LockRecord, [{"name": name, "holder": "", "taken_at": _now()}])
 
 
 def _now() -> dt.datetime:

@@ -76,7 +76,10 @@ def test_sqlite_made_unwritable_answers_503_with_retry_after_and_recovers_by_its
     assert [proposal["title"] for proposal in listed] == ["Third words.", "First words."]
 
 
-postgres_only = pytest.mark.skipif(not os.environ.get(TEST_DATABASE_ENV), reason=f"needs {TEST_DATABASE_ENV}")
+stoppable_postgres = pytest.mark.skipif(
+    not os.environ.get(TEST_DATABASE_ENV) or shutil.which("pg_ctlcluster") is None,
+    reason=f"stops and starts the local PostgreSQL: needs {TEST_DATABASE_ENV} (.ci/run sets it) and Debian's pg_ctlcluster",
+)
 
 
 def pg_cluster(action: str) -> None:
@@ -100,8 +103,7 @@ def postgres_stopped() -> Iterator[None]:
         pg_cluster("start")
 
 
-@postgres_only
-@pytest.mark.skipif(shutil.which("pg_ctlcluster") is None, reason="needs Debian's pg_ctlcluster")
+@stoppable_postgres
 def test_postgresql_stopped_answers_503_then_recovers_without_a_restart(make_client) -> None:
     client = make_client()
     writer = writer_key(client)
@@ -116,8 +118,7 @@ def test_postgresql_stopped_answers_503_then_recovers_without_a_restart(make_cli
     assert propose(client, writer, "After the outage.").status_code == 201
 
 
-@postgres_only
-@pytest.mark.skipif(shutil.which("pg_ctlcluster") is None, reason="needs Debian's pg_ctlcluster")
+@stoppable_postgres
 def test_the_cli_says_in_one_line_that_postgresql_cannot_be_reached(tmp_path: Path, database_url: str) -> None:
     env = {**os.environ, "KB_DATA_DIR": str(tmp_path / "data"), "KB_DATABASE_URL": database_url}
     with postgres_stopped():
