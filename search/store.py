@@ -114,7 +114,10 @@ class SnapshotStore:
             raise DamagedSnapshot(f"{DATA_FILE}: {exc!r}") from exc
         if hashlib.sha256(data).hexdigest() != expected:
             raise DamagedSnapshot(f"{DATA_FILE} does not match the checksum recorded when it was saved")
-        loaded = pickle.loads(data)  # written by kb itself: the checksum above matched
+        try:
+            loaded = pickle.loads(data)  # written by kb itself: the checksum above matched
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:  # a class kb no longer has
+            raise DamagedSnapshot(f"{DATA_FILE} cannot be read by this version of kb: {exc!r}") from exc
         if not isinstance(loaded, dict) or not {"entries", "errors"} <= loaded.keys():
             raise DamagedSnapshot(f"{DATA_FILE} holds no snapshot")
         return loaded

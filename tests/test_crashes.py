@@ -9,6 +9,7 @@ without its row.
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -133,7 +134,8 @@ def test_killed_after_a_batch_was_embedded_the_restart_reuses_it(kb_process: KbP
     assert cached > 0
     with kb_process.serving():
         pass
-    assert "embedded" in kb_process.output().split("--- start 2")[1]
+    restart = re.search(r"\((\d+) embedded, (\d+) cached\)", kb_process.output().split("--- start 2")[1])
+    assert restart is not None and int(restart.group(2)) == cached  # what the killed start embedded, not again
 
 
 @pytest.mark.parametrize("point", ["proposal-row", "proposal-branch"])

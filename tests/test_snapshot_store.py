@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -75,3 +76,14 @@ def test_remove_abandoned_keeps_what_is_not_a_staging_folder(tmp_path: Path) -> 
     (tmp_path / "content").mkdir()
     assert remove_abandoned(tmp_path, ".staging-") == []
     assert sorted(path.name for path in tmp_path.iterdir()) == [".staging-notapid", "content"]
+
+
+def test_a_snapshot_whose_classes_kb_no_longer_has_is_rebuilt_not_a_crash(content_repo: Path, make_kb, tmp_path: Path) -> None:
+    make_kb(content_repo)
+    folder = saved_folder(tmp_path / "data")
+    foreign = b"\x80\x05cno_such_module\nThing\n)\x81."  # a pickle naming a class that does not exist
+    (folder / DATA_FILE).write_bytes(foreign)
+    meta = json.loads((folder / META_FILE).read_text())
+    meta["sha256"][DATA_FILE] = hashlib.sha256(foreign).hexdigest()  # intact on disk, only unreadable
+    (folder / META_FILE).write_text(json.dumps(meta))
+    assert semantic_ids(make_kb(content_repo), "create a workspace") == ["start"]
