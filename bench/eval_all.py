@@ -23,8 +23,8 @@ from kb.evaluation.metrics import METRICS
 from kb.evaluation.progress import stage_rows
 from kb.evaluation.run import EvalReport, ModeResult, baselines_for, evaluate
 from kb.settings import Settings
+from search.cpu import cpu_description
 from search.encoder import Encoder, SentenceTransformerEncoder
-from search.onnx_encoder import cpu_description
 from search.snapshot import MODES
 
 ROOT = Path(__file__).resolve().parent.parent

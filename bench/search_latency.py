@@ -51,9 +51,9 @@ from kb.knowledge_base import KnowledgeBase, needs_query_vector
 from kb.requests import SearchRequest
 from kb.settings import Settings
 from search.analyze import has_identifier, query_language
+from search.cpu import cpu_description
 from search.encoder import Encoder, query_for_model
 from search.fuse import fusion_weights
-from search.onnx_encoder import cpu_description
 
 console = Console()
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,19 +1,22 @@
-"""Fusion tuning: score fusion variants on kb's own candidates without re-running search for each.
+"""Fusion tuning: fixed and per-query (adaptive) mixes of kb's two sides, chosen leave-one-set-out.
 
-Each query's lexical and semantic candidates (chunk ids and scores) are fetched once from the same
-snapshot `kb eval` builds; every variant then only fuses, groups per article and scores with ranx.
-Used to choose the defaults in search/fuse.py; the figures it prints are cited there.
+Each query's lexical and semantic candidates come once from `IndexSnapshot.candidates` (the same sides
+`kb eval` ranks with, articles already scored from their best chunk and their whole text); every variant
+then only fuses with `search.fuse.hybrid`, applies the answer gate, groups per article and scores with
+ranx. A family's parameters are chosen for each set on the other sets (leave-one-set-out), so the figure
+printed for a set was never fitted to it.
 
-    python -m bench.tune_fusion ../shared/data/stackfaq ../shared/data/jsquad ...
+    python -m bench.tune_fusion ../shared/data/feedbackqa-australia ../shared/data/stackfaq ...
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -25,95 +28,190 @@ from kb.evaluation.beir import load_dataset
 from kb.evaluation.metrics import score
 from kb.evaluation.run import open_corpus
 from kb.settings import Settings
-from search.fuse import FusionWeights, hybrid
+from search.analyze import has_identifier, query_language
+from search.encoder import query_for_model
+from search.fuse import FusionWeights, QuerySignals, adaptive_weights, fusion_weights, hybrid
+from search.snapshot import IndexSnapshot, best_chunk_per_article
 
 console = Console()
 DEPTH = 100
 
 
 @dataclass
-class Candidates:
+class Query:
+    qid: str
     lexical: tuple[np.ndarray, np.ndarray]
     semantic: tuple[np.ndarray, np.ndarray]
+    content: list[str]
+    weights: FusionWeights
+    """kb's fixed weights for this query (language, identifiers)."""
+    signals: QuerySignals
 
 
-Fuser = Callable[[Candidates], tuple[np.ndarray, np.ndarray]]
+@dataclass
+class EvalSet:
+    name: str
+    snapshot: IndexSnapshot
+    ids: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    queries: list[Query]
 
 
-def variant(floor: float = 0.3, **weights: Any) -> Fuser:
-    """kb's own hybrid step (search.fuse.hybrid) with other weights; the floor cuts semantic first."""
-    settings = FusionWeights(semantic_floor=floor, **weights)
-
-    def fuse(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
-        close = c.semantic[1] >= floor
-        return hybrid(c.lexical, (c.semantic[0][close], c.semantic[1][close]), settings)
-
-    return fuse
+Chooser = Callable[[Query], FusionWeights]
 
 
-def candidates(folder: Path, settings: Settings, encoder) -> tuple[dict[str, Candidates], object, dict, dict]:
+def collect(folder: Path, settings: Settings, encoder) -> EvalSet:
     dataset = load_dataset(folder)
     kb, ids, language = open_corpus(dataset, settings=settings, encoder=encoder, progress=None)
     snapshot = kb.snapshot
-    allowed = snapshot.visible_articles(PUBLIC)[snapshot.chunk_article]
-    texts = list(dataset.queries.values())
-    vectors = encoder.encode(texts)
-    found = {}
+    allowed = snapshot.visible_articles(PUBLIC)
+    vectors = encoder.encode([query_for_model(text) for text in dataset.queries.values()])
+    queries = []
     for (qid, text), vector in zip(dataset.queries.items(), vectors, strict=True):
-        terms = kb.analyzer.analyze(" ".join(text.split()))
-        found[qid] = Candidates(
-            snapshot.lexical_index.search(terms, k=DEPTH * 4, allowed=allowed),
-            snapshot.vector_index.search(vector, k=DEPTH * 4, allowed=allowed),
-        )
-    return found, (kb, ids), dataset.qrels, {"language": language, "name": dataset.name}
+        analysed = kb.analyzer.query(text)
+        weights = fusion_weights(language or query_language(text), model=encoder.model_name, identifier=has_identifier(text))
+        lexical, semantic = snapshot.candidates(
+            terms=analysed.terms, term_weights=analysed.weights, query_vector=vector if weights.semantic else None,
+            mode="hybrid", allowed_articles=allowed, floor=weights.semantic_floor, depth=DEPTH * 4,
+        )  # fmt: skip
+        signals = QuerySignals.of(lexical, semantic, coverage=snapshot.lexical_index.coverage(analysed.content, lexical[0][:1]))
+        queries.append(Query(qid, lexical, semantic, analysed.content, weights, signals))
+    return EvalSet(dataset.name, snapshot, ids, dataset.qrels, queries)
 
 
-def evaluate(found: dict[str, Candidates], kb_ids, qrels, fuser: Fuser) -> float:
-    kb, ids = kb_ids
-    chunk_article = kb.snapshot.chunk_article
-    articles = kb.snapshot.articles
+def evaluate(data: EvalSet, choose: Chooser) -> float:
+    owner, articles = data.snapshot.chunk_article, data.snapshot.articles
     ranking = {}
-    for qid, c in found.items():
-        chunk_ids, scores = fuser(c)
-        seen: dict[str, float] = {}
-        for chunk, value in zip(chunk_ids.tolist(), scores.tolist(), strict=True):
-            doc = ids[articles[chunk_article[chunk]].id]
-            if doc not in seen:
-                seen[doc] = value
-            if len(seen) == DEPTH:
-                break
-        ranking[qid] = seen
-    return score(qrels, ranking)["ndcg@10"]
+    for query in data.queries:
+        weights = choose(query)
+        chunk_ids, scores = hybrid(query.lexical, query.semantic, weights)
+        if not data.snapshot.answered(query.lexical[0], query.semantic[0], content_terms=query.content, weights=weights):
+            chunk_ids, scores = chunk_ids[:0], scores[:0]
+        best, values = best_chunk_per_article(chunk_ids, scores, owner)
+        top = zip(best[:DEPTH].tolist(), values[:DEPTH].tolist(), strict=True)
+        ranking[query.qid] = {data.ids[articles[owner[chunk]].id]: float(value) for chunk, value in top}
+    return score(data.qrels, ranking)["ndcg@10"]
 
 
-VARIANTS: dict[str, Fuser] = {
-    "lexical only": lambda c: c.lexical,
-    "semantic only": lambda c: c.semantic,
-    **{f"rrf k={k} sem×{w} floor={f}": variant(f, method="rrf", k=k, lexical=1.0, semantic=w)
-       for k in (60, 20) for w in (1.0, 2.0) for f in (0.3,)},
-    **{f"convex {n} α={a} floor={f}": variant(f, lexical=1 - a, semantic=a, normalise=n)
-       for n in ("min-max", "max") for a in (0.6, 0.7, 0.8, 0.85, 0.9) for f in (0.0, 0.3)},
-    **{f"convex {n} α={a} semantic re-orders only": variant(0.0, lexical=1 - a, semantic=a, semantic_recall=False, normalise=n)
-       for n in ("min-max", "max") for a in (0.1, 0.3, 0.5)},
-}  # fmt: skip
+def fixed(alpha: float) -> Chooser:
+    """Semantic ``alpha``, lexical the rest, wherever kb's rules let the weights adapt."""
+    def choose(query: Query) -> FusionWeights:
+        if query.weights.adaptive is None:
+            return query.weights
+        return dataclasses.replace(query.weights, semantic=alpha, lexical=1 - alpha, adaptive=None)
+    return choose
+
+
+def adaptive(low: float, high: float) -> Chooser:
+    def choose(query: Query) -> FusionWeights:
+        if query.weights.adaptive is None:
+            return query.weights
+        return adaptive_weights(dataclasses.replace(query.weights, adaptive=(low, high)), query.signals)
+    return choose
+
+
+FAMILIES: dict[str, dict[str, Chooser]] = {
+    "fixed α": {f"α={a}": fixed(a) for a in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)},
+    "adaptive": {f"{lo}–{hi}": adaptive(lo, hi) for lo, hi in itertools.product((0.5, 0.6, 0.7, 0.8), (0.85, 0.9, 0.95, 1.0))},
+}
+
+
+LEARNED_ALPHAS = np.round(np.arange(0.4, 1.0001, 0.05), 2)
+
+
+def outcomes(data: EvalSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per query: label-free features, nDCG@10 at each of ``LEARNED_ALPHAS``, and whether kb's weights adapt for it."""
+    owner = data.snapshot.chunk_article
+    features, scores = [], []
+    for query in data.queries:
+        row = []
+        for alpha in LEARNED_ALPHAS:
+            single = EvalSet(data.name, data.snapshot, data.ids, data.qrels, [query])
+            row.append(_query_ndcg(single, fixed(float(alpha))))
+        scores.append(row)
+        semantic = best_chunk_per_article(*query.semantic, owner)
+        lexical = best_chunk_per_article(*query.lexical, owner)
+        cosines, bm25 = semantic[1], lexical[1]
+        features.append([
+            query.signals.semantic_top,
+            query.signals.lexical_coverage,
+            float(cosines[0] - cosines[1]) if len(cosines) > 1 else query.signals.semantic_top,
+            float(len(cosines) > 0 and len(bm25) > 0 and owner[semantic[0][0]] == owner[lexical[0][0]]),
+            float(1 - bm25[1] / bm25[0]) if len(bm25) > 1 else float(len(bm25) > 0),
+            min(len(query.content), 10) / 10,
+        ])  # fmt: skip
+    return np.array(features), np.array(scores), np.array([q.weights.adaptive is not None for q in data.queries])
+
+
+def _query_ndcg(single: EvalSet, choose: Chooser) -> float:
+    """nDCG@10 of one query (the set holds it alone), by the formula ranx uses (exponential gain)."""
+    owner, articles = single.snapshot.chunk_article, single.snapshot.articles
+    query = single.queries[0]
+    weights = choose(query)
+    chunk_ids, scores = hybrid(query.lexical, query.semantic, weights)
+    if not single.snapshot.answered(query.lexical[0], query.semantic[0], content_terms=query.content, weights=weights):
+        chunk_ids = chunk_ids[:0]
+    best, _ = best_chunk_per_article(chunk_ids, scores[: len(chunk_ids)], owner)
+    relevance = single.qrels.get(query.qid, {})
+    gains = [relevance.get(single.ids[articles[owner[c]].id], 0) for c in best[:10].tolist()]
+    ideal = sorted(relevance.values(), reverse=True)[:10]
+    dcg = sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(gains))
+    best_dcg = sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / best_dcg if best_dcg else 0.0
+
+
+def learned_loso(sets: list[EvalSet], make_model: Callable[[], object]) -> list[float]:
+    """Each set's nDCG@10 when a regressor, fitted on the other sets, predicts every query's best α."""
+    data = [outcomes(s) for s in sets]
+    figures = []
+    for held in range(len(sets)):
+        inputs, targets, weights = [], [], []
+        for number, (features, scores, adapts) in enumerate(data):
+            if number == held:
+                continue
+            best = scores.max(axis=1, keepdims=True)
+            ties = scores >= best - 1e-9
+            informative = adapts & (scores.max(axis=1) > scores.min(axis=1))
+            inputs.append(features[informative])
+            targets.append(((ties * LEARNED_ALPHAS).sum(axis=1) / ties.sum(axis=1))[informative])
+            weights.append(np.full(informative.sum(), 1 / max(int(informative.sum()), 1)))  # each set weighs alike
+        model = make_model()
+        model.fit(np.concatenate(inputs), np.concatenate(targets), sample_weight=np.concatenate(weights))  # type: ignore[attr-defined]
+        features, scores, _ = data[held]
+        predicted = model.predict(features)  # type: ignore[attr-defined]
+        nearest = np.abs(LEARNED_ALPHAS[None, :] - predicted[:, None]).argmin(axis=1)
+        figures.append(float(scores[np.arange(len(scores)), nearest].mean()))
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folders", type=Path, nargs="+")
+    parser.add_argument("--learned", action="store_true", help="also fit α per query from label-free features (slow)")
     args = parser.parse_args()
     settings = Settings()
     encoder = load_encoder(settings)
-    results: dict[str, dict[str, float]] = {}
-    for folder in args.folders:
-        found, kb_ids, qrels, info = candidates(folder, settings, encoder)
-        for name, fuser in VARIANTS.items():
-            results.setdefault(name, {})[f"{info['name']} ({info['language']})"] = evaluate(found, kb_ids, qrels, fuser)
-        console.print(f"done {info['name']}")
-    sets = list(next(iter(results.values())))
-    table = Table("variant", *sets, title="nDCG@10 by fusion variant")
-    for name, row in results.items():
-        table.add_row(name, *(f"{row[s]:.4f}" for s in sets))
+    sets = [collect(folder, settings, encoder) for folder in args.folders]
+    names = [data.name for data in sets]
+    title = "hybrid nDCG@10 (each variant in-sample; LOSO: the family's variant chosen on the other sets)"
+    table = Table("family", "variant", *names, "mean", title=title)
+    for family, variants in FAMILIES.items():
+        figures = {label: [evaluate(data, choose) for data in sets] for label, choose in variants.items()}
+        for label, row in figures.items():
+            table.add_row(family, label, *(f"{v:.4f}" for v in row), f"{np.mean(row):.4f}")
+        loso, picks = [], []
+        for held in range(len(sets)):
+            pick = max(figures, key=lambda label: np.mean([v for i, v in enumerate(figures[label]) if i != held]))
+            loso.append(figures[pick][held])
+            picks.append(pick)
+        table.add_row(family, "LOSO", *(f"{v:.4f} ({p})" for v, p in zip(loso, picks, strict=True)), f"{np.mean(loso):.4f}")
+    if args.learned:
+        from sklearn.ensemble import GradientBoostingRegressor  # type: ignore[import-untyped]  # scikit-learn ships no type stubs
+        from sklearn.linear_model import Ridge  # type: ignore[import-untyped]  # same
+
+        for label, make in (("ridge", Ridge), ("gradient boosting", lambda: GradientBoostingRegressor(max_depth=2, n_estimators=50))):
+            learned = learned_loso(sets, make)
+            table.add_row("learned α", f"{label}, LOSO", *(f"{v:.4f}" for v in learned), f"{np.mean(learned):.4f}")
     console.print(table)
 
 

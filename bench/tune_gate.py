@@ -54,7 +54,8 @@ def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: Mode, locale: 
         weights = fusion_weights(locale or query_language(text), model=kb.encoder.model_name, identifier=has_identifier(text))
         for threshold in THRESHOLDS:
             results = snapshot.search(
-                terms=terms.terms, content_terms=terms.content, query_vector=vectors.get(qid) if weights.semantic else None,
+                terms=terms.terms, term_weights=terms.weights, content_terms=terms.content,
+                query_vector=vectors.get(qid) if weights.semantic else None,
                 mode=mode, allowed_articles=allowed, weights=dataclasses.replace(weights, answer_coverage=threshold),
                 depth=kb.settings.search_depth, limit=DEPTH, offset=0,
             )  # fmt: skip

@@ -17,7 +17,7 @@ from kb.access import ACCESS_FILE, access_rules_at
 from kb.validation import select_articles, with_audience
 from search.analyze import Analyzer
 from search.encoder import CachedEncoder
-from search.fields import FIELDS_VERSION, chunk_tokens
+from search.fields import FIELDS_VERSION, chunk_tokens, document_text, document_tokens
 from search.snapshot import Entry, IndexSnapshot, SnapshotTag
 from versioning.repo import ContentRepo, GitFile
 
@@ -52,6 +52,17 @@ class _Selection:
     blob_of: dict[str, str]
     """Blob sha of every article parsed in this build, by path."""
     errors: dict[str, ArticleError]
+
+
+@dataclass(frozen=True)
+class _Chunked:
+    """One article cut into chunks and analysed, waiting for its vectors."""
+
+    chunks: tuple[Chunk, ...]
+    terms: tuple[tuple[str, ...], ...]
+    spans: tuple[np.ndarray, ...]
+    document_text: str | None
+    document_terms: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -106,13 +117,15 @@ class Indexer:
         return snapshot, report
 
     def texts_to_embed(self, commit: str) -> list[str]:
-        """The chunk texts a full build of ``commit`` embeds, in build order, without embedding them.
+        """The texts a full build of ``commit`` embeds (chunks, then whole articles), without embedding them.
 
         What sizes a build: `make bench` times the model's raw ``encode`` on exactly these texts on
         both sides of a build, so that a drift in the machine's speed hits both sides of the ratio.
         """
         selection = self._select(commit, None)
-        return [chunk.embed_text for article in selection.active for chunk in self._chunks(article)]
+        chunked = {article: self._chunks(article) for article in selection.active}
+        documents = (document_text(article, chunks) for article, chunks in chunked.items())
+        return [chunk.embed_text for chunks in chunked.values() for chunk in chunks] + [text for text in documents if text is not None]
 
     def _select(self, commit: str, previous: IndexSnapshot | None) -> _Selection:
         """Read what the diff from ``previous`` touched (everything without one) and pick the articles to index."""
@@ -156,17 +169,34 @@ class Indexer:
         entries = []
         for article in selection.active:
             if article.path in chunked:
-                chunks, terms, spans = chunked[article.path]
-                blob = selection.blob_of[article.path]
-                entries.append(Entry(article, blob, chunks, terms, vectors[article.path], spans))
+                parts = chunked[article.path]
+                chunk_vectors, document_vector = vectors[article.path]
+                entries.append(
+                    Entry(
+                        article,
+                        selection.blob_of[article.path],
+                        parts.chunks,
+                        parts.terms,
+                        chunk_vectors,
+                        parts.spans,
+                        document_vector=document_vector,
+                        document_terms=parts.document_terms,
+                    )
+                )
             else:
                 entries.append(dataclasses.replace(selection.kept[article.path], article=article))
         return entries
 
-    def _chunk(self, article: Article) -> tuple[tuple, tuple, tuple]:
+    def _chunk(self, article: Article) -> _Chunked:
         chunks = self._chunks(article)
         tokens = [chunk_tokens(chunk, article, analyzer=self.analyzer) for chunk in chunks]
-        return chunks, tuple(terms for terms, _ in tokens), tuple(spans for _, spans in tokens)
+        return _Chunked(
+            chunks,
+            tuple(terms for terms, _ in tokens),
+            tuple(spans for _, spans in tokens),
+            document_text(article, chunks),
+            document_tokens(article, analyzer=self.analyzer),
+        )
 
     def _chunks(self, article: Article) -> tuple[Chunk, ...]:
         return tuple(
@@ -179,8 +209,10 @@ class Indexer:
             )
         )
 
-    def _embed(self, chunked: dict[str, tuple[tuple, tuple, tuple]], progress: Progress | None) -> dict[str, np.ndarray]:
-        texts = [chunk.embed_text for chunks, _, _ in chunked.values() for chunk in chunks]
+    def _embed(self, chunked: dict[str, _Chunked], progress: Progress | None) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+        """Per article, its chunks' vectors and its whole text's (None for a one-chunk article: its chunk is its whole)."""
+        texts = [chunk.embed_text for parts in chunked.values() for chunk in parts.chunks]
+        texts += [parts.document_text for parts in chunked.values() if parts.document_text is not None]
         done = 0
 
         def advance(count: int) -> None:
@@ -193,10 +225,13 @@ class Indexer:
 
         # Batches of 64: progress (and a stop asked for while starting up) every couple of seconds.
         matrix = self.encoder.encode(texts, batch_size=64, progress=advance)
-        result, start = {}, 0
-        for path, (chunks, _, _) in chunked.items():
-            result[path] = matrix[start : start + len(chunks)]
-            start += len(chunks)
+        result: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        start = 0
+        documents = iter(matrix[sum(len(parts.chunks) for parts in chunked.values()) :])
+        for path, parts in chunked.items():
+            vectors = matrix[start : start + len(parts.chunks)]
+            start += len(parts.chunks)
+            result[path] = (vectors, next(documents) if parts.document_text is not None else None)
         return result
 
 

@@ -206,6 +206,7 @@ class KnowledgeBase:
             query = self.analyzer.query(request.text)
             results = snapshot.search(
                 terms=query.terms,
+                term_weights=query.weights,
                 content_terms=query.content,
                 query_vector=vectors.get(model_text),
                 mode=request.mode,  # type: ignore[arg-type]  # validated by SearchRequest

@@ -17,7 +17,6 @@ import json
 import logging
 import multiprocessing
 import os
-import platform
 import shutil
 import signal
 import sys
@@ -29,7 +28,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from search.cpu import int8_saturates
 from search.encoder import resolve_model_path
+from search.onnx_quantize import drop_nan_guards, quantize
 from search.staging import remove_abandoned, staging_folder
 
 if TYPE_CHECKING:  # torch and sentence-transformers load only to export, never to serve
@@ -47,9 +48,9 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 FP32_MIN_COSINE = 0.9999
 """An fp32 export must give the torch model's vectors (cosine ≥ this on the probe texts), or it is refused."""
 INT8_MIN_COSINE = 0.95
-"""Dynamic int8 quantisation moves vectors a little (0.979 worst case on the sample's chunks); far below is broken."""
+"""int8 moves vectors a little (per-token: 0.998 worst case over 360 BEIR texts; `search/onnx_quantize.py`); far below is broken."""
 
-EXPORT_FORMAT = 2
+EXPORT_FORMAT = 3
 """Bumped when an export's files or what they mean change; an export of another format is made again."""
 
 _PROBES = [
@@ -82,7 +83,7 @@ class OnnxEncoder:
         self.model_name = name_or_path
         # The embedding cache never mixes backends or export variants: each has its own id, and the
         # int8 id names its weights (8-bit, or 7-bit where the exporting CPU had no VNNI).
-        self.model_id = f"{name_or_path}#onnx-int8-{meta['int8_weights']}" if quantized else f"{name_or_path}#onnx"
+        self.model_id = f"{name_or_path}#onnx-int8-{meta['int8_variant']}" if quantized else f"{name_or_path}#onnx"
         self.dimension = int(meta["dimension"])
         self.max_tokens = int(meta["max_seq_length"])
         self._counter = Tokenizer.from_file(str(export_dir / TOKENIZER_FILE))
@@ -190,7 +191,6 @@ def _write_export(model: SentenceTransformer, folder: Path) -> None:
     """The transformer as ONNX (fp32 and int8), its tokenizer, and what pooling needs to know."""
     import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers.sentence_transformer.modules import Transformer
 
     transformer = model[0]
@@ -211,16 +211,14 @@ def _write_export(model: SentenceTransformer, folder: Path) -> None:
         )
     assert program is not None  # only the legacy exporter (dynamo=False) returns None
     onnx.save(program.model_proto, folder / MODEL_FILE)  # one self-contained file, no external data
-    # Per-channel scales: one scale per weight matrix gave cosines down to 0.77 against torch on the
-    # sample's chunks (mean 0.898); per channel, 0.979 (mean 0.990). Without VNNI, x86 multiplies
-    # u8 × s8 pairs into int16 that can saturate; 7-bit weights (reduce_range) avoid it.
-    reduce_range = _x86_without_vnni()
-    quantize_dynamic(folder / MODEL_FILE, folder / INT8_FILE, weight_type=QuantType.QInt8, per_channel=True,
-                     reduce_range=reduce_range)
+    drop_nan_guards(folder / MODEL_FILE)
+    # Without VNNI, x86 multiplies u8 × s8 pairs into int16 that can saturate; 7-bit weights avoid it.
+    reduce_range = int8_saturates()
+    quantize(folder / MODEL_FILE, folder / INT8_FILE, reduce_range=reduce_range)
     tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
     meta = {
         "format": EXPORT_FORMAT,
-        "int8_weights": "s7" if reduce_range else "s8",
+        "int8_variant": "pt-s7" if reduce_range else "pt-s8",
         "dimension": model.get_embedding_dimension(),
         "max_seq_length": max_seq_length,
         "pad_token": tokenizer.pad_token,
@@ -234,36 +232,6 @@ def _export_format(folder: Path) -> int | None:
         return json.loads((folder / META_FILE).read_text()).get("format")
     except (OSError, ValueError, AttributeError):
         return None
-
-
-def _x86_without_vnni() -> bool:
-    if platform.machine().lower() not in ("x86_64", "amd64"):
-        return False
-    return not has_vnni()  # unknown (not Linux): assume the worst, 7-bit weights are safe everywhere
-
-
-def has_vnni() -> bool:
-    """Whether this CPU has VNNI (AVX-512 or AVX), which multiplies 8-bit pairs without saturating."""
-    return any(flag in _cpu_flags() for flag in ("avx512_vnni", "avx_vnni"))
-
-
-def cpu_description() -> str:
-    """The CPU's name and what the int8 export picks on it, for benchmark reports."""
-    name = next((line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines() if line.startswith("model name")),
-                platform.processor() or platform.machine())
-    weights = "s7" if _x86_without_vnni() else "s8"
-    return f"{name}, VNNI {'yes' if has_vnni() else 'no'} (int8 weights {weights})"
-
-
-def _cpu_flags() -> set[str]:
-    return {flag for line in _cpuinfo().splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
-
-
-def _cpuinfo() -> str:
-    try:
-        return Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return ""
 
 
 @contextlib.contextmanager

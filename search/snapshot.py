@@ -11,12 +11,14 @@ import numpy as np
 
 from articles.model import Article, ArticleError, Chunk
 from search.facets import FacetCounts
-from search.fuse import FusionWeights, hybrid
+from search.fields import LEXICAL_DOCUMENT_SHARE, SEMANTIC_DOCUMENT_SHARE
+from search.fuse import FusionWeights, QuerySignals, Scored, adaptive_weights, hybrid
 from search.lexical import LexicalIndex
 from search.snippets import SnippetText
 from search.vector import VectorIndex
 
 Mode = Literal["keyword", "semantic", "hybrid"]
+_EMPTY: Scored = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 MODES: tuple[str, ...] = ("keyword", "semantic", "hybrid")
 
 
@@ -40,6 +42,10 @@ class Entry:
     vectors: np.ndarray
     spans: tuple[np.ndarray, ...]
     """Per chunk, where its section text's terms (the last ones of ``terms``) are in the chunk's text: snippets mark from them."""
+    document_vector: np.ndarray | None
+    """The whole article embedded as one text; None where its one chunk is the whole (or it has none)."""
+    document_terms: tuple[str, ...]
+    """The whole article's terms, for its article-level BM25 (:func:`search.fields.document_tokens`)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,14 @@ class IndexSnapshot:
         vectors = [entry.vectors for entry in self.entries if entry.vectors.size]
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, max(dimension, 1)), dtype=np.float32)
         self.vector_index = VectorIndex(matrix)
+        self.document_vectors = np.zeros((len(self.entries), matrix.shape[1]), dtype=np.float32)
+        for number, entry in enumerate(self.entries):
+            if entry.document_vector is not None:
+                self.document_vectors[number] = entry.document_vector
+            elif len(entry.vectors):  # one chunk: it is the whole article (no chunk: zeros, never a candidate)
+                self.document_vectors[number] = entry.vectors[0]
         self.lexical_index = LexicalIndex([list(terms) for entry in self.entries for terms in entry.terms])
+        self.document_index = LexicalIndex([list(entry.document_terms) for entry in self.entries])
         self._facet_counts = FacetCounts(self.articles)
         self._by_key = {article.key: number for number, article in enumerate(self.articles)}
         self._by_path = {article.path: article for article in self.articles}
@@ -153,6 +166,7 @@ class IndexSnapshot:
         self,
         *,
         terms: Sequence[str],
+        term_weights: Sequence[float],
         content_terms: Sequence[str],
         query_vector: np.ndarray | None,
         mode: Mode,
@@ -163,25 +177,24 @@ class IndexSnapshot:
         offset: int,
     ) -> Results:
         """Rank chunks among ``allowed_articles`` only, group them per article, and page the articles."""
-        allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
         depth = max(depth, (offset + limit) * 4)
-        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        lexical = self.lexical_index.search(terms, k=depth, allowed=allowed) if mode != "semantic" else empty
-        semantic = empty
-        if mode != "keyword" and query_vector is not None:
-            ids, similarities = self.vector_index.search(query_vector, k=depth, allowed=allowed)
-            close = similarities >= weights.semantic_floor
-            semantic = (ids[close], similarities[close])
+        lexical, semantic = self.candidates(
+            terms=terms, term_weights=term_weights, query_vector=query_vector, mode=mode,
+            allowed_articles=allowed_articles, floor=weights.semantic_floor, depth=depth,
+        )  # fmt: skip
         # One retriever keeps its own scores (BM25, cosine), which say more than a fused value.
         if mode == "keyword":
             chunk_ids, scores = lexical
         elif mode == "semantic":
             chunk_ids, scores = semantic
         else:
+            if weights.adaptive is not None:
+                coverage = self.lexical_index.coverage(content_terms, lexical[0][:1])
+                weights = adaptive_weights(weights, QuerySignals.of(lexical, semantic, coverage=coverage))
             chunk_ids, scores = hybrid(lexical, semantic, weights)
-            if not self._answered(lexical[0], semantic[0], content_terms=content_terms, weights=weights):
-                chunk_ids, scores = empty
-        best_ids, best_scores = _best_chunk_per_article(chunk_ids, scores, self.chunk_article)
+            if not self.answered(lexical[0], semantic[0], content_terms=content_terms, weights=weights):
+                chunk_ids, scores = _EMPTY
+        best_ids, best_scores = best_chunk_per_article(chunk_ids, scores, self.chunk_article)
         page = list(zip(best_ids[offset : offset + limit].tolist(), best_scores[offset : offset + limit].tolist(), strict=True))
         wanted = self.lexical_index.term_mask(content_terms) if page else np.zeros(0, dtype=bool)
         hits = [
@@ -189,6 +202,50 @@ class IndexSnapshot:
             for cid, score in page
         ]
         return Results(hits=hits, total=len(best_ids), facets=self._facet_counts.count(self.chunk_article[best_ids]))
+
+    def candidates(
+        self,
+        *,
+        terms: Sequence[str],
+        term_weights: Sequence[float],
+        query_vector: np.ndarray | None,
+        mode: Mode,
+        allowed_articles: np.ndarray,
+        floor: float,
+        depth: int,
+    ) -> tuple[Scored, Scored]:
+        """Each side's ``depth`` best chunks among ``allowed_articles``, best first, before fusion: (lexical, semantic).
+
+        A side the mode does not use is empty; so is the semantic side without a query vector, and
+        every chunk under the cosine ``floor``.
+        """
+        allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
+        lexical = semantic = _EMPTY
+        if mode != "semantic":
+            ids, bm25 = self.lexical_index.search(terms, k=depth, weights=term_weights, allowed=allowed)
+            whole = self.document_index.scores(terms, weights=term_weights)
+            lexical = self._with_document(ids, bm25, whole, LEXICAL_DOCUMENT_SHARE)
+        if mode != "keyword" and query_vector is not None:
+            ids, similarities = self.vector_index.search(query_vector, k=depth, allowed=allowed)
+            close = similarities >= floor
+            ids = ids[close]
+            whole = np.zeros(len(self.articles), dtype=np.float32)
+            whole[self.chunk_article[ids]] = self.document_vectors[self.chunk_article[ids]] @ query_vector
+            semantic = self._with_document(ids, similarities[close], whole, SEMANTIC_DOCUMENT_SHARE)
+        return lexical, semantic
+
+    def _with_document(
+        self, chunk_ids: np.ndarray, scores: np.ndarray, documents: np.ndarray, share: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each chunk's score mixed with its whole article's (``documents``, one score per article), best first.
+
+        A section rarely holds every word or the whole gist of what an article answers; the article as
+        one text does, but blurs which section answers. Mixing both beat either alone (`search/fields.py`).
+        A chunk's article-level score comes from the same retriever, so the mix keeps the retriever's scale.
+        """
+        mixed = (1 - share) * scores + share * documents[self.chunk_article[chunk_ids]]
+        order = np.argsort(-mixed, kind="stable")
+        return chunk_ids[order], mixed[order].astype(np.float32)
 
     def _snippet(self, chunk_id: int, wanted: np.ndarray) -> str:
         """The hit's excerpt, the query's content words marked: function words would mark half a sentence.
@@ -204,7 +261,7 @@ class IndexSnapshot:
         ids, text = source
         return text.snippet(self._chunk_spans[chunk_id][wanted[ids]])
 
-    def _answered(
+    def answered(
         self, lexical_ids: np.ndarray, semantic_ids: np.ndarray, *, content_terms: Sequence[str], weights: FusionWeights
     ) -> bool:
         """Whether the help center answers a hybrid query at all: decided for the query, not hit by hit.
@@ -236,7 +293,7 @@ class IndexSnapshot:
         allowed[number] = False
         ids, scores = self.vector_index.search(centre, k=limit * 8, allowed=allowed[self.chunk_article])
         close = scores >= floor
-        best_ids, _ = _best_chunk_per_article(ids[close], scores[close], self.chunk_article)
+        best_ids, _ = best_chunk_per_article(ids[close], scores[close], self.chunk_article)
         return [self.articles[number] for number in self.chunk_article[best_ids[:limit]].tolist()]
 
     def _cached(self, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
@@ -251,7 +308,7 @@ class IndexSnapshot:
         return mask
 
 
-def _best_chunk_per_article(chunk_ids: np.ndarray, scores: np.ndarray, chunk_article: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def best_chunk_per_article(chunk_ids: np.ndarray, scores: np.ndarray, chunk_article: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The first (best) chunk of each article in a ranking, in ranking order, with its score."""
     _, first = np.unique(chunk_article[chunk_ids], return_index=True)
     first.sort()

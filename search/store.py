@@ -23,7 +23,7 @@ from search.staging import remove_abandoned, staging_folder
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3
+FORMAT = 4
 """Bumped whenever what is pickled changes shape; an older saved snapshot is then rebuilt, not misread."""
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kb.access import PUBLIC
 from kb.requests import SearchRequest
+from search.fields import document_text
 from tests.conftest import article_text
 from tests.gitutil import commit_files
 
@@ -33,11 +34,14 @@ def search_ids(kb, query: str, **options) -> list[str]:
     return [hit.article.id for hit in response.results.hits]
 
 
-def test_first_index_embeds_every_chunk_once(content_repo: Path, make_kb, encoder) -> None:
-    commit_files(content_repo, {"en/guide.md": GUIDE})
+def test_first_index_embeds_every_chunk_and_each_article_of_several_chunks_whole_once(content_repo: Path, make_kb, encoder) -> None:
+    one_section = article_text("short", "Short", "Just one paragraph.")
+    commit_files(content_repo, {"en/guide.md": GUIDE, "en/short.md": one_section})
     kb = make_kb(content_repo)
-    assert len(encoder.inputs) == len(kb.snapshot.chunks)
+    guide = kb.snapshot.article("guide", "en")
+    assert len(encoder.inputs) == len(kb.snapshot.chunks) + 1  # the guide whole; the short article is its one chunk
     assert len(set(encoder.inputs)) == len(encoder.inputs)
+    assert document_text(guide, kb.snapshot.entries[0].chunks) in encoder.inputs
 
 
 def test_texts_to_embed_are_what_a_full_build_embeds_without_calling_the_model(
@@ -48,7 +52,8 @@ def test_texts_to_embed_are_what_a_full_build_embeds_without_calling_the_model(
     encoder.inputs.clear()
     texts = kb.indexer.texts_to_embed(kb.repo.resolve())
     assert encoder.inputs == []
-    assert texts == [chunk.embed_text for chunk in kb.snapshot.chunks]
+    wholes = [document_text(entry.article, entry.chunks) for entry in kb.snapshot.entries]
+    assert texts == [chunk.embed_text for chunk in kb.snapshot.chunks] + [text for text in wholes if text is not None]
 
 
 def test_the_report_says_how_much_of_a_build_the_model_took(content_repo: Path, make_kb) -> None:
@@ -58,10 +63,10 @@ def test_the_report_says_how_much_of_a_build_the_model_took(content_repo: Path, 
     assert first.model_seconds == 0 and first.embedded == 0
     commit_files(content_repo, {"en/guide.md": GUIDE.replace("ten days", "two weeks")})
     second = kb.refresh()
-    assert second.embedded == 1 and 0 < second.model_seconds < second.seconds
+    assert second.embedded == 2 and 0 < second.model_seconds < second.seconds  # the section and the article whole
 
 
-def test_editing_one_section_reembeds_only_that_chunk(content_repo: Path, make_kb, encoder) -> None:
+def test_editing_one_section_reembeds_only_that_chunk_and_its_article_whole(content_repo: Path, make_kb, encoder) -> None:
     commit_files(content_repo, {"en/guide.md": GUIDE, "en/other.md": OTHER})
     kb = make_kb(content_repo)
     encoder.inputs.clear()
@@ -69,8 +74,8 @@ def test_editing_one_section_reembeds_only_that_chunk(content_repo: Path, make_k
     report = kb.refresh()
     assert report.incremental
     assert report.parsed == 1
-    assert len(encoder.inputs) == 1 and "five business days" in encoder.inputs[0]
-    assert report.embedded == 1 and report.cached == len(kb.snapshot.article("guide", "en").sections) - 1
+    assert len(encoder.inputs) == 2 and all("five business days" in text for text in encoder.inputs)
+    assert report.embedded == 2 and report.cached == len(kb.snapshot.article("guide", "en").sections) - 1
 
 
 def test_edited_text_is_searchable_after_refresh(content_repo: Path, make_kb) -> None:
@@ -97,7 +102,9 @@ def test_restart_after_a_new_commit_updates_from_the_diff(content_repo: Path, ma
     commit_files(content_repo, {"en/other.md": OTHER.replace("by email", "by email or link")})
     encoder.inputs.clear()
     kb = make_kb(content_repo)
-    assert encoder.inputs == [c.embed_text for c in kb.snapshot.chunks if "or link" in c.text]
+    other = kb.snapshot.entries[[e.article.id for e in kb.snapshot.entries].index("other")]
+    changed = [c.embed_text for c in other.chunks if "or link" in c.text]
+    assert sorted(encoder.inputs) == sorted([*changed, document_text(other.article, other.chunks)])
 
 
 def test_deleted_article_leaves_search_and_lookup(content_repo: Path, make_kb) -> None:

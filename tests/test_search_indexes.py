@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from search.analyze import has_identifier
+from search.analyze import ENGLISH_FUNCTION_WEIGHT, Analyzer, has_identifier
 from search.fuse import FusionWeights, convex_combination, fusion_weights, hybrid, reciprocal_rank_fusion
 from search.lexical import LexicalIndex
 from search.vector import HNSW_MIN_CHUNKS, HNSWParameters, VectorIndex, index_kind
@@ -112,22 +112,26 @@ DOCS = [
 ]
 
 
-def lucene_bm25(query: list[str], docs: list[list[str]], k1: float = 1.5, b: float = 0.75) -> list[float]:
+def lucene_bm25(
+    query: list[str], docs: list[list[str]], k1: float = 1.5, b: float = 0.75, weights: list[float] | None = None
+) -> list[float]:
     """BM25 as Lucene (8.0 on) defines it, written out: the reference the index is checked against.
 
     Lucene dropped the classic ``(k1 + 1)`` factor from the numerator: it scales every score alike.
+    Each query term adds its clause, a repeated one again, times its weight (a boosted clause).
     """
     average = sum(map(len, docs)) / len(docs)
+    weights = weights or [1.0] * len(query)
     scores = []
     for doc in docs:
         score = 0.0
-        for term in set(query):
+        for term, weight in zip(query, weights, strict=True):
             df = sum(term in d for d in docs)
             if not df:
                 continue
             idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
             tf = doc.count(term)
-            score += idf * tf / (tf + k1 * (1 - b + b * len(doc) / average))
+            score += weight * idf * tf / (tf + k1 * (1 - b + b * len(doc) / average))
         scores.append(score)
     return scores
 
@@ -136,6 +140,29 @@ def test_bm25_scores_match_the_lucene_formula() -> None:
     query = ["password", "reset", "unknown-term"]
     assert np.allclose(LexicalIndex(DOCS).scores(query), lucene_bm25(query, DOCS), rtol=1e-5)
     assert np.allclose(LexicalIndex(DOCS, k1=0.9, b=0.4).scores(query), lucene_bm25(query, DOCS, 0.9, 0.4), rtol=1e-5)
+
+
+def test_a_term_the_query_repeats_counts_again() -> None:
+    query = ["password", "password", "reset"]
+    assert np.allclose(LexicalIndex(DOCS).scores(query), lucene_bm25(query, DOCS), rtol=1e-5)
+    assert not np.allclose(LexicalIndex(DOCS).scores(query), LexicalIndex(DOCS).scores(["password", "reset"]))
+
+
+def test_each_query_term_counts_with_its_weight() -> None:
+    query, weights = ["password", "reset", "workspace"], [1.0, 0.25, 0.25]
+    scores = LexicalIndex(DOCS).scores(query, weights=weights)
+    assert np.allclose(scores, lucene_bm25(query, DOCS, weights=weights), rtol=1e-5)
+
+
+def test_english_function_words_weigh_less_in_a_query_and_japanese_ones_fully() -> None:
+    english = Analyzer().query("how do I reset my password")
+    assert dict(zip(english.terms, english.weights, strict=True)) == {
+        "how": ENGLISH_FUNCTION_WEIGHT, "do": ENGLISH_FUNCTION_WEIGHT, "i": ENGLISH_FUNCTION_WEIGHT,
+        "reset": 1.0, "my": ENGLISH_FUNCTION_WEIGHT, "password": 1.0,
+    }  # fmt: skip
+    japanese = Analyzer().query("これを設定する")
+    assert japanese.weights == [1.0] * len(japanese.terms)
+    assert set(japanese.terms) - set(japanese.content)  # it has function words, and they count fully
 
 
 def test_bm25_allow_list_zeroes_excluded_chunks_without_changing_the_others() -> None:

@@ -16,7 +16,7 @@ from kb.access import STAFF
 from kb.knowledge_base import KnowledgeBase
 from kb.requests import SearchRequest
 from search.staging import remove_abandoned
-from search.store import DATA_FILE, META_FILE
+from search.store import DATA_FILE, FORMAT, META_FILE
 
 
 def saved_folder(data_dir: Path) -> Path:
@@ -45,13 +45,16 @@ def test_a_snapshot_overwritten_in_place_is_detected_and_rebuilt(
     assert semantic_ids(second, "create a workspace") == expected == ["start"]
 
 
-@pytest.mark.parametrize("meta", ["{not json", '{"format": 3, "tag": 5}', '{"format": 3, "tag": {"commit": 1}}', "[]"])
+DAMAGED_METAS = ["{not json", f'{{"format": {FORMAT}, "tag": 5}}', f'{{"format": {FORMAT}, "tag": {{"commit": 1}}}}', "[]"]
+
+
+@pytest.mark.parametrize("meta", DAMAGED_METAS)
 def test_a_damaged_meta_file_is_rebuilt_not_a_crash(content_repo: Path, make_kb, tmp_path: Path, meta: str) -> None:
     make_kb(content_repo)
     (saved_folder(tmp_path / "data") / META_FILE).write_text(meta)
     kb = make_kb(content_repo)
     assert semantic_ids(kb, "create a workspace") == ["start"]
-    assert json.loads((saved_folder(tmp_path / "data") / META_FILE).read_text())["format"] == 3
+    assert json.loads((saved_folder(tmp_path / "data") / META_FILE).read_text())["format"] == FORMAT
 
 
 def test_a_missing_data_file_is_rebuilt(content_repo: Path, make_kb, tmp_path: Path) -> None:
