@@ -76,8 +76,9 @@ def _scenario(s: dict) -> list[str]:
         f"({http['p50']:.2f} ÷ ({parts['p50']:.2f} + {hop['p50']:.2f}))",
         f"- GET /healthz p50 ÷ floor p50: **{healthz['p50'] / floor['p50']:.2f}**; target ≤ 1.2",
         f"- p99 ÷ p50 over HTTP, cache off: **{http['p99'] / http['p50']:.2f}**",
-        f"- index build from an empty cache: {build['build_seconds']:.1f} s, {build['build_chunks_per_s']:.1f} chunks/s; "
-        f"raw `encode` of the same texts: {build['raw_encode_chunks_per_s']:.1f} chunks/s; "
+        f"- index build from an empty cache: {build['build_seconds']:.1f} s, {build['build_chunks_per_s']:.1f} chunks/s "
+        f"({build['texts']} texts embedded: the chunks and the whole articles of several chunks); "
+        f"raw `encode` of the same texts: {build['raw_encode_texts_per_s']:.1f} texts/s; "
         f"build ÷ raw throughput **{build['ratio']:.2f}**; inside the build, the model's own encode took "
         f"{build['model_seconds']:.1f} s of {build['build_seconds']:.1f} s (**{build['model_share']:.2f}**)",
         f"- server memory: {s['memory_mb']['rss']:.0f} MiB resident once warmed up; peak over the whole run "

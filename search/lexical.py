@@ -72,12 +72,16 @@ class LexicalIndex:
         """
         held = np.zeros(len(chunk_ids))
         total = 0.0
+        postings = self._bm25.scores if self.size else {}
         for term in dict.fromkeys(terms):
-            ids = self._bm25.get_tokens_ids([term]) if self.size else []
-            matches = self._bm25.get_scores_from_ids(ids) > 0 if ids else np.zeros(self.size, dtype=bool)
-            weight = _idf(int(matches.sum()), self.size)
+            number = self._bm25.vocab_dict.get(term) if postings else None
+            if number is None:
+                total += _idf(0, self.size)
+                continue
+            start, end = int(postings["indptr"][number]), int(postings["indptr"][number + 1])
+            weight = _idf(end - start, self.size)  # the term's postings: the chunks that hold it
             total += weight
-            held += weight * matches[chunk_ids]
+            held += weight * np.isin(chunk_ids, postings["indices"][start:end])
         return held / total if total else held
 
 
