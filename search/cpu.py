@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from pathlib import Path
 from typing import Literal
@@ -41,6 +42,7 @@ def _cpu_flags() -> set[str]:
     return {flag for line in _cpuinfo().splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
 
 
+@functools.cache  # the CPU does not change while kb runs; every Settings() asks (`auto`)
 def _cpuinfo() -> str:
     try:
         return Path("/proc/cpuinfo").read_text()

@@ -69,11 +69,8 @@ def chunk_tokens(
     the text again for every search (`search/snippets.py`). ``title_weight`` overrides the locale's
     (`bench/lexical_scoring.py` compares them).
     """
-    if title_weight is None:
-        title_weight = TITLE_WEIGHTS.get(article.locale, 1)
-    title = analyzer.analyze(article.title) * title_weight
+    title, labels = _title_terms(article, analyzer, title_weight), _label_terms(article, analyzer)
     headings = analyzer.analyze(" ".join(chunk.heading_path))
-    labels = analyzer.analyze(" ".join((*article.front.keywords, *article.front.tags)))
     text = analyzer.tokens(chunk.text)
     spans = np.array([(token.start, token.end) for token in text], dtype=np.int32).reshape(-1, 2)
     # Interned: the snapshot keeps every chunk's list (incremental builds reuse them), and a corpus
@@ -93,7 +90,15 @@ def document_text(article: Article, chunks: Sequence[Chunk]) -> str | None:
 
 def document_tokens(article: Article, *, analyzer: Analyzer) -> tuple[str, ...]:
     """The whole article as one token list for the article-level BM25: title (boosted as in chunks), labels, every section."""
-    title = analyzer.analyze(article.title) * TITLE_WEIGHTS.get(article.locale, 1)
-    labels = analyzer.analyze(" ".join((*article.front.keywords, *article.front.tags)))
+    title, labels = _title_terms(article, analyzer), _label_terms(article, analyzer)
     sections = [term for section in article.sections for term in analyzer.analyze(" ".join((*section.heading_path, section.text)))]
     return tuple(sys.intern(term) for term in title + labels + sections)
+
+
+def _title_terms(article: Article, analyzer: Analyzer, weight: int | None = None) -> list[str]:
+    """The title's terms, repeated as often as its locale's weight (or ``weight``) says."""
+    return analyzer.analyze(article.title) * (TITLE_WEIGHTS.get(article.locale, 1) if weight is None else weight)
+
+
+def _label_terms(article: Article, analyzer: Analyzer) -> list[str]:
+    return analyzer.analyze(" ".join((*article.front.keywords, *article.front.tags)))

@@ -47,7 +47,7 @@ TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "kb-onnx.json"
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 WORKERS = min(os.cpu_count() or 1, 4)
-"""Threads that embed many texts at once, each text alone, one thread per run (see ``OnnxEncoder._pool``)."""
+"""Threads that embed many texts at once, each text alone, one thread per run (see ``OnnxEncoder._side_by_side``)."""
 
 FP32_MIN_COSINE = 0.9999
 """An fp32 export must give the torch model's vectors (cosine ≥ this on the probe texts), or it is refused."""
@@ -81,9 +81,10 @@ class OnnxEncoder:
         from tokenizers import Tokenizer
 
         model_file = export_dir / (INT8_FILE if quantized else MODEL_FILE)
-        if not model_file.exists() or _export_format(export_dir) != EXPORT_FORMAT:
+        meta = _read_meta(export_dir)
+        if not model_file.exists() or meta.get("format") != EXPORT_FORMAT:
             export_in_subprocess(name_or_path, export_dir)
-        meta = json.loads((export_dir / META_FILE).read_text())
+            meta = _read_meta(export_dir)
         self.model_name = name_or_path
         # The embedding cache never mixes backends or export variants: each has its own id, and the
         # int8 id names its weights (8-bit, or 7-bit where the exporting CPU had no VNNI).
@@ -97,14 +98,12 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.no_padding()  # the saved tokenizer may pad to the longest of a call: never here
         # A single text (a query) runs on every core; many texts run side by side, one thread each, on a
-        # second session (``_pool``). Queries on one thread each measured slower over HTTP (3.75 ms p50
-        # against 3.33 on the sample), builds on all cores per text slower (78 chunks/s against 96).
+        # second session (``_side_by_side``). Queries on one thread each measured slower over HTTP (3.75 ms
+        # p50 against 3.33 on the sample), builds on all cores per text slower (78 chunks/s against 96).
+        self._model_file = model_file
         self._session = onnxruntime.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        self._single_threaded = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self._inputs = [node.name for node in self._session.get_inputs()]
-        self._workers: ThreadPoolExecutor | None = None
+        self._workers: tuple[ThreadPoolExecutor, InferenceSession] | None = None
         self._workers_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -123,8 +122,8 @@ class OnnxEncoder:
             for row, encoding in enumerate(encodings):
                 vectors[row] = self._encode_one(self._session, encoding)
             return vectors
-        side_by_side = self._pool().map(lambda encoding: self._encode_one(self._single_threaded, encoding), encodings)
-        for row, vector in enumerate(side_by_side):
+        pool, session = self._side_by_side()
+        for row, vector in enumerate(pool.map(lambda encoding: self._encode_one(session, encoding), encodings)):
             vectors[row] = vector
         return vectors
 
@@ -133,14 +132,21 @@ class OnnxEncoder:
         # The batch call without offsets: the chunker counts tens of thousands of candidate windows.
         return len(self._counter.encode_batch_fast([text], add_special_tokens=False)[0].ids)
 
-    def _pool(self) -> ThreadPoolExecutor:
-        """Threads that run many texts side by side on the single-threaded session (made on first use).
+    def _side_by_side(self) -> tuple[ThreadPoolExecutor, InferenceSession]:
+        """Threads, and a single-threaded session they share, to run many texts side by side.
 
-        BEIR passages, int8: 110 a second on two such threads, 83 on one run of two threads (fp32: 61 and 56).
+        Made on the first call with many texts (a build): a server that only encodes queries never
+        loads the model a second time. BEIR passages, int8: 110 a second on two such threads, 83 on
+        one run of two threads (fp32: 61 and 56).
         """
         with self._workers_lock:
             if self._workers is None:
-                self._workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kb-encode")
+                import onnxruntime
+
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = 1
+                session = onnxruntime.InferenceSession(str(self._model_file), options, providers=["CPUExecutionProvider"])
+                self._workers = (ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kb-encode"), session)
             return self._workers
 
     def _encode_one(self, session: InferenceSession, encoding: Encoding) -> np.ndarray:
@@ -255,11 +261,13 @@ def _write_export(model: SentenceTransformer, folder: Path) -> None:
     (folder / META_FILE).write_text(json.dumps(meta, indent=2))
 
 
-def _export_format(folder: Path) -> int | None:
+def _read_meta(folder: Path) -> dict:
+    """The export's meta file, or {} when there is none or it cannot be read (the export is then made again)."""
     try:
-        return json.loads((folder / META_FILE).read_text()).get("format")
-    except (OSError, ValueError, AttributeError):
-        return None
+        meta = json.loads((folder / META_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 @contextlib.contextmanager

@@ -189,8 +189,7 @@ class IndexSnapshot:
             chunk_ids, scores = semantic
         else:
             if weights.adaptive is not None:
-                coverage = self.lexical_index.coverage(content_terms, lexical[0][:1])
-                weights = adaptive_weights(weights, QuerySignals.of(lexical, semantic, coverage=coverage))
+                weights = adaptive_weights(weights, self.signals(lexical, semantic, content_terms=content_terms))
             chunk_ids, scores = hybrid(lexical, semantic, weights)
             if not self.answered(lexical[0], semantic[0], content_terms=content_terms, weights=weights):
                 chunk_ids, scores = _EMPTY
@@ -233,6 +232,10 @@ class IndexSnapshot:
             whole[self.chunk_article[ids]] = self.document_vectors[self.chunk_article[ids]] @ query_vector
             semantic = self._with_document(ids, similarities[close], whole, SEMANTIC_DOCUMENT_SHARE)
         return lexical, semantic
+
+    def signals(self, lexical: Scored, semantic: Scored, *, content_terms: Sequence[str]) -> QuerySignals:
+        """What a query's two candidate lists say before they are fused: what adaptive fusion weighs them by."""
+        return QuerySignals.of(lexical, semantic, coverage=self.lexical_index.coverage(content_terms, lexical[0][:1]))
 
     def _with_document(
         self, chunk_ids: np.ndarray, scores: np.ndarray, documents: np.ndarray, share: float

@@ -8,8 +8,18 @@ import math
 import numpy as np
 import pytest
 
+from kb.access import PUBLIC
+from kb.requests import SearchRequest
 from search.analyze import ENGLISH_FUNCTION_WEIGHT, Analyzer, has_identifier
-from search.fuse import FusionWeights, convex_combination, fusion_weights, hybrid, reciprocal_rank_fusion
+from search.fuse import (
+    FusionWeights,
+    QuerySignals,
+    adaptive_weights,
+    convex_combination,
+    fusion_weights,
+    hybrid,
+    reciprocal_rank_fusion,
+)
 from search.lexical import LexicalIndex
 from search.vector import HNSW_MIN_CHUNKS, HNSWParameters, VectorIndex, index_kind
 
@@ -210,6 +220,46 @@ def test_identifiers_in_a_query_are_recognised(text: str, expected: bool) -> Non
 def test_a_query_with_an_identifier_trusts_both_sides_equally() -> None:
     weights = fusion_weights("en", model="any/model", identifier=True)
     assert weights.lexical == weights.semantic
+
+
+def test_an_english_querys_semantic_weight_adapts_only_without_an_identifier() -> None:
+    assert fusion_weights("en", model="any/model").adaptive == (0.6, 0.95)
+    assert fusion_weights("en", model="any/model", identifier=True).adaptive is None
+
+
+def test_a_confident_semantic_side_against_an_empty_lexical_one_gets_the_top_of_the_range() -> None:
+    weights = adaptive_weights(FusionWeights(), QuerySignals(semantic_top=0.9, lexical_coverage=0.0))
+    assert weights.semantic == pytest.approx(0.95) and weights.lexical == pytest.approx(0.05)
+
+
+def test_a_full_lexical_match_against_nothing_semantic_gets_the_bottom_of_the_range() -> None:
+    weights = adaptive_weights(FusionWeights(), QuerySignals(semantic_top=0.0, lexical_coverage=1.0))
+    assert weights.semantic == pytest.approx(0.6)
+
+
+def test_the_semantic_weight_rises_with_its_best_cosine_and_falls_with_lexical_coverage() -> None:
+    def alpha(top: float, coverage: float) -> float:
+        return adaptive_weights(FusionWeights(), QuerySignals(semantic_top=top, lexical_coverage=coverage)).semantic
+
+    assert alpha(0.5, 0.5) < alpha(0.8, 0.5)
+    assert alpha(0.8, 0.9) < alpha(0.8, 0.3)
+
+
+def test_hybrid_search_fuses_with_the_weights_its_signals_give(sample_kb) -> None:
+    query = "can I pay by invoice instead of card"
+    snapshot, analysed = sample_kb.snapshot, sample_kb.analyzer.query(query)
+    vector = sample_kb.encoder.encode([query])[0]
+    allowed = snapshot.visible_articles(PUBLIC)
+    sides = snapshot.candidates(
+        terms=analysed.terms, term_weights=analysed.weights, query_vector=vector, mode="hybrid",
+        allowed_articles=allowed, floor=0.3, depth=100,
+    )  # fmt: skip
+    lexical, semantic = sides
+    adapted = adaptive_weights(FusionWeights(), snapshot.signals(lexical, semantic, content_terms=analysed.content))
+    assert adapted.semantic not in (FusionWeights().semantic, 0.6, 0.95)
+    expected_ids, expected_scores = hybrid(lexical, semantic, adapted)
+    top = sample_kb.search(SearchRequest(query=query, mode="hybrid", locale="en"), view=PUBLIC).results.hits[0]
+    assert top.chunk == snapshot.chunks[expected_ids[0]] and top.score == pytest.approx(float(expected_scores[0]), rel=1e-5)
 
 
 def test_building_an_index_writes_nothing_to_the_log_below_warnings(caplog: pytest.LogCaptureFixture) -> None:
