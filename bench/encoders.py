@@ -10,7 +10,7 @@ from bench.queries import SAMPLE_QUERIES
 from kb.bootstrap import load_encoder
 from kb.settings import Settings
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "onnx-int8-queries")
 
 
 def compare_backends(settings: Settings, chunk_texts: list[str], *, rounds: int) -> dict[str, dict[str, float]]:
@@ -19,12 +19,12 @@ def compare_backends(settings: Settings, chunk_texts: list[str], *, rounds: int)
     for backend in BACKENDS:
         encoder = load_encoder(settings.model_copy(update={"embedding_backend": backend}))
         queries = [query for query, _ in SAMPLE_QUERIES]
-        encoder.encode(queries[:8])  # first calls pay for lazy initialisation
+        encoder.encode_queries(queries[:8])  # first calls pay for lazy initialisation
         samples = []
         for _ in range(rounds):
             for query in queries:
                 started = time.perf_counter()
-                encoder.encode([query])
+                encoder.encode_queries([query])
                 samples.append(time.perf_counter() - started)
         started = time.perf_counter()
         encoder.encode(chunk_texts)

@@ -131,7 +131,7 @@ def measure_parts(kb: KnowledgeBase, encoder: Encoder, queries: Queries, rounds:
             started = time.perf_counter()
             weights = fusion_weights(locale or query_language(query), model=encoder.model_name, identifier=has_identifier(query))
             needs_vector = needs_query_vector(request.mode, weights)
-            vector = encoder.encode([query_for_model(request.text)])[0] if needs_vector else None
+            vector = encoder.encode_queries([query_for_model(request.text)])[0] if needs_vector else None
             terms = kb.analyzer.query(request.text).terms
             allowed = snapshot.visible_articles(PUBLIC) & snapshot.filtered_articles(request.filters)
             chunk_allowed = allowed[snapshot.chunk_article]

@@ -37,10 +37,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(env: dict[str, str], *, ready_timeout: float = 900) -> Iterator[Server]:
-    """Start `kb serve` with ``env`` on a free port; yield once /readyz answers; stop it afterwards."""
+def running_server(env: dict[str, str], *, ready_timeout: float = 900, checkout: Path = ROOT) -> Iterator[Server]:
+    """Start `kb serve` of ``checkout`` with ``env`` on a free port; yield once /readyz answers; stop it afterwards."""
     port = _free_port()
-    with _serving([sys.executable, "-m", "kb", "serve", "--port", str(port)], env, port, "/readyz", ready_timeout) as server:
+    command = [sys.executable, "-m", "kb", "serve", "--port", str(port)]
+    with _serving(command, env, port, "/readyz", ready_timeout, cwd=checkout) as server:
         yield server
 
 
@@ -54,10 +55,12 @@ def running_bare_server() -> Iterator[Server]:
 
 
 @contextmanager
-def _serving(command: list[str], env: dict[str, str], port: int, ready_path: str, ready_timeout: float) -> Iterator[Server]:
+def _serving(
+    command: list[str], env: dict[str, str], port: int, ready_path: str, ready_timeout: float, *, cwd: Path = ROOT
+) -> Iterator[Server]:
     # A file, not a pipe, for the server's output: an unread pipe fills up and stalls the server under load.
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT)
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log, cwd=cwd)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_ready(process, log, f"{base}{ready_path}", ready_timeout, name=" ".join(command[1:4]))

@@ -47,7 +47,7 @@ def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: Mode, locale: 
     snapshot = kb.snapshot
     allowed = snapshot.visible_articles(PUBLIC)
     texts = {qid: query_for_model(text) for qid, text in queries.items()}
-    vectors = dict(zip(texts, kb.encoder.encode(list(texts.values())), strict=True)) if mode == "hybrid" else {}
+    vectors = dict(zip(texts, kb.encoder.encode_queries(list(texts.values())), strict=True)) if mode == "hybrid" else {}
     found: dict[float | None, dict[str, list[str]]] = {threshold: {} for threshold in THRESHOLDS}
     for qid, text in queries.items():
         terms = kb.analyzer.query(text)
@@ -84,7 +84,9 @@ def main() -> None:
                           *(str(sum(1 for found in every[t].values() if not found)) for t in THRESHOLDS))  # fmt: skip
         kb.close()
         console.print(f"done {dataset.name}")
-    table.add_row(f"sample: off-topic queries without results (of {len(OFF_TOPIC)})", *(str(n) for n in _off_topic(settings, encoder)))
+    for language, silenced in _off_topic(settings, encoder).items():
+        total = sum(1 for query, _ in OFF_TOPIC if query_language(query) == language)
+        table.add_row(f"sample: off-topic {language} queries without results (of {total})", *(str(n) for n in silenced))
     console.print(table)
 
 
@@ -117,7 +119,8 @@ def _all_queries(folder: Path) -> dict[str, str]:
     return {row["_id"]: " ".join(row["text"].split()) for row in map(json.loads, filter(str.strip, lines))}
 
 
-def _off_topic(settings: Settings, encoder) -> list[int]:
+def _off_topic(settings: Settings, encoder) -> dict[str, list[int]]:
+    """Per query language, how many of the sample's off-topic queries get no results at each threshold."""
     with tempfile.TemporaryDirectory(prefix="kb-gate-") as folder:
         root = Path(folder)
         create_repo_from_folder(SAMPLE_CONTENT, root / "content")
@@ -126,7 +129,11 @@ def _off_topic(settings: Settings, encoder) -> list[int]:
         queries = {str(n): query for n, (query, _) in enumerate(OFF_TOPIC)}
         per_threshold = rankings(kb, queries, mode="hybrid", locale=None)
         kb.close()
-        return [sum(1 for articles in per_threshold[t].values() if not articles) for t in THRESHOLDS]
+        languages = {str(n): query_language(query) for n, (query, _) in enumerate(OFF_TOPIC)}
+        return {
+            language: [sum(1 for n, articles in per_threshold[t].items() if not articles and languages[n] == language) for t in THRESHOLDS]
+            for language in sorted(set(languages.values()))
+        }
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ def load_encoder(settings: Settings) -> Encoder:
         settings.embedding_model,
         export_dir=onnx_export_dir(settings),
         quantized=settings.embedding_backend == "onnx-int8",
+        quantized_queries=settings.embedding_backend == "onnx-int8-queries",
     )
 
 

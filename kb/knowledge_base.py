@@ -265,7 +265,7 @@ class KnowledgeBase:
                     found[text] = self._query_vectors[text]
         missing = list(dict.fromkeys(text for text in texts if text not in found))
         if missing:
-            fresh = dict(zip(missing, self.encoder.encode(missing), strict=True))
+            fresh = dict(zip(missing, self.encoder.encode_queries(missing), strict=True))
             found.update(fresh)
             with self._query_lock:
                 self._query_vectors.update(fresh)

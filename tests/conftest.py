@@ -49,6 +49,10 @@ class CountingEncoder:
         self.inputs.extend(texts)
         return self.inner.encode(texts)
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.inputs.extend(texts)
+        return self.inner.encode_queries(texts)
+
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
 

@@ -47,7 +47,7 @@ def test_a_keyword_score_mixes_the_best_sections_bm25_with_the_whole_articles(kb
 
 
 def test_a_semantic_score_mixes_the_best_sections_cosine_with_the_whole_articles(kb, model) -> None:
-    query = model.encode(["how do I get my money back"])[0]
+    query = model.encode_queries(["how do I get my money back"])[0]
     for hit in hits(kb, "how do I get my money back", "semantic"):
         entry = next(entry for entry in kb.snapshot.entries if entry.article == hit.article)
         whole = document_text(entry.article, entry.chunks)

@@ -248,7 +248,7 @@ def test_the_semantic_weight_rises_with_its_best_cosine_and_falls_with_lexical_c
 def test_hybrid_search_fuses_with_the_weights_its_signals_give(sample_kb) -> None:
     query = "can I pay by invoice instead of card"
     snapshot, analysed = sample_kb.snapshot, sample_kb.analyzer.query(query)
-    vector = sample_kb.encoder.encode([query])[0]
+    vector = sample_kb.encoder.encode_queries([query])[0]
     allowed = snapshot.visible_articles(PUBLIC)
     sides = snapshot.candidates(
         terms=analysed.terms, term_weights=analysed.weights, query_vector=vector, mode="hybrid",

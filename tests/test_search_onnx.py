@@ -50,14 +50,24 @@ def test_int8_vectors_stay_close_and_are_cached_apart(onnx_export: Path, torch_m
     assert int8.model_name == torch_model.model_name
 
 
-@pytest.mark.parametrize("backend", ["torch", "onnx", "onnx-int8"])
+@pytest.mark.parametrize("backend", ["torch", "onnx", "onnx-int8", "onnx-int8-queries"])
 def test_a_texts_vector_depends_on_the_text_alone_not_its_batch(backend: str, model_cache: Path) -> None:
     encoder = load_encoder(Settings.model_validate({"embedding_backend": backend, "embedding_batch_size": 8}))
     others = [f"Unrelated filler sentence number {n} about invoices, exports and calendars." * (n % 5 + 1) for n in range(20)]
-    alone = np.stack([encoder.encode([text])[0] for text in TEXTS])
-    mixed = encoder.encode(others[:7] + TEXTS[:2] + others[7:13] + TEXTS[2:] + others[13:])
-    in_batch = mixed[[7, 8, 15, 16]]
-    assert np.abs(alone - in_batch).max() < 1e-5  # float tolerance: padding and shapes only reorder sums
+    batch = others[:7] + TEXTS[:2] + others[7:13] + TEXTS[2:] + others[13:]
+    for encode in (encoder.encode, encoder.encode_queries):
+        alone = np.stack([encode([text])[0] for text in TEXTS])
+        in_batch = encode(batch)[[7, 8, 15, 16]]
+        assert np.abs(alone - in_batch).max() < 1e-5  # float tolerance: padding and shapes only reorder sums
+
+
+def test_int8_queries_meet_fp32_documents_cached_as_fp32(onnx_export: Path) -> None:
+    split = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, quantized_queries=True)
+    fp32 = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export)
+    int8 = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, quantized=True)
+    assert np.abs(split.encode(TEXTS) - fp32.encode(TEXTS)).max() < 1e-5
+    assert np.abs(split.encode_queries(TEXTS) - int8.encode(TEXTS)).max() < 1e-5
+    assert split.model_id == fp32.model_id  # the documents' vectors, and the cache, are fp32's
 
 
 def test_token_counts_match_the_torch_tokenizer_without_truncating(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
@@ -102,8 +112,12 @@ def test_first_use_exports_into_the_data_folder_without_torch_entering_the_proce
     assert onnx_export_dir(settings).is_relative_to(tmp_path / "models")
 
 
-@pytest.mark.parametrize(("flags", "backend"), [("avx2 avx512_vnni", "onnx-int8"), ("avx2 avx_vnni", "onnx-int8"), ("avx2 fma", "onnx")])
-def test_auto_backend_runs_int8_only_where_8_bit_weights_run_exactly(monkeypatch: pytest.MonkeyPatch, flags: str, backend: str) -> None:
+@pytest.mark.parametrize(
+    ("flags", "backend"), [("avx2 avx512_vnni", "onnx-int8"), ("avx2 avx_vnni", "onnx-int8"), ("avx2 fma", "onnx-int8-queries")]
+)
+def test_auto_backend_runs_int8_articles_only_where_8_bit_weights_run_exactly(
+    monkeypatch: pytest.MonkeyPatch, flags: str, backend: str
+) -> None:
     monkeypatch.setattr(cpu.platform, "machine", lambda: "x86_64")
     monkeypatch.setattr(cpu, "_cpuinfo", lambda: f"model name\t: Some CPU\nflags\t\t: sse2 {flags}\n")
     assert Settings.model_validate({"embedding_backend": "auto"}).embedding_backend == backend

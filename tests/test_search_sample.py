@@ -151,6 +151,13 @@ def test_a_question_the_help_center_has_nothing_on_gets_no_results_in_hybrid_mod
     assert response.results.hits == [] and response.results.total == 0
 
 
+def test_a_japanese_question_sharing_a_fifth_of_its_words_with_an_article_is_answered(sample_kb) -> None:
+    """BM25 alone ranks Japanese, so every question meets the gate: "lost the phone with two-step login at sea"
+    shares 2段階, 認証 and スマホ with the two-factor article (0.22 of its words' weight), not 海 or 落とす."""
+    response = sample_kb.search(SearchRequest(query="二段階認証のスマホを海で落としてしまった", locale="ja"), view=PUBLIC)
+    assert response.results.hits[0].article.id == "enable-two-factor-authentication"
+
+
 def test_an_answered_question_keeps_every_lexical_match_not_only_the_best(sample_kb) -> None:
     """The gate decides whether a query has an answer, not which hits stay: the ranking is the same as keyword's tail."""
     hybrid = top(sample_kb, "how do I cancel my subscription", locale="en", limit=50)
