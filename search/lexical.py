@@ -73,6 +73,7 @@ class LexicalIndex:
         held = np.zeros(len(chunk_ids))
         total = 0.0
         postings = self._bm25.scores if self.size else {}
+        holds = np.zeros(self.size, dtype=bool)  # reused per term; np.isin here cost 0.3 ms a search
         for term in dict.fromkeys(terms):
             number = self._bm25.vocab_dict.get(term) if postings else None
             if number is None:
@@ -81,7 +82,10 @@ class LexicalIndex:
             start, end = int(postings["indptr"][number]), int(postings["indptr"][number + 1])
             weight = _idf(end - start, self.size)  # the term's postings: the chunks that hold it
             total += weight
-            held += weight * np.isin(chunk_ids, postings["indices"][start:end])
+            holders = postings["indices"][start:end]
+            holds[holders] = True
+            held += weight * holds[chunk_ids]
+            holds[holders] = False
         return held / total if total else held
 
 
