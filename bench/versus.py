@@ -41,7 +41,7 @@ from kb.settings import Settings
 settings = Settings()
 ensure_content(settings)
 encoder = load_encoder(settings)
-encoder.encode(["warm up the model"])
+encoder.encode(["warm up the model", "and whatever runs many texts"])  # lazily made sessions, outside the timing
 kb = KnowledgeBase(settings=settings, encoder=encoder, engine=make_engine(settings.database))
 started = time.perf_counter()
 kb.refresh()
@@ -53,7 +53,9 @@ print(json.dumps({"chunks": len(kb.snapshot.chunks), "seconds": seconds}))
 
 def checkout(revision: str, folder: Path) -> Path:
     """``revision`` as a detached Git worktree in ``folder`` (removed by :func:`remove_checkout`)."""
-    subprocess.run(["git", "worktree", "add", "--detach", str(folder), revision], cwd=ROOT, check=True, capture_output=True)
+    done = subprocess.run(["git", "worktree", "add", "--detach", str(folder), revision], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"bench.versus: cannot check out {revision!r}: {done.stderr.strip()}")
     return folder
 
 
