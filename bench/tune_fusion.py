@@ -123,6 +123,30 @@ FAMILIES: dict[str, dict[str, Chooser]] = {
 
 
 LEARNED_ALPHAS = np.round(np.arange(0.4, 1.0001, 0.05), 2)
+TRAFFIC_ALPHAS = np.round(np.arange(0.5, 1.0001, 0.05), 2)
+
+
+def traffic_signal(data: EvalSet) -> float:
+    """What a deployment's traffic says without labels: its queries' mean best cosine minus their mean lexical coverage."""
+    adapting = [query.signals for query in data.queries if query.weights.adaptive is not None]
+    return float(np.mean([s.semantic_top for s in adapting]) - np.mean([s.lexical_coverage for s in adapting]))
+
+
+def traffic_loso(sets: list[EvalSet]) -> tuple[list[float], list[float]]:
+    """Each set's nDCG@10 with one α for all its queries, read off its traffic signal by a line fitted to
+    the other sets' best α; and that α. Per query the signals did not tell the sets apart; over a
+    deployment's queries they might."""
+    signal = np.array([traffic_signal(data) for data in sets])
+    figures = [[evaluate(data, fixed(float(alpha))) for alpha in TRAFFIC_ALPHAS] for data in sets]
+    best = np.array([TRAFFIC_ALPHAS[int(np.argmax(row))] for row in figures])
+    results, alphas = [], []
+    for held in range(len(sets)):
+        others = np.arange(len(sets)) != held
+        slope, intercept = np.polyfit(signal[others], best[others], 1)
+        alpha = float(np.clip(slope * signal[held] + intercept, TRAFFIC_ALPHAS[0], TRAFFIC_ALPHAS[-1]))
+        results.append(figures[held][int(np.abs(TRAFFIC_ALPHAS - alpha).argmin())])
+        alphas.append(alpha)
+    return results, alphas
 
 
 def outcomes(data: EvalSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -194,6 +218,10 @@ def main() -> None:
         if family == "fixed α":
             ceiling = [max(figures[label][i] for label in figures) for i in range(len(sets))]
             table.add_row(family, "each set's best (ceiling)", *(f"{v:.4f}" for v in ceiling), f"{np.mean(ceiling):.4f}")
+    if len(sets) >= 3:  # a line through the other sets' points needs two of them
+        traffic, alphas = traffic_loso(sets)
+        signals = (f"{v:.4f} (α {a:.2f})" for v, a in zip(traffic, alphas, strict=True))
+        table.add_row("traffic α", "LOSO", *signals, f"{np.mean(traffic):.4f}")
     if args.learned:
         from sklearn.ensemble import GradientBoostingRegressor  # type: ignore[import-untyped]  # scikit-learn ships no type stubs
         from sklearn.linear_model import Ridge  # type: ignore[import-untyped]  # same
