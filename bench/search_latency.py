@@ -189,18 +189,24 @@ def _get_each(base: str, paths: list[str], *, skip: int, pause: float) -> list[f
     try:
         for number, path in enumerate(paths):
             time.sleep(pause)
-            started = time.perf_counter()
-            connection.request("GET", path)
-            response = connection.getresponse()
-            response.read()
-            elapsed = time.perf_counter() - started
-            if response.status != 200:
-                raise RuntimeError(f"GET {path}: HTTP {response.status}")
+            elapsed = timed_get(connection, path)
             if number >= skip:
                 samples.append(elapsed)
     finally:
         connection.close()
     return samples
+
+
+def timed_get(connection: http.client.HTTPConnection, path: str) -> float:
+    """Seconds for one GET of ``path`` on an open connection, its body read; anything but 200 is an error."""
+    started = time.perf_counter()
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    elapsed = time.perf_counter() - started
+    if response.status != 200:
+        raise RuntimeError(f"GET {path}: HTTP {response.status}")
+    return elapsed
 
 
 def measure_reindex(kb: KnowledgeBase, corpus: CombinedCorpus, *, times: int = 3) -> list[dict[str, float]]:

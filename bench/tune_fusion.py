@@ -149,7 +149,11 @@ def traffic_loso(sets: list[EvalSet]) -> tuple[list[float], list[float]]:
     return results, alphas
 
 
-def outcomes(data: EvalSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+Outcomes = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""One set's :func:`outcomes`: features, nDCG@10 per α, whether each query adapts."""
+
+
+def outcomes(data: EvalSet) -> Outcomes:
     """Per query: label-free features, nDCG@10 at each of ``LEARNED_ALPHAS``, and whether kb's weights adapt for it."""
     owner = data.snapshot.chunk_article
     by_alpha = [per_query(data.qrels, ranking(data, fixed(float(alpha))), "ndcg@10") for alpha in LEARNED_ALPHAS]
@@ -170,11 +174,10 @@ def outcomes(data: EvalSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(features), np.array(scores), np.array([q.weights.adaptive is not None for q in data.queries])
 
 
-def learned_loso(sets: list[EvalSet], make_model: Callable[[], object]) -> list[float]:
+def learned_loso(data: list[Outcomes], make_model: Callable[[], object]) -> list[float]:
     """Each set's nDCG@10 when a regressor, fitted on the other sets, predicts every query's best α."""
-    data = [outcomes(s) for s in sets]
     figures = []
-    for held in range(len(sets)):
+    for held in range(len(data)):
         inputs, targets, weights = [], [], []
         for number, (features, scores, adapts) in enumerate(data):
             if number == held:
@@ -227,10 +230,11 @@ def main() -> None:
         from sklearn.linear_model import Ridge  # type: ignore[import-untyped]  # same
 
         boosting = functools.partial(GradientBoostingRegressor, max_depth=2, n_estimators=50, random_state=0)
+        per_set = [outcomes(data) for data in sets]
         for label, make in (("ridge", Ridge), ("gradient boosting", boosting)):
-            learned = learned_loso(sets, make)
+            learned = learned_loso(per_set, make)
             table.add_row("learned α", f"{label}, LOSO", *(f"{v:.4f}" for v in learned), f"{np.mean(learned):.4f}")
-        oracle = [float(scores.max(axis=1).mean()) for _, scores, _ in (outcomes(data) for data in sets)]
+        oracle = [float(scores.max(axis=1).mean()) for _, scores, _ in per_set]
         table.add_row("learned α", "each query's best (ceiling)", *(f"{v:.4f}" for v in oracle), f"{np.mean(oracle):.4f}")
     console.print(table)
 

@@ -84,8 +84,7 @@ def main() -> None:
                           *(str(sum(1 for found in every[t].values() if not found)) for t in THRESHOLDS))  # fmt: skip
         kb.close()
         console.print(f"done {dataset.name}")
-    for language, silenced in _off_topic(settings, encoder).items():
-        total = sum(1 for query, _ in OFF_TOPIC if query_language(query) == language)
+    for language, (total, silenced) in _off_topic(settings, encoder).items():
         table.add_row(f"sample: off-topic {language} queries without results (of {total})", *(str(n) for n in silenced))
     console.print(table)
 
@@ -119,8 +118,8 @@ def _all_queries(folder: Path) -> dict[str, str]:
     return {row["_id"]: " ".join(row["text"].split()) for row in map(json.loads, filter(str.strip, lines))}
 
 
-def _off_topic(settings: Settings, encoder) -> dict[str, list[int]]:
-    """Per query language, how many of the sample's off-topic queries get no results at each threshold."""
+def _off_topic(settings: Settings, encoder) -> dict[str, tuple[int, list[int]]]:
+    """Per query language, the sample's off-topic queries and how many of them get no results at each threshold."""
     with tempfile.TemporaryDirectory(prefix="kb-gate-") as folder:
         root = Path(folder)
         create_repo_from_folder(SAMPLE_CONTENT, root / "content")
@@ -130,10 +129,11 @@ def _off_topic(settings: Settings, encoder) -> dict[str, list[int]]:
         per_threshold = rankings(kb, queries, mode="hybrid", locale=None)
         kb.close()
         languages = {str(n): query_language(query) for n, (query, _) in enumerate(OFF_TOPIC)}
-        return {
-            language: [sum(1 for n, articles in per_threshold[t].items() if not articles and languages[n] == language) for t in THRESHOLDS]
-            for language in sorted(set(languages.values()))
-        }
+        by_language: dict[str, tuple[int, list[int]]] = {}
+        for language in sorted(set(languages.values())):
+            mine = [n for n, its_language in languages.items() if its_language == language]
+            by_language[language] = (len(mine), [sum(1 for n in mine if not per_threshold[t][n]) for t in THRESHOLDS])
+        return by_language
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -27,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.queries import SAMPLE_QUERIES
+from bench.search_latency import timed_get
 from bench.server import ROOT, running_server
 
 console = Console(stderr=True)
@@ -82,13 +82,7 @@ def timed_searches(bases: list[str], rounds: int) -> list[list[float]]:
                 order.reverse()
             for path in paths:
                 for side in order:
-                    started = time.perf_counter()
-                    connections[side].request("GET", path)
-                    response = connections[side].getresponse()
-                    response.read()
-                    elapsed = time.perf_counter() - started
-                    if response.status != 200:
-                        raise RuntimeError(f"{bases[side]}{path}: HTTP {response.status}")
+                    elapsed = timed_get(connections[side], path)
                     if round_number:
                         samples[side].append(elapsed)
     finally:

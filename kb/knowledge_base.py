@@ -199,17 +199,21 @@ class KnowledgeBase:
             for r in requests
         ]
         # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
-        model_texts = [query_for_model(r.text) if needs_query_vector(r.mode, w) else "" for r, w in zip(requests, weights, strict=True)]
-        # Where the model does not read the language (no semantic weight), only semantic mode encodes the query.
-        vectors = self._encode_queries([(text, not w.semantic) for text, w in zip(model_texts, weights, strict=True) if text])
+        # Where the model does not read the language (no semantic weight), only semantic mode encodes the
+        # query, and it does so like the articles (see _encode_queries).
+        keys = [
+            (query_for_model(r.text), not w.semantic) if needs_query_vector(r.mode, w) else ("", False)
+            for r, w in zip(requests, weights, strict=True)
+        ]
+        vectors = self._encode_queries([key for key in keys if key[0]])
         responses = []
-        for request, weight, model_text in zip(requests, weights, model_texts, strict=True):
+        for request, weight, key in zip(requests, weights, keys, strict=True):
             query = self.analyzer.query(request.text)
             results = snapshot.search(
                 terms=query.terms,
                 term_weights=query.weights,
                 content_terms=query.content,
-                query_vector=vectors.get((model_text, not weight.semantic)),
+                query_vector=vectors.get(key),
                 mode=request.mode,  # type: ignore[arg-type]  # validated by SearchRequest
                 allowed_articles=visible & snapshot.filtered_articles(request.filters),
                 weights=weight,

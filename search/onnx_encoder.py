@@ -83,7 +83,7 @@ class OnnxEncoder:
 
         model_file = export_dir / (INT8_FILE if quantized else MODEL_FILE)
         meta = _read_meta(export_dir)
-        if not (model_file.exists() and (export_dir / INT8_FILE).exists()) or meta.get("format") != EXPORT_FORMAT:
+        if not all((export_dir / name).exists() for name in (MODEL_FILE, INT8_FILE)) or meta.get("format") != EXPORT_FORMAT:
             export_in_subprocess(name_or_path, export_dir)
             meta = _read_meta(export_dir)
         self.model_name = name_or_path
@@ -120,13 +120,11 @@ class OnnxEncoder:
         texts/s alone against 116 in batches (the sample's paragraphs), 55–71 against 51 (BEIR passages);
         fp32 28 against 28.
         """
+        if len(texts) < 2 or WORKERS < 2:
+            return self._one_after_another(self._session, texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
-        if len(encodings) < 2 or WORKERS < 2:
-            for row, encoding in enumerate(encodings):
-                vectors[row] = self._encode_one(self._session, encoding)
-            return vectors
         pool, session = self._side_by_side()
+        encodings = self._tokenizer.encode_batch(list(texts))
         for row, vector in enumerate(pool.map(lambda encoding: self._encode_one(session, encoding), encodings)):
             vectors[row] = vector
         return vectors
@@ -139,11 +137,7 @@ class OnnxEncoder:
         0.0018 nDCG@10 of fp32 on the four English sets measured) while a query's encode took 2.2 ms instead of 3.1
         (`docs/benchmarks.md`). A query's vector still depends on its text alone.
         """
-        encodings = self._tokenizer.encode_batch(list(texts))
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, encoding in enumerate(encodings):
-            vectors[row] = self._encode_one(self._query_session, encoding)
-        return vectors
+        return self._one_after_another(self._query_session, texts)
 
     def count_tokens(self, text: str) -> int:
         """Model tokens in ``text`` without truncation, as the chunker needs."""
@@ -166,6 +160,13 @@ class OnnxEncoder:
                 session = onnxruntime.InferenceSession(str(self._model_file), options, providers=["CPUExecutionProvider"])
                 self._workers = (ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kb-encode"), session)
             return self._workers
+
+    def _one_after_another(self, session: InferenceSession, texts: Sequence[str]) -> np.ndarray:
+        """Each text alone on ``session``, one after another (a session of every core runs one text fastest)."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+            vectors[row] = self._encode_one(session, encoding)
+        return vectors
 
     def _encode_one(self, session: InferenceSession, encoding: Encoding) -> np.ndarray:
         feed = {
