@@ -128,6 +128,13 @@ def test_auto_backend_runs_int8_articles_only_where_8_bit_weights_run_exactly(
     assert Settings().embedding_backend == backend
 
 
+def test_an_unknown_backend_is_refused_naming_every_accepted_one() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"embedding_backend[\s\S]*'auto'.*'onnx-int8-queries'"):
+        Settings.model_validate({"embedding_backend": "gpu"})
+
+
 def test_the_int8_model_stays_close_to_torch_even_where_plain_dynamic_quantisation_did_not(
     onnx_export: Path, torch_model: SentenceTransformerEncoder
 ) -> None:
