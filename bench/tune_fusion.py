@@ -33,6 +33,7 @@ from search.analyze import has_identifier, query_language
 from search.encoder import query_for_model
 from search.fuse import FusionWeights, QuerySignals, adaptive_weights, fusion_weights, hybrid
 from search.snapshot import IndexSnapshot, best_chunk_per_article
+from search.traffic import TrafficLine, TrafficMix
 
 console = Console()
 DEPTH = 100
@@ -132,21 +133,30 @@ def traffic_signal(data: EvalSet) -> float:
     return float(np.mean([s.semantic_top for s in adapting]) - np.mean([s.lexical_coverage for s in adapting]))
 
 
-def traffic_loso(sets: list[EvalSet]) -> tuple[list[float], list[float]]:
+def traffic_loso(sets: list[EvalSet]) -> tuple[list[float], list[float], list[float], TrafficLine]:
     """Each set's nDCG@10 with one α for all its queries, read off its traffic signal by a line fitted to
-    the other sets' best α; and that α. Per query the signals did not tell the sets apart; over a
-    deployment's queries they might."""
+    the other sets' best α, and that α; the set's figure as kb runs it (:class:`TrafficMix`: each query
+    with the mean of the queries so far, its own signals during the warm-up); the line fitted on all sets.
+    Per query the signals did not tell the sets apart; over a deployment's queries they might."""
     signal = np.array([traffic_signal(data) for data in sets])
     figures = [[evaluate(data, fixed(float(alpha))) for alpha in TRAFFIC_ALPHAS] for data in sets]
     best = np.array([TRAFFIC_ALPHAS[int(np.argmax(row))] for row in figures])
-    results, alphas = [], []
+    results, alphas, running = [], [], []
     for held in range(len(sets)):
         others = np.arange(len(sets)) != held
-        slope, intercept = np.polyfit(signal[others], best[others], 1)
-        alpha = float(np.clip(slope * signal[held] + intercept, TRAFFIC_ALPHAS[0], TRAFFIC_ALPHAS[-1]))
+        line = TrafficLine(*np.polyfit(signal[others], best[others], 1))
+        alpha = line.alpha(signal[held])
         results.append(figures[held][int(np.abs(TRAFFIC_ALPHAS - alpha).argmin())])
         alphas.append(alpha)
-    return results, alphas
+        running.append(evaluate(sets[held], as_kb_runs(TrafficMix(line))))
+    return results, alphas, running, TrafficLine(*np.polyfit(signal, best, 1))
+
+
+def as_kb_runs(mix: TrafficMix) -> Chooser:
+    """The weights ``mix`` gives each query in turn, as kb's searches would meet them."""
+    def choose(query: Query) -> FusionWeights:
+        return mix.weights(query.weights, query.signals, language="bench")
+    return choose
 
 
 Outcomes = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -222,9 +232,11 @@ def main() -> None:
             ceiling = [max(figures[label][i] for label in figures) for i in range(len(sets))]
             table.add_row(family, "each set's best (ceiling)", *(f"{v:.4f}" for v in ceiling), f"{np.mean(ceiling):.4f}")
     if len(sets) >= 3:  # a line through the other sets' points needs two of them
-        traffic, alphas = traffic_loso(sets)
+        traffic, alphas, running, line = traffic_loso(sets)
         signals = (f"{v:.4f} (α {a:.2f})" for v, a in zip(traffic, alphas, strict=True))
         table.add_row("traffic α", "LOSO", *signals, f"{np.mean(traffic):.4f}")
+        table.add_row("traffic α", "LOSO, as kb runs it", *(f"{v:.4f}" for v in running), f"{np.mean(running):.4f}")
+        table.caption = f"traffic line fitted on all sets: slope {line.slope:.4f}, intercept {line.intercept:.4f}"
     if args.learned:
         from sklearn.ensemble import GradientBoostingRegressor  # type: ignore[import-untyped]  # scikit-learn ships no type stubs
         from sklearn.linear_model import Ridge  # type: ignore[import-untyped]  # same

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sqlalchemy import Engine
@@ -22,9 +23,10 @@ from kb.requests import SearchRequest
 from kb.settings import Settings
 from search.analyze import Analyzer, has_identifier, query_language
 from search.encoder import CachedEncoder, Encoder, query_for_model
-from search.fuse import FusionWeights, fusion_weights
+from search.fuse import FusionWeights, QuerySignals, adaptive_weights, fusion_weights
 from search.snapshot import Filters, IndexSnapshot, Results
 from search.store import SnapshotStore
+from search.traffic import TrafficMix
 from versioning.repo import ContentRepo
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,8 @@ class KnowledgeBase:
         self._previews: OrderedDict[str, IndexSnapshot] = OrderedDict()
         self._query_lock = threading.Lock()
         self._stopping = threading.Event()
+        self.traffic = TrafficMix(window=settings.fusion_window) if settings.fusion_window else None
+        """The semantic weight of hybrid queries, read off recent ones (`search/traffic.py`); None: each query's own."""
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -189,14 +193,19 @@ class KnowledgeBase:
         return self.search_many([request], view=view)[0]
 
     def search_many(
-        self, requests: Sequence[SearchRequest], *, view: View, snapshot: IndexSnapshot | None = None
+        self, requests: Sequence[SearchRequest], *, view: View, snapshot: IndexSnapshot | None = None, traffic: bool = True
     ) -> list[SearchResponse]:
-        """Run several searches against one snapshot (the served one by default), encoding queries in one call."""
+        """Run several searches against one snapshot (the served one by default), encoding queries in one call.
+
+        ``traffic`` off: these searches are not customers' (a proposal's impact report), so they do not
+        move the traffic mix they are weighed by.
+        """
         snapshot = snapshot or self.snapshot
         visible = snapshot.visible_articles(view)
+        languages = [r.locale or query_language(r.text) for r in requests]
         weights = [
-            fusion_weights(r.locale or query_language(r.text), model=self.encoder.model_name, identifier=has_identifier(r.text))
-            for r in requests
+            fusion_weights(language, model=self.encoder.model_name, identifier=has_identifier(r.text))
+            for r, language in zip(requests, languages, strict=True)
         ]
         # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
         # Where the model does not read the language (no semantic weight), only semantic mode encodes the
@@ -207,7 +216,7 @@ class KnowledgeBase:
         ]
         vectors = self._encode_queries([key for key in keys if key[0]])
         responses = []
-        for request, weight, key in zip(requests, weights, keys, strict=True):
+        for request, language, weight, key in zip(requests, languages, weights, keys, strict=True):
             query = self.analyzer.query(request.text)
             results = snapshot.search(
                 terms=query.terms,
@@ -220,9 +229,16 @@ class KnowledgeBase:
                 depth=self.settings.search_depth,
                 limit=request.limit,
                 offset=request.offset,
+                weigh=self._weigher(language, observe=traffic),
             )
             responses.append(SearchResponse(results=results, commit=snapshot.commit))
         return responses
+
+    def _weigher(self, language: str, *, observe: bool) -> Callable[[FusionWeights, QuerySignals], FusionWeights]:
+        """How a hybrid query in ``language`` settles its weights from its candidate lists' signals."""
+        if self.traffic is None:
+            return adaptive_weights
+        return partial(self.traffic.weights, language=language, observe=observe)
 
     def article(self, article_id: str, *, locale: str, view: View) -> Article | None:
         """The article as ``view`` may see it; a hidden article is exactly as absent as a missing one."""

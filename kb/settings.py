@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     search_depth: int = Field(
         default=100, ge=10, le=2000, description="Candidate chunks each retriever returns before fusion and grouping."
     )
+    fusion_window: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="Recent hybrid queries per language whose signals set the semantic weight for all of them "
+        "(search/traffic.py); 0 weighs each query by its own signals alone.",
+    )
 
     @field_validator("embedding_backend", mode="before")
     @classmethod

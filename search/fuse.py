@@ -91,7 +91,10 @@ def fusion_weights(locale: str | None, *, model: str, identifier: bool = False) 
     """How to fuse for a query in ``locale`` with ``model`` (its configured name); every number measured by `make eval`.
 
     English and any language the model knows: convex, BM25 scaled by its best score, cosines as they
-    are, floor 0.3, and a semantic weight that adapts per query between 0.6 and 0.95. Chosen by
+    are, floor 0.3, and a semantic weight that adapts: kb sets it for a language's hybrid queries from
+    the mean signals of its recent ones (`search/traffic.py`, LOSO mean 0.7001 where the best per-query
+    rule below scores 0.6977 on the same run), and until a language has traffic, per query between 0.6
+    and 0.95 as below. The per-query rule was chosen by
     `python -m bench.tune_fusion` on kb's two sides (articles scored from best chunk and whole text),
     hybrid nDCG@10, each set's figure chosen on the four others (leave-one-set-out):
 

@@ -175,8 +175,13 @@ class IndexSnapshot:
         depth: int,
         limit: int,
         offset: int,
+        weigh: Callable[[FusionWeights, QuerySignals], FusionWeights] = adaptive_weights,
     ) -> Results:
-        """Rank chunks among ``allowed_articles`` only, group them per article, and page the articles."""
+        """Rank chunks among ``allowed_articles`` only, group them per article, and page the articles.
+
+        A hybrid query's ``weights`` are settled by ``weigh`` from what its two candidate lists say
+        (by default the query's own signals; kb passes its traffic mix, `search/traffic.py`).
+        """
         depth = max(depth, (offset + limit) * 4)
         lexical, semantic = self.candidates(
             terms=terms, term_weights=term_weights, query_vector=query_vector, mode=mode,
@@ -189,7 +194,7 @@ class IndexSnapshot:
             chunk_ids, scores = semantic
         else:
             if weights.adaptive is not None:
-                weights = adaptive_weights(weights, self.signals(lexical, semantic, content_terms=content_terms))
+                weights = weigh(weights, self.signals(lexical, semantic, content_terms=content_terms))
             chunk_ids, scores = hybrid(lexical, semantic, weights)
             if not self.answered(lexical[0], semantic[0], content_terms=content_terms, weights=weights):
                 chunk_ids, scores = _EMPTY

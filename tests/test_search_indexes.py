@@ -245,8 +245,9 @@ def test_the_semantic_weight_rises_with_its_best_cosine_and_falls_with_lexical_c
     assert alpha(0.8, 0.9) < alpha(0.8, 0.3)
 
 
-def test_hybrid_search_fuses_with_the_weights_its_signals_give(sample_kb) -> None:
+def test_hybrid_search_fuses_with_the_weights_its_signals_and_the_traffic_so_far_give(sample_kb) -> None:
     query = "can I pay by invoice instead of card"
+    top = sample_kb.search(SearchRequest(query=query, mode="hybrid", locale="en"), view=PUBLIC).results.hits[0]
     snapshot, analysed = sample_kb.snapshot, sample_kb.analyzer.query(query)
     vector = sample_kb.encoder.encode_queries([query])[0]
     allowed = snapshot.visible_articles(PUBLIC)
@@ -255,10 +256,10 @@ def test_hybrid_search_fuses_with_the_weights_its_signals_give(sample_kb) -> Non
         allowed_articles=allowed, floor=0.3, depth=100,
     )  # fmt: skip
     lexical, semantic = sides
-    adapted = adaptive_weights(FusionWeights(), snapshot.signals(lexical, semantic, content_terms=analysed.content))
+    signals = snapshot.signals(lexical, semantic, content_terms=analysed.content)
+    adapted = sample_kb.traffic.weights(FusionWeights(), signals, language="en", observe=False)  # the search counted itself in
     assert adapted.semantic not in (FusionWeights().semantic, 0.6, 0.95)
     expected_ids, expected_scores = hybrid(lexical, semantic, adapted)
-    top = sample_kb.search(SearchRequest(query=query, mode="hybrid", locale="en"), view=PUBLIC).results.hits[0]
     assert top.chunk == snapshot.chunks[expected_ids[0]] and top.score == pytest.approx(float(expected_scores[0]), rel=1e-5)
 
 
