@@ -168,7 +168,7 @@ def _request(golden: GoldenQuery, kb: KnowledgeBase) -> SearchRequest:
 
 
 def _top_ids(kb: KnowledgeBase, requests: list[SearchRequest], view: View, snapshot: IndexSnapshot) -> list[list[str]]:
-    responses = kb.search_many(requests, view=view, snapshot=snapshot, traffic=False) if requests else []
+    responses = kb.search_many(requests, view=view, snapshot=snapshot, observe_traffic=False) if requests else []
     return [[hit.article.id for hit in response.results.hits] for response in responses]
 
 

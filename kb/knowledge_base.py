@@ -193,11 +193,11 @@ class KnowledgeBase:
         return self.search_many([request], view=view)[0]
 
     def search_many(
-        self, requests: Sequence[SearchRequest], *, view: View, snapshot: IndexSnapshot | None = None, traffic: bool = True
+        self, requests: Sequence[SearchRequest], *, view: View, snapshot: IndexSnapshot | None = None, observe_traffic: bool = True
     ) -> list[SearchResponse]:
         """Run several searches against one snapshot (the served one by default), encoding queries in one call.
 
-        ``traffic`` off: these searches are not customers' (a proposal's impact report), so they do not
+        ``observe_traffic`` off: these searches are not customers' (a proposal's impact report), so they do not
         move the traffic mix they are weighed by.
         """
         snapshot = snapshot or self.snapshot
@@ -229,7 +229,7 @@ class KnowledgeBase:
                 depth=self.settings.search_depth,
                 limit=request.limit,
                 offset=request.offset,
-                weigh=self._weigher(language, observe=traffic),
+                weigh=self._weigher(language, observe=observe_traffic),
             )
             responses.append(SearchResponse(results=results, commit=snapshot.commit))
         return responses

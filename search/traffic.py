@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from search.fuse import FusionWeights, QuerySignals, adaptive_weights
 
@@ -58,6 +58,26 @@ WARMUP = 30
 """Queries a language must have seen before its traffic mix replaces each query's own (see the module's docs)."""
 
 
+@dataclass
+class _Recent:
+    """One language's recent signals, and their sums kept as they come and go (a search reads the mean)."""
+
+    signals: deque[QuerySignals] = field(default_factory=deque)
+    top: float = 0.0
+    coverage: float = 0.0
+
+    def add(self, signals: QuerySignals, window: int) -> None:
+        self.signals.append(signals)
+        self.top, self.coverage = self.top + signals.semantic_top, self.coverage + signals.lexical_coverage
+        if len(self.signals) > window:
+            oldest = self.signals.popleft()
+            self.top, self.coverage = self.top - oldest.semantic_top, self.coverage - oldest.lexical_coverage
+
+    def mean(self, warmup: int) -> float | None:
+        seen = len(self.signals)
+        return (self.top - self.coverage) / seen if seen >= warmup else None
+
+
 class TrafficMix:
     """Running means of the signals of a deployment's recent adapting hybrid queries, per language; thread-safe."""
 
@@ -65,8 +85,7 @@ class TrafficMix:
         self.line = line
         self.window = window
         self.warmup = warmup
-        self._recent: dict[str, deque[QuerySignals]] = {}
-        self._sums: dict[str, tuple[float, float]] = {}
+        self._recent: dict[str, _Recent] = {}
         self._lock = threading.Lock()
 
     def weights(self, base: FusionWeights, signals: QuerySignals, *, language: str, observe: bool = True) -> FusionWeights:
@@ -77,9 +96,11 @@ class TrafficMix:
         """
         if base.adaptive is None:
             return base
-        if observe:
-            self._observe(language, signals)
-        signal = self.signal(language)
+        with self._lock:
+            recent = self._recent.setdefault(language, _Recent())
+            if observe:
+                recent.add(signals, self.window)
+            signal = recent.mean(self.warmup)
         if signal is None:
             return adaptive_weights(base, signals)
         alpha = self.line.alpha(signal)
@@ -88,24 +109,11 @@ class TrafficMix:
     def seen(self, language: str) -> int:
         """How many of ``language``'s queries the mean holds now (at most the window)."""
         with self._lock:
-            return len(self._recent.get(language, ()))
+            recent = self._recent.get(language)
+            return len(recent.signals) if recent else 0
 
     def signal(self, language: str) -> float | None:
         """Mean best cosine minus mean lexical coverage over ``language``'s recent queries; None before the warm-up."""
         with self._lock:
-            seen = len(self._recent.get(language, ()))
-            if seen < self.warmup:
-                return None
-            top, coverage = self._sums[language]
-            return (top - coverage) / seen
-
-    def _observe(self, language: str, signals: QuerySignals) -> None:
-        with self._lock:
-            recent = self._recent.setdefault(language, deque())
-            top, coverage = self._sums.get(language, (0.0, 0.0))
-            recent.append(signals)
-            top, coverage = top + signals.semantic_top, coverage + signals.lexical_coverage
-            if len(recent) > self.window:
-                oldest = recent.popleft()
-                top, coverage = top - oldest.semantic_top, coverage - oldest.lexical_coverage
-            self._sums[language] = (top, coverage)
+            recent = self._recent.get(language)
+            return recent.mean(self.warmup) if recent else None

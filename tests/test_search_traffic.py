@@ -100,45 +100,40 @@ def help_center(content_repo: Path) -> Path:
 QUERY = "can I pay by invoice instead of card"
 
 
-def searched_after_warm_up(kb) -> tuple[Hit, QuerySignals]:
-    """The top hit of :data:`QUERY` after the warm-up's worth of the same query, and the query's signals."""
+Sides = tuple[Scored, Scored]
+
+
+def searched_after_warm_up(kb) -> tuple[Hit, Sides, QuerySignals]:
+    """The top hit of :data:`QUERY` after the warm-up's worth of the same query; the query's candidate lists and signals."""
     for _ in range(WARMUP):
         kb.search(SearchRequest(query=QUERY, locale="en"), view=PUBLIC)
-    return kb.search(SearchRequest(query=QUERY, locale="en"), view=PUBLIC).results.hits[0], query_signals(kb)
-
-
-def query_signals(kb) -> QuerySignals:
+    top = kb.search(SearchRequest(query=QUERY, locale="en"), view=PUBLIC).results.hits[0]
     snapshot, analysed = kb.snapshot, kb.analyzer.query(QUERY)
-    lexical, semantic = candidates(kb)
-    return snapshot.signals(lexical, semantic, content_terms=analysed.content)
-
-
-def candidates(kb) -> tuple[Scored, Scored]:
-    snapshot, analysed = kb.snapshot, kb.analyzer.query(QUERY)
-    return snapshot.candidates(
+    sides = snapshot.candidates(
         terms=analysed.terms, term_weights=analysed.weights, query_vector=kb.encoder.encode_queries([QUERY])[0],
         mode="hybrid", allowed_articles=snapshot.visible_articles(PUBLIC), floor=0.3, depth=100,
     )  # fmt: skip
+    return top, sides, snapshot.signals(*sides, content_terms=analysed.content)
 
 
-def assert_fused_with(kb, top: Hit, weights: FusionWeights) -> None:
-    ids, scores = hybrid(*candidates(kb), weights)
+def assert_fused_with(kb, top: Hit, sides: Sides, weights: FusionWeights) -> None:
+    ids, scores = hybrid(*sides, weights)
     assert top.chunk == kb.snapshot.chunks[ids[0]] and top.score == pytest.approx(float(scores[0]), rel=1e-5)
 
 
 def test_after_the_warm_up_a_hybrid_search_fuses_with_its_traffics_weight(help_center: Path, make_kb) -> None:
     kb = make_kb(help_center)
-    top, signals = searched_after_warm_up(kb)
+    top, sides, signals = searched_after_warm_up(kb)
     traffic = TRAFFIC_LINE.alpha(signals.semantic_top - signals.lexical_coverage)
     assert traffic != pytest.approx(adaptive_weights(FusionWeights(), signals).semantic, abs=0.01)
-    assert_fused_with(kb, top, dataclasses.replace(FusionWeights(), semantic=traffic, lexical=1 - traffic))
+    assert_fused_with(kb, top, sides, dataclasses.replace(FusionWeights(), semantic=traffic, lexical=1 - traffic))
 
 
 def test_with_a_fusion_window_of_zero_each_query_is_weighed_by_its_own_signals(help_center: Path, make_kb) -> None:
     kb = make_kb(help_center, fusion_window=0)
-    top, signals = searched_after_warm_up(kb)
+    top, sides, signals = searched_after_warm_up(kb)
     assert kb.traffic is None
-    assert_fused_with(kb, top, adaptive_weights(FusionWeights(), signals))
+    assert_fused_with(kb, top, sides, adaptive_weights(FusionWeights(), signals))
 
 
 def test_keyword_and_semantic_searches_are_not_counted_as_hybrid_traffic(help_center: Path, make_kb) -> None:
