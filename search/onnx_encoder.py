@@ -31,7 +31,8 @@ import numpy as np
 
 from search.cpu import int8_saturates
 from search.encoder import resolve_model_path
-from search.onnx_quantize import drop_nan_guards, quantize
+from search.onnx_graph import drop_nan_guards, fuse_attention
+from search.onnx_quantize import quantize
 from search.staging import remove_abandoned, staging_folder
 
 if TYPE_CHECKING:  # torch and sentence-transformers load only to export, never to serve
@@ -54,7 +55,7 @@ FP32_MIN_COSINE = 0.9999
 INT8_MIN_COSINE = 0.95
 """int8 moves vectors a little (per-token: 0.998 worst case over 360 BEIR texts; `search/onnx_quantize.py`); far below is broken."""
 
-EXPORT_FORMAT = 3
+EXPORT_FORMAT = 4
 """Bumped when an export's files or what they mean change; an export of another format is made again."""
 
 _PROBES = [
@@ -88,7 +89,8 @@ class OnnxEncoder:
             meta = _read_meta(export_dir)
         self.model_name = name_or_path
         # The embedding cache never mixes backends or export variants: each has its own id, and the
-        # int8 id names its weights (8-bit, or 7-bit where the exporting CPU had no VNNI).
+        # int8 id names its weights (8-bit, or 7-bit where the exporting CPU had no VNNI) and the
+        # export format, whose changes move int8's vectors a little (fp32's stay the torch model's).
         self.model_id = f"{name_or_path}#onnx-int8-{meta['int8_variant']}" if quantized else f"{name_or_path}#onnx"
         self.dimension = int(meta["dimension"])
         self.max_tokens = int(meta["max_seq_length"])
@@ -265,13 +267,14 @@ def _write_export(model: SentenceTransformer, folder: Path) -> None:
     assert program is not None  # only the legacy exporter (dynamo=False) returns None
     onnx.save(program.model_proto, folder / MODEL_FILE)  # one self-contained file, no external data
     drop_nan_guards(folder / MODEL_FILE)
+    fuse_attention(folder / MODEL_FILE, num_heads=transformer.auto_model.config.num_attention_heads)
     # Without VNNI, x86 multiplies u8 × s8 pairs into int16 that can saturate; 7-bit weights avoid it.
     reduce_range = int8_saturates()
     quantize(folder / MODEL_FILE, folder / INT8_FILE, reduce_range=reduce_range)
     tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
     meta = {
         "format": EXPORT_FORMAT,
-        "int8_variant": "pt-s7" if reduce_range else "pt-s8",
+        "int8_variant": f"{'s7' if reduce_range else 's8'}-v{EXPORT_FORMAT}",
         "dimension": model.get_embedding_dimension(),
         "max_seq_length": max_seq_length,
         "pad_token": tokenizer.pad_token,

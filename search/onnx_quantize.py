@@ -19,11 +19,6 @@ speed against plain ``quantize_dynamic`` in the same process:
 | **per-token FFN, values fp32 (this)**  | 0.99910 / 0.99778 | 0.99822 / 0.99708       | 0.76  |
 | SmoothQuant α=0.5, then as before      | 0.98682 / 0.969   | 0.98579 / 0.973         |       |
 
-The dynamo exporter also guards every attention softmax with ``Where(IsNaN(p), 0, p)`` for rows
-whose keys are all masked. kb runs each text alone, unpadded, so no row ever is; the guards took
-about a fifth of the int8 model's time and are removed from both models (:func:`drop_nan_guards`),
-which the export's check against torch confirms is exact.
-
 The layers are found by the names of their biases, as Hugging Face's BERT-style encoders name them
 (``intermediate.dense``, ``output.dense``, ``attention.self.value``). A model named otherwise keeps
 ``quantize_dynamic`` alone for the layers not found; the export's cosine check still guards it.
@@ -39,40 +34,6 @@ GELU_SHIFT = 0.17
 """Exact GELU's minimum is −0.16997: GELU output + this is never negative, so it quantises with zero point 0."""
 
 _FFN_IN, _FFN_OUT, _VALUE = "intermediate.dense.bias", "output.dense.bias", "attention.self.value.bias"
-
-
-def drop_nan_guards(model_file: Path) -> None:
-    """Remove the softmax NaN guards and every output but ``last_hidden_state`` (the unused pooler), in place."""
-    import onnx
-
-    model = onnx.load(model_file)
-    graph = model.graph
-    producer = {output: node for node in graph.node for output in node.output}
-    rename, dropped = {}, set()
-    for node in graph.node:
-        guard = producer.get(node.input[0]) if node.op_type == "Where" else None
-        guarded = producer.get(node.input[2]) if guard is not None and guard.op_type == "IsNaN" else None
-        if guard is not None and guarded is not None and guarded.op_type == "Softmax" and guard.input[0] == node.input[2]:
-            rename[node.output[0]] = node.input[2]
-            dropped.update({id(node), id(guard)})
-    nodes = [node for node in graph.node if id(node) not in dropped]
-    for node in nodes:
-        for position, name in enumerate(node.input):
-            node.input[position] = rename.get(name, name)
-    outputs = [output for output in graph.output if output.name == "last_hidden_state"]
-    del graph.output[:]
-    graph.output.extend(outputs)
-    needed, live = {"last_hidden_state"}, []
-    for node in reversed(nodes):  # keep what the output depends on
-        if any(output in needed for output in node.output):
-            live.append(node)
-            needed.update(name for name in node.input if name)
-    del graph.node[:]
-    graph.node.extend(reversed(live))
-    initializers = [init for init in graph.initializer if init.name in needed]
-    del graph.initializer[:]
-    graph.initializer.extend(initializers)
-    onnx.save(model, model_file)
 
 
 def quantize(fp32_file: Path, int8_file: Path, *, reduce_range: bool) -> None:

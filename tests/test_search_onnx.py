@@ -17,7 +17,7 @@ from kb.requests import SearchRequest
 from kb.settings import Settings
 from search import cpu
 from search.encoder import DEFAULT_MODEL, SentenceTransformerEncoder, resolve_model_path
-from search.onnx_encoder import OnnxEncoder, OnnxExportError, export_onnx
+from search.onnx_encoder import EXPORT_FORMAT, OnnxEncoder, OnnxExportError, export_onnx, mean_pool_normalised
 from tests.conftest import article_text, make_settings
 from tests.gitutil import commit_files
 
@@ -44,7 +44,7 @@ def test_each_backend_and_int8_variant_has_its_own_embedding_cache(onnx_export: 
     int8 = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export, quantized=True)
     assert len({torch_model.model_id, fp32.model_id, int8.model_id}) == 3
     variant = json.loads((onnx_export / "kb-onnx.json").read_text())["int8_variant"]
-    assert int8.model_id == f"{DEFAULT_MODEL}#onnx-int8-{variant}" and variant in ("pt-s7", "pt-s8")
+    assert int8.model_id == f"{DEFAULT_MODEL}#onnx-int8-{variant}" and variant in (f"s7-v{EXPORT_FORMAT}", f"s8-v{EXPORT_FORMAT}")
 
 
 def test_int8_vectors_stay_close_and_are_cached_apart(onnx_export: Path, torch_model: SentenceTransformerEncoder) -> None:
@@ -151,6 +151,33 @@ def test_the_exported_graph_has_no_nan_guards_and_one_output(onnx_export: Path) 
         model = onnx.load(onnx_export / name)
         assert not [node for node in model.graph.node if node.op_type == "IsNaN"]
         assert [output.name for output in model.graph.output] == ["last_hidden_state"]
+
+
+def test_each_layers_attention_runs_as_one_fused_node(onnx_export: Path) -> None:
+    import onnx
+
+    for name in ("model.onnx", "model_int8.onnx"):
+        nodes = [node.op_type for node in onnx.load(onnx_export / name).graph.node]
+        assert nodes.count("MultiHeadAttention") == 6 and "Softmax" not in nodes and "Transpose" not in nodes
+
+
+def test_the_fused_attention_still_masks_padding(onnx_export: Path) -> None:
+    """kb runs each text alone, but the fp32 model stays a faithful export: padded rows give their text's vector."""
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(onnx_export / "tokenizer.json"))
+    tokenizer.enable_padding()
+    encodings = tokenizer.encode_batch(TEXTS[:3])
+    feed = {
+        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+    }
+    session = onnxruntime.InferenceSession(str(onnx_export / "model.onnx"), providers=["CPUExecutionProvider"])
+    padded = mean_pool_normalised(session.run(None, feed)[0], feed["attention_mask"])
+    alone = OnnxEncoder(DEFAULT_MODEL, export_dir=onnx_export).encode(TEXTS[:3])
+    assert cosines(padded, alone).min() > 0.99999
 
 
 def test_a_query_in_a_language_the_model_does_not_read_is_encoded_like_the_articles(
