@@ -17,10 +17,7 @@ from api.middleware import PerReaderCaching, RequestLimits
 from api.ratelimits import RateLimits, rate_limited
 from api.routes import access, articles, changes, health, history, proposals, search, webhooks
 from api.site import routes as site
-from kb.bootstrap import CatchUp, open_knowledge_base
-from kb.security import check_settings
-from kb.settings import Settings
-from kb.sync import SyncLoop
+from kb.core import CatchUp, Settings, SyncLoop, check_settings, open_knowledge_base
 from search.encoder import Encoder
 from versioning.webhooks import Deliveries
 

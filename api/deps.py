@@ -8,13 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from kb.access import ANONYMOUS, Principal, View, parse_principal
-from kb.keys import KEY_PREFIX, authenticate
-from kb.knowledge_base import KnowledgeBase
-from kb.requests import InvalidRequest
-from kb.settings import Settings
-from kb.text import refusal
-from kb.tokens import TokenRefused, verify_customer_token
+from kb.access import ANONYMOUS, KEY_PREFIX, Principal, TokenRefused, View, authenticate, parse_principal, verify_customer_token
+from kb.core import InvalidRequest, KnowledgeBase, Settings, refusal
 
 
 # All async: FastAPI runs a plain `def` dependency in the thread pool, a hop that cost more than the
@@ -56,7 +51,7 @@ async def principal_of(request: Request, kb: KnowledgeBaseDep) -> Principal:
 
 
 def header(request: Request, name: str) -> str | None:
-    """A request header kb reads, held to :mod:`kb.text`'s rules for a line: a 400 names the header.
+    """A request header kb reads, held to :mod:`kb.core.text`'s rules for a line: a 400 names the header.
 
     HTTP servers refuse most control characters in headers already; this holds whatever server or
     proxy is in front, and every header kb reads goes through here.

@@ -10,11 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from kb.changes import FeedReset
-from kb.db import UNAVAILABLE, unavailable_reason
-from kb.history import NotAtRef
-from kb.proposals import ProposalNotFound, ProposalRefused
-from kb.requests import InvalidRequest
+from kb.core import UNAVAILABLE, FeedReset, InvalidRequest, unavailable_reason
+from kb.writing import NotAtRef, ProposalNotFound, ProposalRefused
 from versioning import InvalidRef, UnknownRef
 from versioning.proposals import ProposalConflict
 

@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 
 from api.deps import KnowledgeBaseDep, principal_of
 from kb.access import ANONYMOUS, Principal
-from kb.settings import Settings
+from kb.core import Settings
 
 NAMESPACE = "kb"
 log = logging.getLogger(__name__)

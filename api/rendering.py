@@ -9,7 +9,7 @@ from api.schemas import article_url
 from articles.model import Article
 from articles.render import render_html
 from kb.access import View
-from kb.knowledge_base import KnowledgeBase
+from kb.core import KnowledgeBase
 
 HIDDEN_LINK = "#"
 """Where a link to a missing or hidden article goes: its path would tell a reader the article exists."""

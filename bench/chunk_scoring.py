@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.bootstrap import load_encoder
+from kb.core.bootstrap import load_encoder
+from kb.core.settings import Settings
 from kb.evaluation.beir import load_dataset
 from kb.evaluation.metrics import score
 from kb.evaluation.run import open_corpus
-from kb.settings import Settings
 
 DEPTH = 100
 

@@ -7,8 +7,8 @@ import time
 import numpy as np
 
 from bench.queries import SAMPLE_QUERIES
-from kb.bootstrap import load_encoder
-from kb.settings import Settings
+from kb.core.bootstrap import load_encoder
+from kb.core.settings import Settings
 
 BACKENDS = ("torch", "onnx", "onnx-int8", "onnx-int8-queries")
 

@@ -16,13 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bench.encoders import BACKENDS
 from bench.report import write_section
-from kb.bootstrap import load_encoder
+from kb.core.bootstrap import load_encoder
+from kb.core.settings import Settings
 from kb.evaluation.beir import Dataset, load_dataset
 from kb.evaluation.corpus import corpus_language
 from kb.evaluation.metrics import METRICS
 from kb.evaluation.progress import stage_rows
 from kb.evaluation.run import EvalReport, ModeResult, baselines_for, evaluate
-from kb.settings import Settings
 from search.cpu import cpu_description
 from search.encoder import Encoder, SentenceTransformerEncoder
 from search.snapshot import MODES

@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 from bench.queries import SAMPLE_QUERIES
-from kb.access import PUBLIC
-from kb.bootstrap import open_knowledge_base
-from kb.requests import SearchRequest
-from kb.settings import SAMPLE_CONTENT, Settings
+from kb.access.rules import PUBLIC
+from kb.core.bootstrap import open_knowledge_base
+from kb.core.requests import SearchRequest
+from kb.core.settings import SAMPLE_CONTENT, Settings
 from versioning.bootstrap import create_repo_from_folder
 
 OFF_TOPIC: list[tuple[str, str | None]] = [

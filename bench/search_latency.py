@@ -44,18 +44,19 @@ from bench.load import run_wrk, wrk_available
 from bench.queries import SAMPLE_QUERIES
 from bench.report import render, write_section
 from bench.server import running_bare_server, running_server
-from kb.access import PUBLIC
-from kb.bootstrap import ensure_content, load_encoder
-from kb.db import make_engine
-from kb.indexer import embedded_texts
-from kb.knowledge_base import KnowledgeBase, needs_query_vector
-from kb.requests import SearchRequest
-from kb.settings import Settings
+from kb.access.rules import PUBLIC
+from kb.core.bootstrap import ensure_content, load_encoder
+from kb.core.db import make_engine
+from kb.core.indexer import embedded_texts
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.requests import SearchRequest
+from kb.core.settings import Settings
 from search.analyze import has_identifier, query_language
 from search.cpu import cpu_description
 from search.encoder import Encoder, query_for_model
 from search.fields import document_text
 from search.fuse import fusion_weights
+from search.query import needs_query_vector
 
 console = Console()
 ROOT = Path(__file__).resolve().parent.parent

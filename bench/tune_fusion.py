@@ -1,6 +1,6 @@
 """Fusion tuning: fixed and per-query (adaptive) mixes of kb's two sides, chosen leave-one-set-out.
 
-Each query's lexical and semantic candidates come once from `IndexSnapshot.candidates` (the same sides
+Each query's lexical and semantic candidates come once from `search.query.candidates` (the same sides
 `kb eval` ranks with, articles already scored from their best chunk and their whole text); every variant
 then only fuses with `search.fuse.hybrid`, applies the answer gate, groups per article and scores with
 ranx. A family's parameters are chosen for each set on the other sets (leave-one-set-out), so the figure
@@ -23,15 +23,15 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from kb.access import PUBLIC
-from kb.bootstrap import load_encoder
+from kb.access.rules import PUBLIC
+from kb.core.bootstrap import load_encoder
+from kb.core.settings import Settings
 from kb.evaluation.beir import load_dataset
 from kb.evaluation.metrics import per_query, score
 from kb.evaluation.run import open_corpus
-from kb.settings import Settings
-from search.analyze import has_identifier, query_language
 from search.encoder import query_for_model
-from search.fuse import FusionWeights, QuerySignals, adaptive_weights, fusion_weights, hybrid
+from search.fuse import FusionWeights, QuerySignals, adaptive_weights, hybrid
+from search.query import SearchSpec, candidates
 from search.snapshot import IndexSnapshot, best_chunk_per_article
 from search.traffic import TrafficLine, TrafficMix
 
@@ -70,14 +70,10 @@ def collect(folder: Path, settings: Settings, encoder) -> EvalSet:
     vectors = encoder.encode_queries([query_for_model(text) for text in dataset.queries.values()])
     queries = []
     for (qid, text), vector in zip(dataset.queries.items(), vectors, strict=True):
-        analysed = kb.analyzer.query(text)
-        weights = fusion_weights(language or query_language(text), model=encoder.model_name, identifier=has_identifier(text))
-        lexical, semantic = snapshot.candidates(
-            terms=analysed.terms, term_weights=analysed.weights, query_vector=vector if weights.semantic else None,
-            mode="hybrid", allowed_articles=allowed, floor=weights.semantic_floor, depth=DEPTH * 4,
-        )  # fmt: skip
-        signals = snapshot.signals(lexical, semantic, content_terms=analysed.content)
-        queries.append(Query(qid, lexical, semantic, analysed.content, weights, signals))
+        plan = kb.queries.plan(SearchSpec(text, "hybrid", allowed, locale=language, limit=DEPTH))
+        lexical, semantic = candidates(snapshot, plan, vector, depth=DEPTH * 4)
+        signals = snapshot.signals(lexical, semantic, content_terms=plan.terms.content)
+        queries.append(Query(qid, lexical, semantic, plan.terms.content, plan.weights, signals))
     return EvalSet(dataset.name, snapshot, ids, dataset.qrels, queries)
 
 

@@ -21,16 +21,16 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.off_topic import OFF_TOPIC
-from kb.access import PUBLIC
-from kb.bootstrap import load_encoder, open_knowledge_base
+from kb.access.rules import PUBLIC
+from kb.core.bootstrap import load_encoder, open_knowledge_base
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.settings import SAMPLE_CONTENT, Settings
 from kb.evaluation.beir import load_dataset
 from kb.evaluation.metrics import score
 from kb.evaluation.run import DEPTH, open_corpus
-from kb.knowledge_base import KnowledgeBase
-from kb.settings import SAMPLE_CONTENT, Settings
-from search.analyze import has_identifier, query_language
+from search.analyze import query_language
 from search.encoder import query_for_model
-from search.fuse import fusion_weights
+from search.query import SearchSpec, candidates, rank
 from search.snapshot import Mode
 from versioning.bootstrap import create_repo_from_folder
 
@@ -40,9 +40,9 @@ console = Console(width=200)
 
 
 def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: Mode, locale: str | None) -> dict[float | None, dict[str, list[str]]]:
-    """Each query's article ids per threshold, through the snapshot's own search with the gate at each threshold.
+    """Each query's article ids per threshold, through the query pipeline with the gate at each threshold.
 
-    search_many's steps with the fusion weights' gate replaced (every other weight as kb chooses it).
+    The query pipeline's steps with the fusion weights' gate replaced (every other weight as kb chooses it).
     """
     snapshot = kb.snapshot
     allowed = snapshot.visible_articles(PUBLIC)
@@ -50,16 +50,11 @@ def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: Mode, locale: 
     vectors = dict(zip(texts, kb.encoder.encode_queries(list(texts.values())), strict=True)) if mode == "hybrid" else {}
     found: dict[float | None, dict[str, list[str]]] = {threshold: {} for threshold in THRESHOLDS}
     for qid, text in queries.items():
-        terms = kb.analyzer.query(text)
-        weights = fusion_weights(locale or query_language(text), model=kb.encoder.model_name, identifier=has_identifier(text))
+        plan = kb.queries.plan(SearchSpec(text, mode, allowed, locale=locale, limit=DEPTH))
+        lexical, semantic = candidates(snapshot, plan, vectors.get(qid), depth=kb.settings.search_depth)
         for threshold in THRESHOLDS:
-            results = snapshot.search(
-                terms=terms.terms, term_weights=terms.weights, content_terms=terms.content,
-                query_vector=vectors.get(qid) if weights.semantic else None,
-                mode=mode, allowed_articles=allowed, weights=dataclasses.replace(weights, answer_coverage=threshold),
-                depth=kb.settings.search_depth, limit=DEPTH, offset=0,
-            )  # fmt: skip
-            found[threshold][qid] = [hit.article.id for hit in results.hits]
+            gated = dataclasses.replace(plan, weights=dataclasses.replace(plan.weights, answer_coverage=threshold))
+            found[threshold][qid] = [hit.article.id for hit in rank(snapshot, gated, lexical, semantic).hits]
     return found
 
 

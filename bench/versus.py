@@ -33,10 +33,10 @@ console = Console(stderr=True)
 
 BUILD = """
 import json, time
-from kb.bootstrap import ensure_content, load_encoder
-from kb.db import make_engine
-from kb.knowledge_base import KnowledgeBase
-from kb.settings import Settings
+from kb.core.bootstrap import ensure_content, load_encoder
+from kb.core.db import make_engine
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.settings import Settings
 
 settings = Settings()
 ensure_content(settings)

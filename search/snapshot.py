@@ -1,4 +1,4 @@
-"""IndexSnapshot: the immutable chunk table, vectors and lexical index of one commit, and its search."""
+"""IndexSnapshot: the immutable chunk table, vectors and lexical index of one commit; `search/query.py` searches it."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ import numpy as np
 
 from articles.model import Article, ArticleError, Chunk
 from search.facets import FacetCounts
-from search.fields import LEXICAL_DOCUMENT_SHARE, SEMANTIC_DOCUMENT_SHARE
-from search.fuse import FusionWeights, QuerySignals, Scored, adaptive_weights, hybrid
+from search.fuse import FusionWeights, QuerySignals, Scored
 from search.lexical import LexicalIndex
 from search.snippets import SnippetText
 from search.vector import VectorIndex
 
 Mode = Literal["keyword", "semantic", "hybrid"]
-_EMPTY: Scored = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+EMPTY: Scored = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 MODES: tuple[str, ...] = ("keyword", "semantic", "hybrid")
 
 
@@ -162,87 +161,25 @@ class IndexSnapshot:
 
         return self._cached(("filters", filters), compute)
 
-    def search(
-        self,
-        *,
-        terms: Sequence[str],
-        term_weights: Sequence[float],
-        content_terms: Sequence[str],
-        query_vector: np.ndarray | None,
-        mode: Mode,
-        allowed_articles: np.ndarray,
-        weights: FusionWeights,
-        depth: int,
-        limit: int,
-        offset: int,
-        weigh: Callable[[FusionWeights, QuerySignals], FusionWeights] = adaptive_weights,
-    ) -> Results:
-        """Rank chunks among ``allowed_articles`` only, group them per article, and page the articles.
+    def allowed_chunks(self, allowed_articles: np.ndarray) -> np.ndarray:
+        """The chunks of the allowed articles, as a mask over chunks: the allow-list each index searches with."""
+        return allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
 
-        A hybrid query's ``weights`` are settled by ``weigh`` from what its two candidate lists say
-        (by default the query's own signals; kb passes its traffic mix, `search/traffic.py`).
-        """
-        depth = max(depth, (offset + limit) * 4)
-        lexical, semantic = self.candidates(
-            terms=terms, term_weights=term_weights, query_vector=query_vector, mode=mode,
-            allowed_articles=allowed_articles, floor=weights.semantic_floor, depth=depth,
-        )  # fmt: skip
-        # One retriever keeps its own scores (BM25, cosine), which say more than a fused value.
-        if mode == "keyword":
-            chunk_ids, scores = lexical
-        elif mode == "semantic":
-            chunk_ids, scores = semantic
-        else:
-            if weights.adaptive is not None:
-                weights = weigh(weights, self.signals(lexical, semantic, content_terms=content_terms))
-            chunk_ids, scores = hybrid(lexical, semantic, weights)
-            if not self.answered(lexical[0], semantic[0], content_terms=content_terms, weights=weights):
-                chunk_ids, scores = _EMPTY
-        best_ids, best_scores = best_chunk_per_article(chunk_ids, scores, self.chunk_article)
-        page = list(zip(best_ids[offset : offset + limit].tolist(), best_scores[offset : offset + limit].tolist(), strict=True))
-        wanted = self.lexical_index.term_mask(content_terms) if page else np.zeros(0, dtype=bool)
+    def results(self, best_ids: np.ndarray, best_scores: np.ndarray, *, page: slice, content_terms: Sequence[str]) -> Results:
+        """Ranked articles (each as its best chunk) paged, the page's hits excerpted, facets counted over every match."""
+        shown = list(zip(best_ids[page].tolist(), best_scores[page].tolist(), strict=True))
+        wanted = self.lexical_index.term_mask(content_terms) if shown else np.zeros(0, dtype=bool)
         hits = [
             Hit(article=self.articles[self.chunk_article[cid]], chunk=self.chunks[cid], score=score, snippet=self._snippet(cid, wanted))
-            for cid, score in page
+            for cid, score in shown
         ]
         return Results(hits=hits, total=len(best_ids), facets=self._facet_counts.count(self.chunk_article[best_ids]))
-
-    def candidates(
-        self,
-        *,
-        terms: Sequence[str],
-        term_weights: Sequence[float],
-        query_vector: np.ndarray | None,
-        mode: Mode,
-        allowed_articles: np.ndarray,
-        floor: float,
-        depth: int,
-    ) -> tuple[Scored, Scored]:
-        """Each side's ``depth`` best chunks among ``allowed_articles``, best first, before fusion: (lexical, semantic).
-
-        A side the mode does not use is empty; so is the semantic side without a query vector, and
-        every chunk under the cosine ``floor``.
-        """
-        allowed = allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
-        lexical = semantic = _EMPTY
-        if mode != "semantic":
-            ids, bm25 = self.lexical_index.search(terms, k=depth, weights=term_weights, allowed=allowed)
-            whole = self.document_index.scores(terms, weights=term_weights)
-            lexical = self._with_document(ids, bm25, whole, LEXICAL_DOCUMENT_SHARE)
-        if mode != "keyword" and query_vector is not None:
-            ids, similarities = self.vector_index.search(query_vector, k=depth, allowed=allowed)
-            close = similarities >= floor
-            ids = ids[close]
-            whole = np.zeros(len(self.articles), dtype=np.float32)
-            whole[self.chunk_article[ids]] = self.document_vectors[self.chunk_article[ids]] @ query_vector
-            semantic = self._with_document(ids, similarities[close], whole, SEMANTIC_DOCUMENT_SHARE)
-        return lexical, semantic
 
     def signals(self, lexical: Scored, semantic: Scored, *, content_terms: Sequence[str]) -> QuerySignals:
         """What a query's two candidate lists say before they are fused: what adaptive fusion weighs them by."""
         return QuerySignals.of(lexical, semantic, coverage=self.lexical_index.coverage(content_terms, lexical[0][:1]))
 
-    def _with_document(
+    def with_document(
         self, chunk_ids: np.ndarray, scores: np.ndarray, documents: np.ndarray, share: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each chunk's score mixed with its whole article's (``documents``, one score per article), best first.

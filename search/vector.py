@@ -77,26 +77,27 @@ class VectorIndex:
         if self.size:
             self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
-    def search(
-        self, query: np.ndarray, *, k: int, allowed: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest chunks among ``allowed`` (a boolean mask), best first, as (ids, scores).
+    def search(self, query: np.ndarray, *, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest chunks among ``allowed`` (a boolean mask), best first, as (ids, scores)."""
+        return self.search_many(query.reshape(1, -1), k=k, allowed=allowed)[0]
+
+    def search_many(self, queries: np.ndarray, *, k: int, allowed: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`search` for each row of ``queries``, in one faiss call: they share the allow-list.
 
         On HNSW a narrow allow-list widens the search or turns it exact (see ``EXACT_BELOW_SHARE``).
         """
         allowed_count = self.size if allowed is None else int(np.count_nonzero(allowed))
         if self.size == 0 or k <= 0 or allowed_count == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)) for _ in range(len(queries))]
         k = min(k, self.size)
         selector = None
         if allowed is not None:
             bitmap = np.packbits(allowed.astype(np.uint8), bitorder="little")  # must outlive the search
             selector = faiss.IDSelectorBitmap(self.size, faiss.swig_ptr(bitmap))
-        share = allowed_count / self.size
-        index, params = self._searcher(selector, k, share)
-        scores, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
+        index, params = self._searcher(selector, k, allowed_count / self.size)
+        scores, ids = index.search(np.ascontiguousarray(queries, dtype=np.float32), k, params=params)
+        keep = ids >= 0
+        return [(row_ids[row_keep], row_scores[row_keep]) for row_ids, row_scores, row_keep in zip(ids, scores, keep, strict=True)]
 
     def serialized_size(self) -> int:
         """Bytes of the index as faiss writes it: close to what it holds in memory."""

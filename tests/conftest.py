@@ -24,10 +24,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kb.bootstrap import load_encoder, onnx_export_dir
-from kb.db import normalise_url
-from kb.knowledge_base import KnowledgeBase
-from kb.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
+from kb.core.bootstrap import load_encoder, onnx_export_dir
+from kb.core.db import normalise_url
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
 from search.encoder import Encoder, SentenceTransformerEncoder
 from versioning.bootstrap import create_repo_from_history
 
@@ -155,7 +155,7 @@ def article_text(article_id: str, title: str, body: str, **front: object) -> str
 @pytest.fixture
 def make_kb(tmp_path: Path, encoder: CountingEncoder, database_url: str):
     """Open a KnowledgeBase over a repository, as the server would (data directory kept per test)."""
-    from kb.bootstrap import open_knowledge_base
+    from kb.core.bootstrap import open_knowledge_base
 
     opened: list[KnowledgeBase] = []
 

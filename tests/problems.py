@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.audit import Response
+from kb.access.audit import Response
 
 
 def assert_problem(response: Response, status: int, *, field: str | None = None) -> dict:

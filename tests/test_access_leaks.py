@@ -3,7 +3,7 @@
 A knowledge base of every audience and status, in English and Japanese, each article with a unique
 canary in its title, headings, body, tags and category. Every kind of reader then asks every surface
 with the words of every article hidden from them, in every mode and locale, and every response body,
-header and count is read for those canaries (kb.audit does the asking and the reading).
+header and count is read for those canaries (kb.access.audit does the asking and the reading).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kb.audit import Auditor, AuditReport, Reader, Subject
-from kb.keys import create_key
-from kb.tokens import issue_customer_token
+from kb.access.audit import Auditor, AuditReport, Reader, Subject
+from kb.access.keys import create_key
+from kb.access.tokens import issue_customer_token
 from tests.conftest import JWT_SECRET, article_text, make_settings, served_kb, started
 from tests.gitutil import commit_files, init_repo
 
@@ -51,7 +51,7 @@ SIGNED_IN = frozenset({"customer", "customer:enterprise", "customer:beta", "bot 
 ENTERPRISE = frozenset({"customer:enterprise", "bot for customer:enterprise"})
 NOBODY: frozenset[str] = frozenset()
 
-# Who may see what, written out by hand rather than asked of kb.access: the harness checks the rules too.
+# Who may see what, written out by hand rather than asked of kb.access.rules: the harness checks the rules too.
 CASES = (
     Case("open", "public", "published", EVERYONE),
     Case("members", "signed_in", "published", SIGNED_IN),

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from kb.access.keys import create_key
 from kb.cli import app as cli
-from kb.keys import create_key
 from tests.conftest import article_text, served_kb
 from tests.problems import assert_problem
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from api.schemas import SearchOut
-from kb.keys import create_key
+from kb.access.keys import create_key
 from tests.conftest import JWT_SECRET, served_kb
 from tests.problems import assert_problem
 from tests.test_api_customers import ARTICLES, customer, found

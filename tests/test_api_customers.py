@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from kb.access.keys import create_key
+from kb.access.tokens import issue_customer_token
 from kb.cli import app as cli
-from kb.keys import create_key
-from kb.tokens import issue_customer_token
 from tests.conftest import JWT_SECRET, article_text, served_kb
 from tests.problems import assert_problem
 

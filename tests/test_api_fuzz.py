@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from api.app import create_app
-from kb.keys import create_key
-from kb.settings import Settings
+from kb.access.keys import create_key
+from kb.core.settings import Settings
 from tests.conftest import JWT_SECRET, article_text, make_settings, served_app, served_kb, started
 from tests.gitutil import commit_files, init_repo
 

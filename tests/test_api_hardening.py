@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.ratelimits import LocalWindows
+from kb.access.keys import create_key
+from kb.access.tokens import issue_customer_token
 from kb.cli import app as cli
-from kb.keys import create_key
-from kb.security import InsecureSettings
-from kb.settings import Settings
-from kb.tokens import issue_customer_token
+from kb.core.security import InsecureSettings
+from kb.core.settings import Settings
 from tests.conftest import JWT_SECRET, article_text, served_kb
 from tests.problems import assert_problem
 from tests.test_articles_render import assert_inert

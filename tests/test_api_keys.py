@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from kb.access.keys import KeyRefused, create_key, parse_duration, revoke_key
 from kb.cli import app as cli
-from kb.db import ApiKeyRecord
-from kb.keys import KeyRefused, create_key, parse_duration, revoke_key
+from kb.core.db import ApiKeyRecord
 from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, git
 from tests.problems import assert_problem

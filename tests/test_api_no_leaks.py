@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from kb.access import PUBLIC
+from kb.access.rules import PUBLIC
 
 
 @pytest.fixture(scope="module")

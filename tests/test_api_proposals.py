@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from kb.db import ProposalRecord
-from kb.keys import create_key
+from kb.access.keys import create_key
+from kb.core.db import ProposalRecord
 from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, git, make_remote
 from tests.problems import assert_problem

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.keys import create_key
+from kb.access.keys import create_key
 from tests.conftest import article_text, served_kb
 from tests.problems import assert_problem
 

@@ -1,4 +1,4 @@
-"""What text kb accepts at the edge: every string a request carries is a checked line or prose (kb/text.py)."""
+"""What text kb accepts at the edge: every string a request carries is a checked line or prose (kb/core/text.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel
 
 from api.app import create_app
-from kb.requests import InvalidRequest, SearchRequest
-from kb.settings import Settings
-from kb.text import TEXT_VALIDATORS, refusal
+from kb.core.requests import InvalidRequest, SearchRequest
+from kb.core.settings import Settings
+from kb.core.text import TEXT_VALIDATORS, refusal
 from tests.problems import assert_problem
 
 
 def _unchecked(annotation: object, metadata: typing.Sequence[object] = (), where: str = "") -> Iterator[str]:
-    """Where, inside a type, a ``str`` arrives without one of kb.text's checks."""
+    """Where, inside a type, a ``str`` arrives without one of kb.core.text's checks."""
     if any(isinstance(m, AfterValidator) and m.func in TEXT_VALIDATORS for m in metadata):
         return
     if typing.get_origin(annotation) is typing.Annotated:

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from kb.cli import app as cli
-from kb.db import ApiKeyRecord
-from kb.settings import Settings
+from kb.core.db import ApiKeyRecord
+from kb.core.settings import Settings
 from tests.conftest import JWT_SECRET, serve_in_thread, served_kb
 
 

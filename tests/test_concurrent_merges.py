@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.keys import create_key
+from kb.access.keys import create_key
 from tests.conftest import article_text, served_kb
 from tests.gitutil import git
 

@@ -1,4 +1,4 @@
-"""kb killed at each named failure point (``kb.failpoints``), then started again, as an operator would.
+"""kb killed at each named failure point (``kb.core.failpoints``), then started again, as an operator would.
 
 Every test runs `kb serve` as a real process over the bundled sample (copied into Git on first start)
 and a real database, makes it exit abruptly at one point, starts it again, and asserts that it
@@ -21,9 +21,9 @@ import pytest
 import sqlalchemy
 from sqlmodel import Session, select
 
-from kb.db import EmbeddingRecord, ProposalRecord, make_engine
-from kb.failpoints import EXIT_STATUS
-from kb.keys import create_key
+from kb.access.keys import create_key
+from kb.core.db import EmbeddingRecord, ProposalRecord, make_engine
+from kb.core.failpoints import EXIT_STATUS
 from tests.conftest import _database, article_text
 from tests.gitutil import USER_EMAIL, USER_NAME, commit_files, git, make_remote
 from tests.processes import KbProcess, Server

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.audit import Response
-from kb.db import DatabaseVectorStore, make_engine
-from kb.keys import create_key
+from kb.access.audit import Response
+from kb.access.keys import create_key
+from kb.core.db import DatabaseVectorStore, make_engine
 from tests.conftest import TEST_DATABASE_ENV, article_text, served_kb
 from tests.gitutil import git
 

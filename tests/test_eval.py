@@ -13,7 +13,7 @@ from kb.evaluation.baselines import Document
 from kb.evaluation.beir import DatasetError, load_dataset
 from kb.evaluation.corpus import article_ids, article_markdown, corpus_language, write_repository
 from kb.evaluation.metrics import score
-from kb.validation import check_folder
+from kb.writing.checks import check_folder
 
 DOCS = [
     ("d1", "Reset your password", "Use the forgot password link on the sign-in page to get a reset email."),

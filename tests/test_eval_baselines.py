@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from kb.db import DatabaseVectorStore, make_engine
+from kb.core.db import DatabaseVectorStore, make_engine
 from kb.evaluation.baselines import (
     TXTAI_VERSION,
     Baseline,

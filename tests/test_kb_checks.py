@@ -6,9 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from kb.checks import NEAR_DUPLICATE_COSINE, near_duplicates
 from kb.cli import app
-from kb.validation import check_folder
+from kb.writing.checks import NEAR_DUPLICATE_COSINE, check_folder, near_duplicates
 from tests.conftest import article_text
 
 

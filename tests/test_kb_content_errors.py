@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.access import PUBLIC
+from kb.access.rules import PUBLIC
 from tests.conftest import article_text
 from tests.gitutil import commit_files
 

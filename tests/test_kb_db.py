@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from kb.db import DatabaseVectorStore, make_engine, normalise_url
+from kb.core.db import DatabaseVectorStore, make_engine, normalise_url
 from tests.conftest import TEST_DATABASE_ENV
 
 

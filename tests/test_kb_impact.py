@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kb.access import PUBLIC
+from kb.access.rules import PUBLIC
 from kb.cli import app
-from kb.impact import impact
+from kb.writing.impact import impact
 from tests.conftest import article_text
 from tests.gitutil import commit_files, git
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from kb.access import PUBLIC
-from kb.requests import SearchRequest
+from kb.access.rules import PUBLIC
+from kb.core.requests import SearchRequest
 from search.fields import document_text
 from tests.conftest import article_text
 from tests.gitutil import commit_files

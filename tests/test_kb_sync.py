@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.access import PUBLIC
-from kb.audit import Auditor, Reader, subject_of
-from kb.requests import SearchRequest
-from kb.sync import SyncLoop, sync_knowledge_base
+from kb.access.audit import Auditor, Reader, subject_of
+from kb.access.rules import PUBLIC
+from kb.core.requests import SearchRequest
+from kb.core.sync import SyncLoop, sync_knowledge_base
 from search.snapshot import MODES
 from tests.conftest import article_text, served_kb
 from tests.gitutil import USER_EMAIL, USER_NAME, git, make_remote, push

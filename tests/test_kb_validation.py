@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from articles.parse import parse_article
-from kb.access import AccessRules
-from kb.validation import select_articles, with_audience
+from kb.access.published import select_articles, with_audience
+from kb.access.rules import AccessRules
 
 
 def article(path: str, article_id: str, title: str = "Title", audience: str | None = None):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

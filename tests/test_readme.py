@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
-from kb.settings import Settings
+from kb.core.settings import Settings
 from search.encoder import Encoder
 from tests.conftest import make_settings, serve_in_thread
 

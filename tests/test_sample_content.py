@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kb.cli import app
-from kb.settings import SAMPLE_CONTENT
-from kb.validation import check_folder
+from kb.core.settings import SAMPLE_CONTENT
+from kb.writing.checks import check_folder
 
 
 def test_sample_validates_without_errors() -> None:

@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 from articles.model import Article
 from articles.parse import InvalidArticle, is_article_path, parse_article
 from articles.render import render_html
-from kb.access import ACCESS_FILE, parse_access_rules
-from kb.bootstrap import ensure_content
-from kb.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
-from kb.validation import select_articles, with_audience
+from kb.access.published import select_articles, with_audience
+from kb.access.rules import ACCESS_FILE, parse_access_rules
+from kb.core.bootstrap import ensure_content
+from kb.core.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
 from tests.conftest import make_settings
 from versioning import CommitInfo, ContentRepo
 from versioning.replay import load_history, read_folder

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.access import PUBLIC
-from kb.requests import SearchRequest
+from kb.access.rules import PUBLIC
+from kb.core.requests import SearchRequest
 from search.fields import LEXICAL_DOCUMENT_SHARE, SEMANTIC_DOCUMENT_SHARE, document_text
 from tests.conftest import article_text
 from tests.gitutil import commit_files

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from kb.access import PUBLIC
-from kb.requests import SearchRequest
+from kb.access.rules import PUBLIC
+from kb.core.requests import SearchRequest
 from search.analyze import ENGLISH_FUNCTION_WEIGHT, Analyzer, has_identifier
 from search.fuse import (
     FusionWeights,
@@ -21,6 +21,7 @@ from search.fuse import (
     reciprocal_rank_fusion,
 )
 from search.lexical import LexicalIndex
+from search.query import SearchSpec, candidates
 from search.vector import HNSW_MIN_CHUNKS, HNSWParameters, VectorIndex, index_kind
 
 RNG = np.random.default_rng(7)
@@ -45,6 +46,17 @@ def test_vector_search_fills_k_from_the_allowed_set_only() -> None:
     ids, _ = VectorIndex(vectors).search(query, k=10, allowed=allowed)
     brute = np.where(allowed, vectors @ query, -np.inf)
     assert ids.tolist() == np.argsort(-brute)[:10].tolist()
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_a_batch_of_query_vectors_finds_what_each_finds_alone(kind: str) -> None:
+    vectors, queries = clustered(600, rng=RNG), normalised(5)
+    allowed = RNG.random(600) < 0.5
+    index = VectorIndex(vectors, kind=kind)  # type: ignore[arg-type]
+    batch = index.search_many(queries, k=20, allowed=allowed)
+    for (ids, scores), query in zip(batch, queries, strict=True):
+        alone_ids, alone_scores = index.search(query, k=20, allowed=allowed)
+        assert ids.tolist() == alone_ids.tolist() and np.allclose(scores, alone_scores)
 
 
 def test_vector_search_with_nothing_allowed_returns_nothing() -> None:
@@ -248,15 +260,11 @@ def test_the_semantic_weight_rises_with_its_best_cosine_and_falls_with_lexical_c
 def test_hybrid_search_fuses_with_the_weights_its_signals_and_the_traffic_so_far_give(sample_kb) -> None:
     query = "can I pay by invoice instead of card"
     top = sample_kb.search(SearchRequest(query=query, mode="hybrid", locale="en"), view=PUBLIC).results.hits[0]
-    snapshot, analysed = sample_kb.snapshot, sample_kb.analyzer.query(query)
+    snapshot = sample_kb.snapshot
+    plan = sample_kb.queries.plan(SearchSpec(query, "hybrid", snapshot.visible_articles(PUBLIC), locale="en"))
     vector = sample_kb.encoder.encode_queries([query])[0]
-    allowed = snapshot.visible_articles(PUBLIC)
-    sides = snapshot.candidates(
-        terms=analysed.terms, term_weights=analysed.weights, query_vector=vector, mode="hybrid",
-        allowed_articles=allowed, floor=0.3, depth=100,
-    )  # fmt: skip
-    lexical, semantic = sides
-    signals = snapshot.signals(lexical, semantic, content_terms=analysed.content)
+    lexical, semantic = candidates(snapshot, plan, vector, depth=sample_kb.settings.search_depth)
+    signals = snapshot.signals(lexical, semantic, content_terms=plan.terms.content)
     adapted = sample_kb.traffic.weights(FusionWeights(), signals, language="en", observe=False)  # the search counted itself in
     assert adapted.semantic not in (FusionWeights().semantic, 0.6, 0.95)
     expected_ids, expected_scores = hybrid(lexical, semantic, adapted)

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.access import PUBLIC
-from kb.bootstrap import load_encoder, onnx_export_dir, open_knowledge_base
-from kb.requests import SearchRequest
-from kb.settings import Settings
+from kb.access.rules import PUBLIC
+from kb.core.bootstrap import load_encoder, onnx_export_dir, open_knowledge_base
+from kb.core.requests import SearchRequest
+from kb.core.settings import Settings
 from search import cpu
 from search.encoder import DEFAULT_MODEL, SentenceTransformerEncoder, resolve_model_path
 from search.onnx_encoder import EXPORT_FORMAT, OnnxEncoder, OnnxExportError, export_onnx, mean_pool_normalised
@@ -105,7 +105,7 @@ def test_an_export_prints_nothing_and_leaves_logging_as_it_was(tmp_path: Path, c
 
 def test_first_use_exports_into_the_data_folder_without_torch_entering_the_process(tmp_path: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from kb.bootstrap import load_encoder; from kb.settings import Settings; "
+        "import sys; from pathlib import Path; from kb.core.bootstrap import load_encoder; from kb.core.settings import Settings; "
         f"load_encoder(Settings(data_dir=Path({str(tmp_path)!r}), model_cache_dir=None, embedding_backend='onnx-int8'))"
         ".encode(['hi']); print('torch' in sys.modules)"
     )

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from kb.access import PUBLIC
-from kb.requests import MAX_LIMIT, SearchRequest
+from kb.access.rules import PUBLIC
+from kb.core.requests import MAX_LIMIT, SearchRequest
 from search.analyze import Analyzer
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kb.access import PUBLIC
-from kb.impact import impact
-from kb.requests import SearchRequest
-from kb.settings import Settings
+from kb.access.rules import PUBLIC
+from kb.core.requests import SearchRequest
+from kb.core.settings import Settings
+from kb.writing.impact import impact
 from search.fuse import FusionWeights, QuerySignals, Scored, adaptive_weights, hybrid
+from search.query import SearchSpec, candidates
 from search.snapshot import Hit
 from search.traffic import TRAFFIC_LINE, WARMUP, TrafficLine, TrafficMix
 from tests.conftest import article_text
@@ -108,12 +109,10 @@ def searched_after_warm_up(kb) -> tuple[Hit, Sides, QuerySignals]:
     for _ in range(WARMUP):
         kb.search(SearchRequest(query=QUERY, locale="en"), view=PUBLIC)
     top = kb.search(SearchRequest(query=QUERY, locale="en"), view=PUBLIC).results.hits[0]
-    snapshot, analysed = kb.snapshot, kb.analyzer.query(QUERY)
-    sides = snapshot.candidates(
-        terms=analysed.terms, term_weights=analysed.weights, query_vector=kb.encoder.encode_queries([QUERY])[0],
-        mode="hybrid", allowed_articles=snapshot.visible_articles(PUBLIC), floor=0.3, depth=100,
-    )  # fmt: skip
-    return top, sides, snapshot.signals(*sides, content_terms=analysed.content)
+    snapshot = kb.snapshot
+    plan = kb.queries.plan(SearchSpec(QUERY, "hybrid", snapshot.visible_articles(PUBLIC), locale="en"))
+    sides = candidates(snapshot, plan, kb.encoder.encode_queries([QUERY])[0], depth=kb.settings.search_depth)
+    return top, sides, snapshot.signals(*sides, content_terms=plan.terms.content)
 
 
 def assert_fused_with(kb, top: Hit, sides: Sides, weights: FusionWeights) -> None:

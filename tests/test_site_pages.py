@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.site.routes import SECURITY_HEADERS
-from kb.knowledge_base import KnowledgeBase
+from kb.core.knowledge_base import KnowledgeBase
 
 HIDDEN = [
     ("en", "account-takeover-response"),  # internal: audience agents in its front matter
@@ -144,7 +144,7 @@ def test_japanese_home_is_in_japanese(client: TestClient) -> None:
 
 
 def test_category_page_lists_every_public_article_of_the_category(client: TestClient, sample_kb: KnowledgeBase) -> None:
-    from kb.access import PUBLIC
+    from kb.access.rules import PUBLIC
     from search.snapshot import Filters
 
     expected = {f"/hc/en/articles/{a.id}" for a in sample_kb.articles(view=PUBLIC, filters=Filters(locale="en", category="security"))}

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.deps import SESSION_COOKIE
-from kb.tokens import issue_customer_token
+from kb.access.tokens import issue_customer_token
 from tests.conftest import JWT_SECRET, article_text
 
 ARTICLES = {

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.access import STAFF
-from kb.knowledge_base import KnowledgeBase
-from kb.requests import SearchRequest
+from kb.access.rules import STAFF
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.requests import SearchRequest
 from search.staging import remove_abandoned
 from search.store import DATA_FILE, FORMAT, META_FILE
 

@@ -9,10 +9,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep, PrincipalDep
-from kb.access import access_rules_at, parse_principal
-from kb.explain import ArticleNotFound, Explanation, explain_access
-from kb.requests import InvalidRequest
-from kb.text import Line
+from kb.access import ADMIN_ROLES, ArticleNotFound, Explanation, access_rules_at, explain_access, parse_principal
+from kb.core import InvalidRequest, Line
 
 router = APIRouter(prefix="/v1/access", tags=["access"])
 
@@ -40,7 +38,7 @@ async def explain(
     ] = "anonymous",
 ) -> list[ExplanationOut]:
     """One verdict per locale of the article, against the served snapshot and its `.kb/access.yml`."""
-    if principal.kind != "admin":
+    if principal.kind not in ADMIN_ROLES:
         raise HTTPException(403, "explaining access needs an admin API key")
     try:
         subject = parse_principal(as_)

@@ -13,11 +13,8 @@ from api.rendering import article_html
 from api.schemas import ArticleOut, ArticlePage, ArticleSummary, RelatedOut, SectionOut, TranslationOut, article_url
 from articles.model import LOCALES, Article
 from kb.access import View
-from kb.cursors import decode_cursor, encode_cursor
-from kb.history import version_at
-from kb.knowledge_base import KnowledgeBase
-from kb.requests import InvalidRequest
-from kb.text import Line
+from kb.core import InvalidRequest, KnowledgeBase, Line, decode_cursor, encode_cursor
+from kb.writing import version_at
 from search.snapshot import Filters
 
 router = APIRouter(prefix="/v1", tags=["articles"])

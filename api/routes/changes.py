@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import KnowledgeBaseDep, ViewDep
-from kb.changes import MAX_CHANGES_PAGE, change_page
-from kb.text import Line
+from kb.core import MAX_CHANGES_PAGE, Line, change_page
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 

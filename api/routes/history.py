@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 from api.deps import KnowledgeBaseDep, ViewDep
 from api.routes.articles import pick_translation
 from api.schemas import DiffOut, HistoryOut, RevisionOut
-from kb.history import MAX_HISTORY_PAGE, article_diff, history_page
-from kb.text import Line
+from kb.core import Line
+from kb.writing import MAX_HISTORY_PAGE, article_diff, history_page
 
 router = APIRouter(prefix="/v1", tags=["history"])
 

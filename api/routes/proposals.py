@@ -12,24 +12,22 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep, PrincipalDep
 from api.schemas import FileDiffOut
-from kb.access import PUBLIC, STAFF_ROLES, Principal
-from kb.db import ProposalRecord
-from kb.impact import impact
-from kb.proposals import (
+from kb.access import PUBLIC, REVIEWER_ROLES, STAFF_ROLES, WRITER_ROLES, Principal, Role
+from kb.core import Line, Prose
+from kb.writing import (
     ProposalDetail,
+    ProposalRecord,
     close_proposal,
     create_proposal,
+    impact,
     list_proposals,
     merge_proposal,
     proposal_detail,
 )
-from kb.text import Line, Prose
 
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
 ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1, description="As listed by GET /v1/proposals.")]
 """Bounded by the id column (a 32-bit INTEGER on PostgreSQL): a larger id is a 422, not a failed query."""
-WRITERS = ("writer", "reviewer", "admin")
-REVIEWERS = ("reviewer", "admin")
 
 
 class FileChange(BaseModel):
@@ -96,7 +94,7 @@ class ProposalDetailOut(ProposalOut):
         )
 
 
-def _require(principal: Principal, roles: tuple[str, ...], action: str) -> None:
+def _require(principal: Principal, roles: tuple[Role, ...], action: str) -> None:
     if principal.kind not in roles:
         raise HTTPException(403, f"{action} needs a {' or '.join(roles)} API key")
 
@@ -104,7 +102,7 @@ def _require(principal: Principal, roles: tuple[str, ...], action: str) -> None:
 @router.post("", status_code=201, response_model=ProposalOut)
 async def propose(kb: KnowledgeBaseDep, principal: PrincipalDep, body: ProposalIn) -> ProposalOut:
     """A branch with one commit writing (or deleting) the given article files on top of the base."""
-    _require(principal, WRITERS, "proposing a change")
+    _require(principal, WRITER_ROLES, "proposing a change")
     files = {change.path: change.content for change in body.files}
     record = await run_in_threadpool(create_proposal, kb, title=body.title, files=files,
                                      author=principal.name or principal.kind, base=body.base, message=body.message)
@@ -129,14 +127,14 @@ async def proposal(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: P
 @router.post("/{proposal_id}/merge", response_model=ProposalOut)
 async def merge(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> ProposalOut:
     """Fast-forward or merge commit into the base; a conflict is a 409 and both branches stay as they were."""
-    _require(principal, REVIEWERS, "merging a proposal")
+    _require(principal, REVIEWER_ROLES, "merging a proposal")
     record = await run_in_threadpool(merge_proposal, kb, proposal_id, reviewer=principal.name or principal.kind)
     return ProposalOut.of(record)
 
 
 @router.post("/{proposal_id}/close", response_model=ProposalOut)
 async def close(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> ProposalOut:
-    _require(principal, WRITERS, "closing a proposal")
+    _require(principal, WRITER_ROLES, "closing a proposal")
     return ProposalOut.of(await run_in_threadpool(close_proposal, kb, proposal_id))
 
 

@@ -13,9 +13,7 @@ from api.deps import AS_DESCRIPTION, KnowledgeBaseDep, ViewDep, knowledge_base_o
 from api.ratelimits import rate_limited
 from api.schemas import SEARCH_OUT, SearchOut, hit_out
 from kb.access import View
-from kb.knowledge_base import KnowledgeBase, SearchResponse
-from kb.requests import MAX_LIMIT, InvalidRequest, SearchRequest
-from kb.text import Line, Prose
+from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SearchResponse
 from search.snapshot import IndexSnapshot
 from versioning import InvalidRef
 
@@ -118,7 +116,7 @@ async def search_get(request: Request) -> Response:
     # The caller is counted and known through the same functions FastAPI would call as dependencies:
     # solving them as a graph cost 0.08 ms per search in process. The query string is read into
     # SearchBody in one validation: declared one by one as parameters, the nine fields were each
-    # solved and validated, then validated again as the body (0.1 ms). The fields, and kb.text's
+    # solved and validated, then validated again as the body (0.1 ms). The fields, and kb.core.text's
     # checks on each, are SearchBody's, the same as the POST form's.
     kb = await knowledge_base_of(request)
     await rate_limited(request, kb)

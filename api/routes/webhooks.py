@@ -7,8 +7,7 @@ from pydantic import BaseModel, SecretStr
 from starlette.responses import JSONResponse
 
 from api.deps import header
-from kb.settings import Settings
-from kb.sync import SyncLoop
+from kb.core import Settings, SyncLoop
 from versioning.webhooks import Deliveries, github_signature_valid, github_wants_sync, gitlab_token_valid, gitlab_wants_sync
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])

@@ -35,9 +35,7 @@ from api.site.views import (
 )
 from articles.model import LOCALES
 from kb.access import PUBLIC, View
-from kb.knowledge_base import KnowledgeBase
-from kb.requests import InvalidRequest, SearchRequest
-from kb.text import Line, Prose
+from kb.core import InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 from search.snapshot import Filters, Results
 
 HERE = Path(__file__).resolve().parent

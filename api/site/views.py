@@ -12,7 +12,7 @@ from markupsafe import Markup
 from api.schemas import article_url
 from api.site import messages
 from articles.model import LOCALES, Article
-from kb.requests import MAX_OFFSET
+from kb.core import MAX_OFFSET
 from search.snapshot import Hit, Results
 
 PAGE_SIZE = 10

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.access import PUBLIC
-from kb.db import DatabaseVectorStore, make_engine
+from kb.access.rules import PUBLIC
+from kb.core.db import DatabaseVectorStore, make_engine
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.requests import InvalidRequest, SearchRequest
+from kb.core.settings import Settings
 from kb.evaluation.baselines import Baseline
 from kb.evaluation.beir import Dataset
 from kb.evaluation.corpus import article_ids, corpus_language, write_repository
 from kb.evaluation.metrics import score
-from kb.knowledge_base import KnowledgeBase
-from kb.requests import InvalidRequest, SearchRequest
-from kb.settings import Settings
 from search.encoder import Encoder
 
 DEPTH = 100

@@ -1,10 +1,10 @@
-"""Who may see what: audience defaults from .kb/access.yml and the views the API serves."""
+"""Who may see what and who may do what: audience defaults from .kb/access.yml, the views the API serves, the roles of keys."""
 
 from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -103,8 +103,17 @@ def _describe(error: Exception) -> tuple[str, str]:
     return "yaml", str(error).replace("\n", " ")
 
 
-STAFF_ROLES: tuple[str, ...] = ("agent", "writer", "reviewer", "admin")
+Role = Literal["agent", "bot", "writer", "reviewer", "admin"]
+"""Who may do what: the role an API key is created with. A bot reads as a customer; the others are staff."""
+ROLES: tuple[Role, ...] = get_args(Role)
+STAFF_ROLES: tuple[Role, ...] = ("agent", "writer", "reviewer", "admin")
 """Roles that work on the content or with customers: they read every article, drafts included."""
+WRITER_ROLES: tuple[Role, ...] = ("writer", "reviewer", "admin")
+"""Roles that propose changes to articles, and close proposals."""
+REVIEWER_ROLES: tuple[Role, ...] = ("reviewer", "admin")
+"""Roles that merge proposals."""
+ADMIN_ROLES: tuple[Role, ...] = ("admin",)
+"""Roles that manage access: explain any reader's verdict."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from articles.model import SEGMENT_NAME
-from kb.access import Principal
+from kb.access.rules import Principal
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30

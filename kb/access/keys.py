@@ -12,15 +12,13 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from kb.db import ApiKeyRecord
+from kb.access.rules import ROLES
+from kb.core.db import ApiKeyRecord
 
-Role = Literal["agent", "bot", "writer", "reviewer", "admin"]
-ROLES: tuple[str, ...] = get_args(Role)
 KEY_PREFIX = "kb_"
 """Every API key starts so; anything else in a bearer header is taken for a customer token."""
 _KEY = re.compile(rf"^{KEY_PREFIX}([A-Za-z0-9]{{8}})_([A-Za-z0-9_-]{{43}})$")

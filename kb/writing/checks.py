@@ -1,6 +1,6 @@
 """Checks across articles for a content repo's CI: broken links, missing translations, near-duplicates.
 
-`kb check` runs them after the per-file validation, on the articles that would be indexed.
+`kb check` runs them (:func:`check_folder`) after the per-file validation, on the articles that would be indexed.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import fnmatch
 import posixpath
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -17,7 +18,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from articles.model import LOCALES, Article, ArticleError
+from articles.parse import InvalidArticle, is_article_path, parse_article
 from articles.render import render_html
+from kb.access.published import select_articles, with_audience
+from kb.access.rules import ACCESS_FILE, parse_access_rules
 from search.encoder import Encoder
 
 TRANSLATIONS_FILE = ".kb/translations.yml"
@@ -130,3 +134,35 @@ def near_duplicates(
         for i, j in zip(*np.nonzero(np.triu(similarity >= threshold, k=1)), strict=True):
             pairs.append(NearDuplicate(group[i], group[j], float(similarity[i, j])))
     return sorted(pairs, key=lambda pair: -pair.cosine)
+
+
+@dataclass
+class CheckReport:
+    articles: list[Article] = field(default_factory=list)
+    errors: list[ArticleError] = field(default_factory=list)
+
+
+def check_folder(root: Path) -> CheckReport:
+    """Validate a content folder as the indexer would, then across articles, for `kb check` in a content repo's CI.
+
+    Across articles: links to other articles that do not resolve, and translations that
+    ``.kb/translations.yml`` requires but that are missing.
+    """
+    rules, errors = parse_access_rules(_read(root / ACCESS_FILE))
+    translation_rules, translation_errors = parse_translation_rules(_read(root / TRANSLATIONS_FILE))
+    parsed: list[Article] = []
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        path = file.relative_to(root).as_posix()
+        if not is_article_path(path):
+            continue
+        try:
+            parsed.append(with_audience(parse_article(path, file.read_bytes()), rules))
+        except InvalidArticle as invalid:
+            errors.append(invalid.error)
+    active, rejected = select_articles(parsed, rules)
+    across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors
+    return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path))
+
+
+def _read(file: Path) -> bytes | None:
+    return file.read_bytes() if file.is_file() else None

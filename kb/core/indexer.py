@@ -12,9 +12,9 @@ import numpy as np
 from articles.chunk import chunk_article
 from articles.model import Article, ArticleError, Chunk
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb import failpoints
-from kb.access import ACCESS_FILE, access_rules_at
-from kb.validation import select_articles, with_audience
+from kb.access.published import select_articles, with_audience
+from kb.access.rules import ACCESS_FILE, access_rules_at
+from kb.core import failpoints
 from search.analyze import Analyzer
 from search.encoder import CachedEncoder
 from search.fields import FIELDS_VERSION, chunk_tokens, document_text, document_tokens

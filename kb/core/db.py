@@ -91,7 +91,7 @@ class StateRecord(SQLModel, table=True):
 
 
 class LockRecord(SQLModel, table=True):
-    """A named lock (``kb.locks``): updated inside the transaction that holds it; who took it last, and when."""
+    """A named lock (``kb.core.locks``): updated inside the transaction that holds it; who took it last, and when."""
 
     __tablename__ = "kb_locks"
 

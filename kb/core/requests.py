@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from articles.model import LOCALES
-from kb.text import refusal
+from kb.core.text import refusal
 from search.snapshot import MODES, Filters
 
 MAX_LIMIT = 100
@@ -51,7 +51,7 @@ class SearchRequest:
             raise InvalidRequest("tags", f"at most {MAX_TAGS} tags, got {len(self.tags)}")
 
     def _check_text(self) -> None:
-        """The rules of :mod:`kb.text`, for callers that do not come through the API's models (the CLI, batches)."""
+        """The rules of :mod:`kb.core.text`, for callers that do not come through the API's models (the CLI, batches)."""
         fields = [("q", self.query, True), ("mode", self.mode, False), ("locale", self.locale, False),
                   ("category", self.category, False)] + [("tags", tag, False) for tag in self.tags]  # fmt: skip
         for name, value, prose in fields:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from kb.requests import InvalidRequest
+from kb.core.requests import InvalidRequest
 
 
 def encode_cursor(position: str) -> str:

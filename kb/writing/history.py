@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from articles.model import Article
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb.access import View, access_rules_at
-from kb.cursors import decode_cursor, encode_cursor
-from kb.requests import InvalidRequest
-from kb.validation import with_audience
+from kb.access.published import with_audience
+from kb.access.rules import View, access_rules_at
+from kb.core.cursors import decode_cursor, encode_cursor
+from kb.core.requests import InvalidRequest
 from versioning import ContentRepo, InvalidRef, Revision, UnknownRef
 from versioning.diff import TextDiff, diff_texts
 

@@ -5,25 +5,23 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
-import numpy as np
 from sqlalchemy import Engine
 
 from articles.model import Article
-from kb import failpoints
-from kb.access import View
-from kb.changes import feed_is_empty, record_changes
-from kb.db import DatabaseVectorStore
-from kb.indexer import BuildReport, ChunkSettings, Indexer, Progress
-from kb.locks import WriterLock
-from kb.requests import SearchRequest
-from kb.settings import Settings
-from search.analyze import Analyzer, has_identifier, query_language
-from search.encoder import CachedEncoder, Encoder, query_for_model
-from search.fuse import FusionWeights, QuerySignals, adaptive_weights, fusion_weights
+from kb.access.rules import View
+from kb.core import failpoints
+from kb.core.changes import feed_is_empty, record_changes
+from kb.core.db import DatabaseVectorStore
+from kb.core.indexer import BuildReport, ChunkSettings, Indexer, Progress
+from kb.core.locks import WriterLock
+from kb.core.requests import SearchRequest
+from kb.core.settings import Settings
+from search.analyze import Analyzer
+from search.encoder import CachedEncoder, Encoder
+from search.query import QueryPipeline, SearchSpec
 from search.snapshot import Filters, IndexSnapshot, Results
 from search.store import SnapshotStore
 from search.traffic import TrafficMix
@@ -53,11 +51,6 @@ class SearchResponse:
     commit: str
 
 
-def needs_query_vector(mode: str, weights: FusionWeights) -> bool:
-    """Semantic search needs the query's embedding; hybrid only when its semantic side has weight."""
-    return mode == "semantic" or (mode == "hybrid" and weights.semantic > 0)
-
-
 class KnowledgeBase:
     """Everything a request needs, behind one object.
 
@@ -82,12 +75,14 @@ class KnowledgeBase:
         """Held while a branch of the content repository moves (a merge), by one thread of one process."""
         self._snapshot: IndexSnapshot | None = None
         self._reindexing = threading.Lock()
-        self._query_vectors: OrderedDict[tuple[str, bool], np.ndarray] = OrderedDict()
         self._previews: OrderedDict[str, IndexSnapshot] = OrderedDict()
-        self._query_lock = threading.Lock()
         self._stopping = threading.Event()
         self.traffic = TrafficMix(window=settings.fusion_window) if settings.fusion_window else None
         """The semantic weight of hybrid queries, read off recent ones (`search/traffic.py`); None: each query's own."""
+        self.queries = QueryPipeline(
+            encoder=encoder, analyzer=self.analyzer, depth=settings.search_depth, cache_size=settings.query_cache_size, traffic=self.traffic
+        )
+        """The one query path every search surface takes (`search/query.py`)."""
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -195,50 +190,26 @@ class KnowledgeBase:
     def search_many(
         self, requests: Sequence[SearchRequest], *, view: View, snapshot: IndexSnapshot | None = None, observe_traffic: bool = True
     ) -> list[SearchResponse]:
-        """Run several searches against one snapshot (the served one by default), encoding queries in one call.
+        """Several searches against one snapshot (the served one by default) as ``view`` sees it, in one pass of the query pipeline.
 
         ``observe_traffic`` off: these searches are not customers' (a proposal's impact report), so they do not
         move the traffic mix they are weighed by.
         """
         snapshot = snapshot or self.snapshot
         visible = snapshot.visible_articles(view)
-        languages = [r.locale or query_language(r.text) for r in requests]
-        weights = [
-            fusion_weights(language, model=self.encoder.model_name, identifier=has_identifier(r.text))
-            for r, language in zip(requests, languages, strict=True)
-        ]
-        # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
-        # Where the model does not read the language (no semantic weight), only semantic mode encodes the
-        # query, and it does so like the articles (see _encode_queries).
-        keys = [
-            (query_for_model(r.text), not w.semantic) if needs_query_vector(r.mode, w) else ("", False)
-            for r, w in zip(requests, weights, strict=True)
-        ]
-        vectors = self._encode_queries([key for key in keys if key[0]])
-        responses = []
-        for request, language, weight, key in zip(requests, languages, weights, keys, strict=True):
-            query = self.analyzer.query(request.text)
-            results = snapshot.search(
-                terms=query.terms,
-                term_weights=query.weights,
-                content_terms=query.content,
-                query_vector=vectors.get(key),
-                mode=request.mode,  # type: ignore[arg-type]  # validated by SearchRequest
-                allowed_articles=visible & snapshot.filtered_articles(request.filters),
-                weights=weight,
-                depth=self.settings.search_depth,
-                limit=request.limit,
-                offset=request.offset,
-                weigh=self._weigher(language, observe=observe_traffic),
+        specs = [
+            SearchSpec(
+                text=r.text,
+                mode=r.mode,  # type: ignore[arg-type]  # validated by SearchRequest
+                allowed_articles=visible & snapshot.filtered_articles(r.filters),
+                locale=r.locale,
+                limit=r.limit,
+                offset=r.offset,
             )
-            responses.append(SearchResponse(results=results, commit=snapshot.commit))
-        return responses
-
-    def _weigher(self, language: str, *, observe: bool) -> Callable[[FusionWeights, QuerySignals], FusionWeights]:
-        """How a hybrid query in ``language`` settles its weights from its candidate lists' signals."""
-        if self.traffic is None:
-            return adaptive_weights
-        return partial(self.traffic.weights, language=language, observe=observe)
+            for r in requests
+        ]
+        results = self.queries.run(snapshot, specs, observe_traffic=observe_traffic)
+        return [SearchResponse(results=found, commit=snapshot.commit) for found in results]
 
     def article(self, article_id: str, *, locale: str, view: View) -> Article | None:
         """The article as ``view`` may see it; a hidden article is exactly as absent as a missing one."""
@@ -276,35 +247,6 @@ class KnowledgeBase:
         snapshot = self.snapshot
         allowed = snapshot.visible_articles(view) & snapshot.filtered_articles(filters)
         return sorted((a for a, ok in zip(snapshot.articles, allowed, strict=True) if ok), key=lambda a: a.key)
-
-    def _encode_queries(self, keys: Sequence[tuple[str, bool]]) -> dict[tuple[str, bool], np.ndarray]:
-        """Query vectors by (text, like_articles), from the cache or the model.
-
-        ``like_articles``: encoded by the articles' own run of the model, not the queries' (they differ
-        under ``onnx-int8-queries``). For a language the model does not read: its cosines there bunch
-        together and int8's small error reorders them (jsquad semantic nDCG@10 0.2481 with int8 queries,
-        0.2540 with torch's vectors, which the articles' fp32 run gives). Speed does not matter there:
-        hybrid search never encodes such a query.
-        """
-        found: dict[tuple[str, bool], np.ndarray] = {}
-        with self._query_lock:
-            for key in keys:
-                if key in self._query_vectors:
-                    self._query_vectors.move_to_end(key)
-                    found[key] = self._query_vectors[key]
-        missing = list(dict.fromkeys(key for key in keys if key not in found))
-        for like_articles in (False, True):
-            texts = [text for text, flag in missing if flag == like_articles]
-            if not texts:
-                continue
-            encode = self.encoder.encode if like_articles else self.encoder.encode_queries
-            fresh = {(text, like_articles): vector for text, vector in zip(texts, encode(texts), strict=True)}
-            found.update(fresh)
-            with self._query_lock:
-                self._query_vectors.update(fresh)
-                while len(self._query_vectors) > self.settings.query_cache_size:
-                    self._query_vectors.popitem(last=False)
-        return found
 
     def open_repo(self) -> ContentRepo:
         """A repository handle of the caller's own, to close after use (it is a context manager).

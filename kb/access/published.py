@@ -1,17 +1,14 @@
-"""Rules that span files: effective audiences, declared segments, one article per id and locale."""
+"""What is published and to whom: effective audiences, declared segments, one article per id and locale."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from articles.model import Article, ArticleError
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb.access import ACCESS_FILE, AccessRules, access_rules_at, parse_access_rules
-from kb.checks import TRANSLATIONS_FILE, broken_links, missing_translations, parse_translation_rules
+from kb.access.rules import ACCESS_FILE, AccessRules, access_rules_at
 
 if TYPE_CHECKING:
     from versioning import ContentRepo
@@ -42,34 +39,6 @@ def select_articles(candidates: Sequence[Article], rules: AccessRules) -> tuple[
     return active, rejected
 
 
-@dataclass
-class CheckReport:
-    articles: list[Article] = field(default_factory=list)
-    errors: list[ArticleError] = field(default_factory=list)
-
-
-def check_folder(root: Path) -> CheckReport:
-    """Validate a content folder as the indexer would, then across articles, for `kb check` in a content repo's CI.
-
-    Across articles: links to other articles that do not resolve, and translations that
-    ``.kb/translations.yml`` requires but that are missing.
-    """
-    rules, errors = parse_access_rules(_read(root / ACCESS_FILE))
-    translation_rules, translation_errors = parse_translation_rules(_read(root / TRANSLATIONS_FILE))
-    parsed: list[Article] = []
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        path = file.relative_to(root).as_posix()
-        if not is_article_path(path):
-            continue
-        try:
-            parsed.append(with_audience(parse_article(path, file.read_bytes()), rules))
-        except InvalidArticle as invalid:
-            errors.append(invalid.error)
-    active, rejected = select_articles(parsed, rules)
-    across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors
-    return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path))
-
-
 def articles_at(repo: ContentRepo, commit: str) -> tuple[list[Article], AccessRules]:
     """The articles the indexer would serve at ``commit``, with their audiences, and the rules that gave them.
 
@@ -86,6 +55,3 @@ def articles_at(repo: ContentRepo, commit: str) -> tuple[list[Article], AccessRu
             parsed.append(with_audience(article, rules))
     return select_articles(parsed, rules)[0], rules
 
-
-def _read(file: Path) -> bytes | None:
-    return file.read_bytes() if file.is_file() else None

@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from articles.model import Article
-from kb.access import View
-from kb.cursors import decode_cursor, encode_cursor
-from kb.db import ChangeRecord, state_value
-from kb.requests import InvalidRequest
+from kb.access.rules import View
+from kb.core.cursors import decode_cursor, encode_cursor
+from kb.core.db import ChangeRecord, state_value
+from kb.core.requests import InvalidRequest
 from search.snapshot import Entry, IndexSnapshot
 
 MAX_CHANGES_PAGE = 1000

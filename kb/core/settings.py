@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from search.cpu import auto_backend
 from search.encoder import DEFAULT_MODEL
 
-SAMPLE_CONTENT = Path(__file__).resolve().parent.parent / "examples" / "helpcenter"
+SAMPLE_CONTENT = Path(__file__).resolve().parents[2] / "examples" / "helpcenter"
 SAMPLE_HISTORY = SAMPLE_CONTENT.parent / "helpcenter-history.yml"
 """The sample's past (writers, dates, edits), replayed into Git on first run; kept outside the content folder."""
 

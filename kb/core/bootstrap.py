@@ -9,12 +9,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from kb import failpoints
-from kb.db import make_engine
-from kb.indexer import Progress
-from kb.knowledge_base import IndexingStopped, KnowledgeBase
-from kb.proposals import reconcile_proposals
-from kb.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
+from kb.core import failpoints
+from kb.core.db import make_engine
+from kb.core.indexer import Progress
+from kb.core.knowledge_base import IndexingStopped, KnowledgeBase
+from kb.core.settings import SAMPLE_CONTENT, SAMPLE_HISTORY, Settings
+from kb.writing.proposals import reconcile_proposals
 from search.encoder import Encoder, SentenceTransformerEncoder
 from search.onnx_encoder import OnnxEncoder
 from search.staging import remove_abandoned, staging_folder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 
 GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 SAMPLE_SECRETS = frozenset(

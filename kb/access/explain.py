@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from articles.model import LOCALES, Article
-from kb.access import AccessRules, Principal, describe_audience
-from kb.requests import InvalidRequest
+from kb.access.rules import AccessRules, Principal, describe_audience
+from kb.core.requests import InvalidRequest
 
 
 class ArticleNotFound(LookupError):

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
-from kb.db import LockRecord, insert_missing
+from kb.core.db import LockRecord, insert_missing
 
 MERGE = "merge"
 """Writing branches of the content repository: creating and merging proposals, reconciling at start-up."""

@@ -12,9 +12,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from kb.indexer import BuildReport
-from kb.knowledge_base import KnowledgeBase
-from kb.settings import Settings
+from kb.core.indexer import BuildReport
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.settings import Settings
 from versioning.sync import SyncError, SyncResult, sync_repository
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from articles.model import ArticleError
-from kb.access import View
-from kb.knowledge_base import KnowledgeBase
-from kb.requests import InvalidRequest, SearchRequest
+from kb.access.rules import View
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.requests import InvalidRequest, SearchRequest
 from search.snapshot import IndexSnapshot
 from versioning import ContentRepo
 

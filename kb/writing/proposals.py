@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 
 from articles.model import ArticleError
 from articles.parse import InvalidArticle, is_article_path, parse_article
-from kb import failpoints
-from kb.db import ProposalRecord
-from kb.knowledge_base import KnowledgeBase
-from kb.requests import InvalidRequest
+from kb.core import failpoints
+from kb.core.db import ProposalRecord
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.requests import InvalidRequest
 from versioning import ContentRepo, InvalidPath, InvalidRef, validate_path
 from versioning.diff import TextDiff, diff_texts
 from versioning.proposals import (

@@ -1,0 +1,60 @@
+"""The `kb` command line, one module per command group; bare `kb` serves.
+
+| module          | commands                                               |
+| --------------- | ------------------------------------------------------ |
+| `serving.py`    | `kb serve`, `kb index`, `kb sync`                      |
+| `content.py`    | `kb search`, `kb impact`, `kb history`, `kb diff`, `kb check` |
+| `access.py`     | `kb keys create/list/revoke`, `kb token`, `kb access explain/audit` |
+| `evaluation.py` | `kb eval`                                              |
+| `common.py`     | what they share: consoles, progress bar, failing with a message |
+"""
+
+from __future__ import annotations
+
+import typer
+
+from kb.cli import access, content, evaluation, serving
+from kb.cli.common import errors
+
+app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+access_app = typer.Typer(help="Who may see what: explain one verdict, audit a live server for leaks.", no_args_is_help=True)
+app.add_typer(access_app, name="access")
+
+for command in (serving.index, serving.serve, content.search, serving.sync, content.impact, content.history, content.diff, content.check):
+    app.command()(command)
+app.command("eval")(evaluation.evaluate_command)
+app.command()(access.token)
+keys_app.command("create")(access.keys_create)
+keys_app.command("list")(access.keys_list)
+keys_app.command("revoke")(access.keys_revoke)
+access_app.command("explain")(access.access_explain)
+access_app.command("audit")(access.access_audit)
+
+
+def run() -> None:
+    """The `kb` command: the app, with a database that cannot be reached or is damaged said in one line (exit 3)."""
+    try:
+        app()
+    except Exception as error:
+        from kb.core.db import UNAVAILABLE, DamagedDatabase, unavailable_reason
+
+        if isinstance(error, DamagedDatabase):
+            errors.print(f"error: {error}", markup=False)
+            raise SystemExit(3) from None
+        if not isinstance(error, UNAVAILABLE):
+            raise
+        errors.print(
+            f"error: the database cannot be reached or written ({unavailable_reason(error)}); "
+            "check KB_DATABASE_URL and that the database is up, then try again",
+            markup=False,
+        )
+        raise SystemExit(3) from None
+
+
+@app.callback(invoke_without_command=True)
+def main(context: typer.Context) -> None:
+    """With no command, serve (as `kb serve` does)."""
+    if context.invoked_subcommand is None:
+        serving.serve()

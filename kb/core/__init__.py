@@ -1,0 +1,39 @@
+"""The application core: settings, the database, the `KnowledgeBase` and how it is opened, indexed, synced and searched.
+
+What the API and other callers use is named here; the modules beside it are its parts.
+"""
+
+from kb.core.bootstrap import CatchUp, open_knowledge_base
+from kb.core.changes import MAX_CHANGES_PAGE, FeedReset, change_page
+from kb.core.cursors import decode_cursor, encode_cursor
+from kb.core.db import UNAVAILABLE, unavailable_reason
+from kb.core.knowledge_base import KnowledgeBase, SearchResponse
+from kb.core.requests import MAX_LIMIT, MAX_OFFSET, InvalidRequest, SearchRequest
+from kb.core.security import check_settings
+from kb.core.settings import Settings
+from kb.core.sync import SyncLoop
+from kb.core.text import Line, Prose, refusal
+
+__all__ = [
+    "MAX_CHANGES_PAGE",
+    "MAX_LIMIT",
+    "MAX_OFFSET",
+    "UNAVAILABLE",
+    "CatchUp",
+    "FeedReset",
+    "InvalidRequest",
+    "KnowledgeBase",
+    "Line",
+    "Prose",
+    "SearchRequest",
+    "SearchResponse",
+    "Settings",
+    "SyncLoop",
+    "change_page",
+    "check_settings",
+    "decode_cursor",
+    "encode_cursor",
+    "open_knowledge_base",
+    "refusal",
+    "unavailable_reason",
+]

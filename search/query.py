@@ -1,0 +1,224 @@
+"""The one query path every surface takes: plan, encode, retrieve, fuse, group, page and excerpt.
+
+Search, suggestions, answers and retrieval for LLMs differ in what they ask and what they return, not
+in how they find articles: each calls :meth:`QueryPipeline.run` with the snapshot and the articles its
+reader may see (``KnowledgeBase`` chooses both). For a batch of queries the pipeline encodes every query
+in one model call and asks faiss once per distinct allow-list, with every query vector of the batch.
+
+A query goes through these steps, each in one place:
+
+1. **plan** (:meth:`QueryPipeline.plan`): its language (the locale asked for, else its script), the
+   fusion weights for that language and model, its analysis into weighted terms and content words,
+   and whether it needs a vector;
+2. **encode** (:class:`QueryVectors`): from an LRU of query vectors, or the model, all at once;
+3. **retrieve** (:func:`candidates`): each side's best chunks among the allowed ones, a chunk scored
+   with its whole article's score mixed in (`search/fields.py`);
+4. **fuse**: the semantic weight settled from the two lists' signals (per query, or from the
+   deployment's traffic, `search/traffic.py`), then the answer gate (`search/fuse.py`);
+5. **group and page**: the best chunk per article, the page asked for, facets over every match, and a
+   snippet for each hit on the page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from search.analyze import Analyzer, QueryTerms, has_identifier, query_language
+from search.encoder import Encoder, query_for_model
+from search.fields import LEXICAL_DOCUMENT_SHARE, SEMANTIC_DOCUMENT_SHARE
+from search.fuse import FusionWeights, QuerySignals, Scored, adaptive_weights, fusion_weights, hybrid
+from search.snapshot import EMPTY, IndexSnapshot, Mode, Results, best_chunk_per_article
+from search.traffic import TrafficMix
+
+VectorKey = tuple[str, bool]
+"""A query vector's cache key: the text the model reads, and whether it is encoded like the articles."""
+
+Weigher = Callable[[FusionWeights, QuerySignals], FusionWeights]
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """One query as a surface asks it: the text, how to search, among which articles, which page."""
+
+    text: str
+    mode: Mode
+    allowed_articles: np.ndarray
+    """One flag per article of the snapshot: the reader's view and the caller's filters, already combined."""
+    locale: str | None = None
+    limit: int = 10
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What the pipeline decided for one query before reading any index."""
+
+    spec: SearchSpec
+    language: str
+    weights: FusionWeights
+    terms: QueryTerms
+    vector_key: VectorKey | None
+    """None when the query needs no vector: keyword mode, no semantic weight, or nothing the model can read."""
+
+
+def needs_query_vector(mode: str, weights: FusionWeights) -> bool:
+    """Semantic search needs the query's embedding; hybrid only when its semantic side has weight."""
+    return mode == "semantic" or (mode == "hybrid" and weights.semantic > 0)
+
+
+class QueryVectors:
+    """Query vectors by :data:`VectorKey`, from an LRU cache or the model, many encoded in one call.
+
+    ``like_articles``: encoded by the articles' own run of the model, not the queries' (they differ
+    under ``onnx-int8-queries``). For a language the model does not read: its cosines there bunch
+    together and int8's small error reorders them (jsquad semantic nDCG@10 0.2481 with int8 queries,
+    0.2540 with torch's vectors, which the articles' fp32 run gives). Speed does not matter there:
+    hybrid search never encodes such a query.
+    """
+
+    def __init__(self, encoder: Encoder, *, size: int) -> None:
+        self.encoder = encoder
+        self.size = size
+        self._cache: OrderedDict[VectorKey, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[VectorKey]) -> dict[VectorKey, np.ndarray]:
+        found: dict[VectorKey, np.ndarray] = {}
+        with self._lock:
+            for key in keys:
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    found[key] = self._cache[key]
+        missing = list(dict.fromkeys(key for key in keys if key not in found))
+        for like_articles in (False, True):
+            texts = [text for text, flag in missing if flag == like_articles]
+            if not texts:
+                continue
+            encode = self.encoder.encode if like_articles else self.encoder.encode_queries
+            fresh = {(text, like_articles): vector for text, vector in zip(texts, encode(texts), strict=True)}
+            found.update(fresh)
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        return found
+
+
+class QueryPipeline:
+    """Runs queries against a snapshot; one per ``KnowledgeBase``, shared by every surface and thread."""
+
+    def __init__(self, *, encoder: Encoder, analyzer: Analyzer, depth: int, cache_size: int, traffic: TrafficMix | None) -> None:
+        self.encoder = encoder
+        self.analyzer = analyzer
+        self.depth = depth
+        """How many candidates each side retrieves at least (more for a deep page)."""
+        self.vectors = QueryVectors(encoder, size=cache_size)
+        self.traffic = traffic
+        """The semantic weight of hybrid queries, read off recent ones (`search/traffic.py`); None: each query's own."""
+
+    def run(self, snapshot: IndexSnapshot, specs: Sequence[SearchSpec], *, observe_traffic: bool = True) -> list[Results]:
+        """Every query's results, in order; their vectors encoded in one call and looked up in one faiss call per allow-list.
+
+        ``observe_traffic`` off: these queries are not customers' (a proposal's impact report), so they do
+        not move the traffic mix they are weighed by.
+        """
+        plans = [self.plan(spec) for spec in specs]
+        vectors = self.vectors.get_many([plan.vector_key for plan in plans if plan.vector_key is not None])
+        semantic = semantic_candidates(snapshot, plans, vectors, depth=self.depth)
+        return [
+            rank(snapshot, plan, lexical_candidates(snapshot, plan, depth=self.depth), found, self._weigher(plan.language, observe_traffic))
+            for plan, found in zip(plans, semantic, strict=True)
+        ]
+
+    def plan(self, spec: SearchSpec) -> QueryPlan:
+        """Language, fusion weights, terms and the vector it needs: everything decided before an index is read."""
+        language = spec.locale or query_language(spec.text)
+        weights = fusion_weights(language, model=self.encoder.model_name, identifier=has_identifier(spec.text))
+        # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
+        # Where the model does not read the language (no semantic weight), only semantic mode encodes the
+        # query, and it does so like the articles (see QueryVectors).
+        model_text = query_for_model(spec.text) if needs_query_vector(spec.mode, weights) else ""
+        key = (model_text, not weights.semantic) if model_text else None
+        return QueryPlan(spec=spec, language=language, weights=weights, terms=self.analyzer.query(spec.text), vector_key=key)
+
+    def _weigher(self, language: str, observe: bool) -> Weigher:
+        """How a hybrid query in ``language`` settles its weights from its candidate lists' signals."""
+        if self.traffic is None:
+            return adaptive_weights
+        return partial(self.traffic.weights, language=language, observe=observe)
+
+
+def depth_for(plan: QueryPlan, depth: int) -> int:
+    """Candidates per side: at least ``depth``, and four times the page's end for a deep page."""
+    return max(depth, (plan.spec.offset + plan.spec.limit) * 4)
+
+
+def lexical_candidates(snapshot: IndexSnapshot, plan: QueryPlan, *, depth: int) -> Scored:
+    """The BM25 side's best chunks among the allowed articles, each mixed with its whole article's BM25; empty in semantic mode."""
+    if plan.spec.mode == "semantic":
+        return EMPTY
+    allowed = snapshot.allowed_chunks(plan.spec.allowed_articles)
+    ids, bm25 = snapshot.lexical_index.search(plan.terms.terms, k=depth_for(plan, depth), weights=plan.terms.weights, allowed=allowed)
+    whole = snapshot.document_index.scores(plan.terms.terms, weights=plan.terms.weights)
+    return snapshot.with_document(ids, bm25, whole, LEXICAL_DOCUMENT_SHARE)
+
+
+def semantic_candidates(
+    snapshot: IndexSnapshot, plans: Sequence[QueryPlan], vectors: dict[VectorKey, np.ndarray], *, depth: int
+) -> list[Scored]:
+    """Each plan's vector side (empty without a vector, or in keyword mode): one faiss call per distinct allow-list.
+
+    A chunk under the plan's cosine floor is no match; each is mixed with its whole article's cosine.
+    """
+    found: list[Scored] = [EMPTY] * len(plans)
+    groups: dict[bytes, list[int]] = {}
+    for position, plan in enumerate(plans):
+        if plan.spec.mode != "keyword" and plan.vector_key is not None and plan.vector_key in vectors:
+            groups.setdefault(np.packbits(plan.spec.allowed_articles).tobytes(), []).append(position)
+    for positions in groups.values():
+        allowed = snapshot.allowed_chunks(plans[positions[0]].spec.allowed_articles)
+        matrix = np.stack([vectors[key] for key in (plans[p].vector_key for p in positions) if key is not None])
+        k = max(depth_for(plans[p], depth) for p in positions)
+        for row, (ids, similarities) in enumerate(snapshot.vector_index.search_many(matrix, k=k, allowed=allowed)):
+            plan = plans[positions[row]]
+            keep = similarities >= plan.weights.semantic_floor
+            ids, similarities = ids[keep][: depth_for(plan, depth)], similarities[keep][: depth_for(plan, depth)]
+            whole = np.zeros(len(snapshot.articles), dtype=np.float32)
+            articles = snapshot.chunk_article[ids]
+            whole[articles] = snapshot.document_vectors[articles] @ matrix[row]
+            found[positions[row]] = snapshot.with_document(ids, similarities, whole, SEMANTIC_DOCUMENT_SHARE)
+    return found
+
+
+def candidates(snapshot: IndexSnapshot, plan: QueryPlan, vector: np.ndarray | None, *, depth: int) -> tuple[Scored, Scored]:
+    """One query's two candidate lists before fusion, (lexical, semantic): for tools that study fusion."""
+    vectors = {plan.vector_key: vector} if plan.vector_key is not None and vector is not None else {}
+    return lexical_candidates(snapshot, plan, depth=depth), semantic_candidates(snapshot, [plan], vectors, depth=depth)[0]
+
+
+def rank(snapshot: IndexSnapshot, plan: QueryPlan, lexical: Scored, semantic: Scored, weigh: Weigher = adaptive_weights) -> Results:
+    """Fuse (hybrid), gate, keep each article's best chunk, page, and excerpt the page's hits.
+
+    One retriever alone keeps its own scores (BM25, cosine), which say more than a fused value. A hybrid
+    query's weights are settled by ``weigh`` from what its two lists say.
+    """
+    mode, weights, content = plan.spec.mode, plan.weights, plan.terms.content
+    if mode == "keyword":
+        chunk_ids, scores = lexical
+    elif mode == "semantic":
+        chunk_ids, scores = semantic
+    else:
+        if weights.adaptive is not None:
+            weights = weigh(weights, snapshot.signals(lexical, semantic, content_terms=content))
+        chunk_ids, scores = hybrid(lexical, semantic, weights)
+        if not snapshot.answered(lexical[0], semantic[0], content_terms=content, weights=weights):
+            chunk_ids, scores = EMPTY
+    best_ids, best_scores = best_chunk_per_article(chunk_ids, scores, snapshot.chunk_article)
+    page = slice(plan.spec.offset, plan.spec.offset + plan.spec.limit)
+    return snapshot.results(best_ids, best_scores, page=page, content_terms=content)
