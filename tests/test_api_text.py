@@ -98,6 +98,15 @@ def test_search_requests_from_the_command_line_are_held_to_the_same_rules() -> N
     assert refused.value.field == "tags"
 
 
+def test_a_conversation_read_with_a_query_is_held_to_the_same_rules_and_bounded() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        SearchRequest(query="and on mobile?", context=("fine", "bad\x00turn"))
+    assert refused.value.field == "context"
+    with pytest.raises(InvalidRequest) as refused:
+        SearchRequest(query="and on mobile?", context=("x" * 15_000, "y" * 6_000))
+    assert refused.value.field == "context" and "21000 characters" in str(refused.value)
+
+
 def test_a_lone_surrogate_in_a_json_search_is_a_422_in_every_mode_and_locale(client) -> None:
     for extra in ({"mode": "hybrid"}, {"mode": "semantic"}, {"mode": "keyword"}, {"locale": "ja"}):
         body = '{"q": "\\ud800 pass", ' + ", ".join(f'"{k}": "{v}"' for k, v in extra.items()) + "}"

@@ -6,7 +6,8 @@ import pytest
 
 from kb.access import PUBLIC, STAFF
 from kb.core import SearchRequest
-from search.query import SearchSpec
+from search.fuse import CONVERSATION_SEMANTIC
+from search.query import SearchSpec, conversation_text
 
 REQUESTS = [
     SearchRequest(query="I forgot my password", locale="en"),
@@ -53,3 +54,40 @@ def test_the_plan_names_the_language_weights_and_vector_a_query_needs(sample_kb)
     assert english.language == "en" and english.vector_key == ("reset my password", False)
     assert keyword.vector_key is None and emoji.vector_key is None
     assert english.terms.content == ["reset", "password"]
+
+
+def top_ids(sample_kb, request: SearchRequest) -> list[str]:
+    return [hit.article.id for hit in sample_kb.search(request, view=PUBLIC).results.hits[:3]]
+
+
+def test_a_turn_that_says_little_alone_is_read_with_the_conversation_before_it(sample_kb) -> None:
+    conversation = ("I can't sign in any more, the app asks for a 2FA code.", "Do you still have the phone with your authenticator app?")
+    last = "No, it was stolen last week. What can I do?"
+    alone = top_ids(sample_kb, SearchRequest(query=last, locale="en"))
+    read_with_it = top_ids(sample_kb, SearchRequest(query=last, locale="en", context=conversation))
+    assert "recover-account-without-2fa" not in alone[:1]
+    assert read_with_it[0] == "recover-account-without-2fa"
+
+
+def test_a_bare_yes_is_read_as_the_conversation_it_answers(sample_kb) -> None:
+    conversation = ("How do I get a copy of last month's invoice?", "Do you need it as a PDF?")
+    assert "download-invoices" not in top_ids(sample_kb, SearchRequest(query="Yes.", locale="en"))
+    assert top_ids(sample_kb, SearchRequest(query="Yes.", locale="en", context=conversation))[0] == "download-invoices"
+
+
+def test_a_conversation_longer_than_the_model_reads_keeps_its_first_and_newest_turns(sample_kb) -> None:
+    encoder = sample_kb.encoder
+    middle = tuple(f"Filler turn number {n} about nothing in particular, repeated for length." for n in range(60))
+    text = conversation_text(("My invoices are wrong.", *middle), "Can I get them again?", encoder)
+    assert text.startswith("My invoices are wrong. Filler turn number")
+    assert text.endswith("Filler turn number 59 about nothing in particular, repeated for length. Can I get them again?")
+    assert "Filler turn number 0 " not in text
+    assert encoder.count_tokens(text) <= encoder.max_tokens
+
+
+def test_a_conversation_is_weighed_by_its_own_fixed_mix_not_by_search_traffic(sample_kb) -> None:
+    allowed = sample_kb.snapshot.visible_articles(PUBLIC)
+    plan = sample_kb.queries.plan(SearchSpec("and on mobile?", "hybrid", allowed, context=("How do I turn on notifications?",)))
+    assert plan.weights.adaptive is None and plan.weights.semantic == CONVERSATION_SEMANTIC
+    assert plan.vector_key is not None and plan.vector_key[0] == "How do I turn on notifications? and on mobile?"
+    assert plan.terms.content == ["mobil"]

@@ -205,6 +205,7 @@ class KnowledgeBase:
                 locale=r.locale,
                 limit=r.limit,
                 offset=r.offset,
+                context=tuple(" ".join(turn.split()) for turn in r.context if turn.strip()),
             )
             for r in requests
         ]

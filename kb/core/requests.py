@@ -11,6 +11,8 @@ from search.snapshot import MODES, Filters
 MAX_LIMIT = 100
 MAX_OFFSET = 1000
 MAX_TAGS = 20
+MAX_CONTEXT_CHARS = 20_000
+"""A conversation's earlier turns, read with a query: room for a long ticket thread once reduced."""
 
 
 class InvalidRequest(ValueError):
@@ -31,6 +33,8 @@ class SearchRequest:
     tags: tuple[str, ...] = ()
     limit: int = 10
     offset: int = 0
+    context: tuple[str, ...] = ()
+    """Earlier turns of the conversation the query ends, oldest first: read with it (`search/query.py`)."""
     max_query_chars: int = field(default=1000, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -49,11 +53,14 @@ class SearchRequest:
             raise InvalidRequest("offset", f"must be between 0 and {MAX_OFFSET}, got {self.offset}")
         if len(self.tags) > MAX_TAGS:
             raise InvalidRequest("tags", f"at most {MAX_TAGS} tags, got {len(self.tags)}")
+        if (size := sum(map(len, self.context))) > MAX_CONTEXT_CHARS:
+            raise InvalidRequest("context", f"the conversation is {size} characters; the limit is {MAX_CONTEXT_CHARS}")
 
     def _check_text(self) -> None:
         """The rules of :mod:`kb.core.text`, for callers that do not come through the API's models (the CLI, batches)."""
         fields = [("q", self.query, True), ("mode", self.mode, False), ("locale", self.locale, False),
-                  ("category", self.category, False)] + [("tags", tag, False) for tag in self.tags]  # fmt: skip
+                  ("category", self.category, False)]  # fmt: skip
+        fields += [("tags", tag, False) for tag in self.tags] + [("context", turn, True) for turn in self.context]
         for name, value, prose in fields:
             if value is not None and (reason := refusal(value, prose=prose)) is not None:
                 raise InvalidRequest(name, reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.evaluation.baselines import Document
@@ -16,11 +16,22 @@ class DatasetError(ValueError):
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a support conversation."""
+
+    role: str
+    """``customer`` or ``agent``."""
+    text: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str
     documents: list[Document]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    conversations: dict[str, tuple[Turn, ...]] = field(default_factory=dict)
+    """Per query that has one, the turns before it, oldest first (doc2dial's ``conversation``)."""
 
 
 def load_dataset(folder: Path) -> Dataset:
@@ -33,11 +44,26 @@ def load_dataset(folder: Path) -> Dataset:
     ]
     known = {document.id for document in documents}
     qrels = _qrels(folder / "qrels.tsv", known)
-    queries = {
-        _field(row, "_id", where): _field(row, "text", where)
-        for row, where in _jsonl(folder / "queries.jsonl")
-    }
-    return Dataset(folder.name, documents, {qid: text for qid, text in queries.items() if qid in qrels}, qrels)
+    queries: dict[str, str] = {}
+    conversations: dict[str, tuple[Turn, ...]] = {}
+    for row, where in _jsonl(folder / "queries.jsonl"):
+        qid = _field(row, "_id", where)
+        queries[qid] = _field(row, "text", where)
+        if "conversation" in row:
+            conversations[qid] = _conversation(row["conversation"], where)
+    judged = {qid: text for qid, text in queries.items() if qid in qrels}
+    return Dataset(folder.name, documents, judged, qrels, {qid: turns for qid, turns in conversations.items() if qid in judged})
+
+
+def _conversation(value: object, where: str) -> tuple[Turn, ...]:
+    if not isinstance(value, list):
+        raise DatasetError(f"{where}: 'conversation' must be a list of turns")
+    turns = []
+    for number, turn in enumerate(value, start=1):
+        if not isinstance(turn, dict) or turn.get("role") not in ("customer", "agent") or not isinstance(turn.get("text"), str):
+            raise DatasetError(f"{where}: conversation turn {number} needs a role (customer or agent) and a text")
+        turns.append(Turn(turn["role"], turn["text"]))
+    return tuple(turns)
 
 
 def _jsonl(path: Path) -> Iterator[tuple[dict, str]]:
