@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from kb.assist import FeedbackConflict, InteractionNotFound, UnknownArticle
 from kb.core import UNAVAILABLE, FeedReset, InvalidRequest, unavailable_reason
 from kb.writing import NotAtRef, ProposalNotFound, ProposalRefused
 from versioning import InvalidRef, UnknownRef
@@ -116,6 +117,9 @@ def install(app: FastAPI) -> None:
     app.exception_handler(ProposalNotFound)(_not_found)
     app.exception_handler(ProposalConflict)(_conflict)
     app.exception_handler(FeedReset)(_gone)
+    app.exception_handler(InteractionNotFound)(_not_found)
+    app.exception_handler(UnknownArticle)(_not_found)
+    app.exception_handler(FeedbackConflict)(_conflict)
     app.exception_handler(ProposalRefused)(_conflict)
     for unavailable in UNAVAILABLE:
         app.exception_handler(unavailable)(_database_unavailable)

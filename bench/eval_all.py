@@ -23,6 +23,7 @@ from kb.evaluation.corpus import corpus_language
 from kb.evaluation.metrics import METRICS
 from kb.evaluation.progress import stage_rows
 from kb.evaluation.run import EvalReport, ModeResult, baselines_for, evaluate
+from kb.evaluation.suggestions import SUGGESTION_METRICS, evaluate_suggestions
 from search.cpu import cpu_description
 from search.encoder import Encoder, SentenceTransformerEncoder
 from search.snapshot import MODES
@@ -60,6 +61,17 @@ def markdown(reports: list[EvalReport], *, command: str, model: str) -> str:
             metrics = [f"{result.metrics[m]:.4f}" for m in METRICS]
             lines.append(f"| {result.name} | " + " | ".join(metrics) + " | " + " | ".join(latency) + " |")
         lines.append("")
+        if report.suggestions:
+            lines += [
+                f"Suggestions from the {report.queries} conversations (`kb eval --suggestions`): the last "
+                "customer message alone, every turn concatenated into one search, and kb reading the conversation as a ticket.",
+                "",
+                "| system | " + " | ".join(SUGGESTION_METRICS) + " |",
+                "|---|" + "---|" * len(SUGGESTION_METRICS),
+            ]
+            for result in report.suggestions:
+                lines.append(f"| {result.name} | " + " | ".join(f"{result.metrics[m]:.4f}" for m in SUGGESTION_METRICS) + " |")
+            lines.append("")
     english = [r for r in reports if r.language == "en"]
     if english:
         lines += ["### Macro-average nDCG@10, English sets", "", "| system | nDCG@10 |", "|---|---|"]
@@ -95,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             report = evaluate(dataset, settings=settings, encoder=encoder, modes=MODES, baselines=baselines, progress=advance)
             for other, other_encoder in zip(others, other_encoders, strict=True):
                 report.results += backend_results(dataset, other, other_encoder, progress=advance)
+            report.suggestions = evaluate_suggestions(dataset, settings=settings, encoder=encoder, progress=advance)
         reports.append(report)
         console.print(f"{dataset.name}: " + ", ".join(f"{r.name} {r.metrics['ndcg@10']:.4f}" for r in report.results))
     command = "make eval  # = python -m bench.eval_all " + str(args.data)

@@ -63,6 +63,14 @@ class LexicalIndex:
         vocabulary = self._bm25.vocab_dict
         return np.fromiter((vocabulary[term] for term in terms), dtype=np.int32, count=len(terms))
 
+    def idf(self, term_ids: np.ndarray) -> np.ndarray:
+        """Each term's BM25 IDF: how rare, so how telling, a word is in this index."""
+        if not len(term_ids):
+            return np.zeros(0)
+        indptr = self._bm25.scores["indptr"]
+        frequency = indptr[term_ids + 1] - indptr[term_ids]
+        return np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
+
     def coverage(self, terms: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
 

@@ -64,6 +64,17 @@ class Hit:
     chunk: Chunk
     score: float
     snippet: str
+    chunk_id: int = -1
+    """The chunk's number in its snapshot: where :meth:`IndexSnapshot.matches` finds its words."""
+
+
+@dataclass(frozen=True)
+class Matches:
+    """A query's content words in one chunk's text: each occurrence's span, term id and IDF."""
+
+    spans: np.ndarray
+    term_ids: np.ndarray
+    idf: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,8 @@ class Results:
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     """Matching articles per category, tag and locale: counted over every match, like ``total``."""
+    content_terms: tuple[str, ...] = ()
+    """The query's content terms, as snippets marked them: where a hit's passage and matched words come from."""
 
 
 class Reader(Protocol):
@@ -161,6 +174,11 @@ class IndexSnapshot:
 
         return self._cached(("filters", filters), compute)
 
+    def articles_with_ids(self, ids: Sequence[str]) -> np.ndarray:
+        """The articles (every locale) whose id is among ``ids``, as a mask; none for no ids."""
+        wanted = set(ids)
+        return np.fromiter((article.id in wanted for article in self.articles), dtype=bool, count=len(self.articles))
+
     def allowed_chunks(self, allowed_articles: np.ndarray) -> np.ndarray:
         """The chunks of the allowed articles, as a mask over chunks: the allow-list each index searches with."""
         return allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
@@ -170,10 +188,11 @@ class IndexSnapshot:
         shown = list(zip(best_ids[page].tolist(), best_scores[page].tolist(), strict=True))
         wanted = self.lexical_index.term_mask(content_terms) if shown else np.zeros(0, dtype=bool)
         hits = [
-            Hit(article=self.articles[self.chunk_article[cid]], chunk=self.chunks[cid], score=score, snippet=self._snippet(cid, wanted))
+            Hit(self.articles[self.chunk_article[cid]], self.chunks[cid], score, self._snippet(cid, wanted), cid)
             for cid, score in shown
         ]
-        return Results(hits=hits, total=len(best_ids), facets=self._facet_counts.count(self.chunk_article[best_ids]))
+        facets = self._facet_counts.count(self.chunk_article[best_ids])
+        return Results(hits=hits, total=len(best_ids), facets=facets, content_terms=tuple(content_terms))
 
     def signals(self, lexical: Scored, semantic: Scored, *, content_terms: Sequence[str]) -> QuerySignals:
         """What a query's two candidate lists say before they are fused: what adaptive fusion weighs them by."""
@@ -192,19 +211,28 @@ class IndexSnapshot:
         order = np.argsort(-mixed, kind="stable")
         return chunk_ids[order], mixed[order].astype(np.float32)
 
+    def matches(self, chunk_id: int, content_terms: Sequence[str]) -> Matches:
+        """Where the query's content terms are in a chunk's text, from the analysis kept at indexing."""
+        ids, _ = self._snippet_source(chunk_id)
+        found = self.lexical_index.term_mask(content_terms)[ids] if len(ids) else np.zeros(0, dtype=bool)
+        return Matches(spans=self._chunk_spans[chunk_id][found], term_ids=ids[found], idf=self.lexical_index.idf(ids[found]))
+
     def _snippet(self, chunk_id: int, wanted: np.ndarray) -> str:
         """The hit's excerpt, the query's content words marked: function words would mark half a sentence.
 
         ``wanted`` is a mask over the lexical index's term ids. On a chunk's first hit, its text terms
         are looked up there and its text made ready for excerpts (:class:`SnippetText`), and both kept.
         """
+        ids, text = self._snippet_source(chunk_id)
+        return text.snippet(self._chunk_spans[chunk_id][wanted[ids]])
+
+    def _snippet_source(self, chunk_id: int) -> tuple[np.ndarray, SnippetText]:
         source = self._snippet_sources.get(chunk_id)
         if source is None:
             terms, spans = self._chunk_terms[chunk_id], self._chunk_spans[chunk_id]
             ids = self.lexical_index.term_ids(terms[len(terms) - len(spans) :])
             source = self._snippet_sources[chunk_id] = (ids, SnippetText(self.chunks[chunk_id].text))
-        ids, text = source
-        return text.snippet(self._chunk_spans[chunk_id][wanted[ids]])
+        return source
 
     def answered(
         self, lexical_ids: np.ndarray, semantic_ids: np.ndarray, *, content_terms: Sequence[str], weights: FusionWeights

@@ -94,8 +94,17 @@ HOSTILE_TEXT = {
 VALID_VALUES = {"q": "password", "article_id": "start", "article": "start", "from": "HEAD", "as": "anonymous", "proposal_id": "1"}
 """A valid value for each required parameter, so only the field under test is hostile."""
 
+TICKET = {
+    "subject": "Refund", "body": "Can I get a refund?", "messages": [{"role": "customer", "text": "For the annual plan."}],
+    "locale": "en", "tags": ["billing"], "exclude": ["cancel-subscription"], "requester": {"segments": ["enterprise"]},
+    "customer_token": "a.b.c",
+}  # fmt: skip
 VALID_BODIES: dict[str, dict[str, object]] = {
     "/v1/search": {"q": "password", "tags": ["billing"]},
+    "/v1/suggestions": TICKET,
+    "/v1/suggestions:batch": {"tickets": [TICKET]},
+    "/v1/feedback": {"outcome": "helpful", "interaction_id": "0" * 32, "article_id": "reset-password", "locale": "en",
+                     "anchor": "", "reason": "unclear", "comment": "Clear enough."},
     "/v1/proposals": {"title": "Add a page", "message": "Why", "base": "main",
                       "files": [{"path": "en/new-page.md", "content": "---\nid: new-page\ntitle: New\n---\n\nBody.\n"}]},
 }  # fmt: skip

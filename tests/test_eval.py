@@ -121,3 +121,45 @@ def test_eval_of_a_bad_folder_exits_2_with_the_reason(tmp_path: Path) -> None:
 def test_eval_rejects_an_unknown_mode(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", str(write_beir(tmp_path / "set")), "--mode", "fuzzy"])
     assert result.exit_code == 2 and "--mode" in result.output
+
+
+def with_conversations(folder: Path, conversations: dict[str, list[dict]]) -> Path:
+    rows = [json.loads(line) for line in (folder / "queries.jsonl").read_text().splitlines()]
+    lines = [json.dumps(row | {"conversation": conversations.get(row["_id"], [])}) + "\n" for row in rows]
+    (folder / "queries.jsonl").write_text("".join(lines))
+    return folder
+
+
+CHATS = {
+    "q1": [{"role": "customer", "text": "I cannot sign in to my account."}, {"role": "agent", "text": "Did you forget it?"}],
+    "q2": [{"role": "customer", "text": "Billing question."}],
+}
+
+
+def test_a_dataset_reads_each_querys_earlier_turns_oldest_first(tmp_path: Path) -> None:
+    dataset = load_dataset(with_conversations(write_beir(tmp_path / "set"), CHATS))
+    assert [(turn.role, turn.text) for turn in dataset.conversations["q1"]] == [
+        ("customer", "I cannot sign in to my account."), ("agent", "Did you forget it?"),
+    ]  # fmt: skip
+    assert dataset.conversations["q3"] == ()
+
+
+def test_a_malformed_conversation_is_named_with_its_line_and_turn(tmp_path: Path) -> None:
+    folder = with_conversations(write_beir(tmp_path / "set"), {"q2": [{"role": "robot", "text": "beep"}]})
+    with pytest.raises(DatasetError, match=r"queries.jsonl line 2: conversation turn 1 needs a role"):
+        load_dataset(folder)
+
+
+def test_eval_measures_suggestions_from_conversations_beside_the_two_plain_ways(tmp_path: Path, database_url: str) -> None:
+    env = {"KB_DATA_DIR": str(tmp_path / "data"), "KB_DATABASE_URL": database_url}
+    folder = with_conversations(write_beir(tmp_path / "set"), CHATS)
+    result = CliRunner().invoke(app, ["eval", str(folder), "--mode", "hybrid", "--suggestions", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row["metrics"] for row in json.loads(result.stdout)["suggestions"]}
+    assert list(rows) == ["last customer message", "all messages concatenated", "kb suggestions"]
+    assert set(rows["kb suggestions"]) == {"ndcg@10", "recall@3"} and rows["kb suggestions"]["ndcg@10"] > 0.9
+
+
+def test_eval_of_suggestions_on_a_set_without_conversations_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", str(write_beir(tmp_path / "set")), "--suggestions"])
+    assert result.exit_code == 2 and "no conversations" in result.output

@@ -18,6 +18,7 @@ from kb.access.rules import (
     Role,
     View,
     access_rules_at,
+    customer_view,
     parse_principal,
 )
 from kb.access.tokens import TokenRefused, verify_customer_token
@@ -40,6 +41,7 @@ __all__ = [
     "View",
     "access_rules_at",
     "authenticate",
+    "customer_view",
     "explain_access",
     "parse_principal",
     "verify_customer_token",

@@ -201,6 +201,7 @@ class Auditor:
             response = self._probe(reader, forbidden, surface, "GET", url, params=params, allowed=(subject.id,))
             if not visible:
                 self._expect_absent(reader, surface, response, subject.id)
+        self._feedback(reader, forbidden, subject, visible=visible)
         page = self._probe(reader, forbidden, "article page", "GET", f"/hc/{subject.locale}/articles/{subject.id}", allowed=(subject.id,))
         if not visible and page.status_code != 404:
             self._finding(reader, "article page", page, f"answered {page.status_code} for an article the reader may not see")
@@ -210,6 +211,23 @@ class Auditor:
             )
             if not visible and moved.status_code != 404:
                 self._finding(reader, "redirect", moved, f"old id answered {moved.status_code}, pointing at a hidden article")
+
+    def _feedback(self, reader: Reader, forbidden: dict[str, str], subject: Subject, *, visible: bool) -> None:
+        """A vote on the article, for a section it does not have: refused either way, so the audit writes nothing.
+
+        Visible, the refusal names the section; hidden, it must read exactly as for a missing article.
+        """
+        vote = {"article_id": subject.id, "locale": subject.locale, "anchor": "zz-no-such-section", "outcome": "helpful"}
+        response = self._probe(reader, forbidden, "feedback", "POST", "/v1/feedback", json=vote, allowed=(subject.id,))
+        if response.status_code in (200, 201):
+            self._finding(reader, "feedback", response, "recorded a vote on a section that does not exist")
+        if visible:
+            return
+        missing = self._send(reader, "POST", "/v1/feedback", params=None, json=vote | {"article_id": "zz-no-such-article"})
+        self.report.probes["feedback"] += 1
+        self.progress(1)
+        if response.status_code != 404 or response.text.replace(subject.id, "zz-no-such-article") != missing.text:
+            self._finding(reader, "feedback", response, "a vote on a hidden article answers unlike one on a missing article")
 
     def _listing(self, reader: Reader, forbidden: dict[str, str]) -> None:
         filters: list[dict[str, Any]] = [{}] + [{"locale": code} for code in LOCALES] + [{"category": c} for c in self.categories]
@@ -263,29 +281,34 @@ class Auditor:
                 self._add(reader, "change feed", "/v1/changes", f"leaves {key[0]} ({key[1]}) upserted, hidden from the reader")
 
     def _staff_only(self, reader: Reader, forbidden: dict[str, str]) -> None:
-        """Previews, proposals and explain: refused outright to readers they are not for."""
+        """Previews, proposals, explain, suggestions and an article's feedback: refused outright to readers they are not for."""
         hidden = next((s for s in self.subjects if s.key not in reader.visible), self.subjects[0])
-        probes = [
-            ("search preview", "/v1/search", {"q": hidden.queries[0], "ref": self.head_commit}, reader.staff),
-            ("proposals", "/v1/proposals", {}, reader.staff),
-            ("access explain", "/v1/access/explain", {"article": hidden.id, "as": "agent"}, reader.admin),
+        probes: list[tuple[str, str, str, dict[str, Any], bool]] = [
+            ("search preview", "GET", "/v1/search", {"q": hidden.queries[0], "ref": self.head_commit}, reader.staff),
+            ("proposals", "GET", "/v1/proposals", {}, reader.staff),
+            ("access explain", "GET", "/v1/access/explain", {"article": hidden.id, "as": "agent"}, reader.admin),
+            ("suggestions", "POST", "/v1/suggestions", {"body": hidden.queries[0]}, reader.staff),
+            ("article feedback", "GET", f"/v1/articles/{hidden.id}/feedback", {}, reader.staff),
         ]
-        for surface, url, params, allowed in probes:
-            response = self._probe(reader, forbidden, surface, "GET", url, params=params)
+        for surface, method, url, fields, allowed in probes:
+            if method == "POST":
+                response = self._probe(reader, forbidden, surface, method, url, json=fields)
+            else:
+                response = self._probe(reader, forbidden, surface, method, url, params=fields)
             if not allowed and response.status_code not in (401, 403):
                 self._finding(reader, surface, response, f"answered {response.status_code}; only staff or admins may use it")
 
     def _surface_probes(self) -> int:
-        per_subject = sum(LOOKUPS + 1 + len(s.old_ids) for s in self.subjects)
+        per_subject = sum(LOOKUPS + 2 + len(s.old_ids) for s in self.subjects)  # + the article page and a vote
         listing = 1 + len(LOCALES) + len(self.categories)
         site = len(LOCALES) * (2 + len(self.categories))
-        return per_subject + listing + site + 1 + 3  # + the change feed's first page and the staff-only surfaces
+        return per_subject + listing + site + 1 + 5  # + the change feed's first page and the staff-only surfaces
 
     def _reader_probes(self, reader: Reader) -> int:
         """Searches with each hidden article's words, and a missing article's answer beside each hidden lookup."""
         per_query = len(MODES) * (1 + len(LOCALES)) + 1 + 2 * len(LOCALES)
         hidden = [s for s in self.subjects if s.key not in reader.visible]
-        return per_query * sum(len(s.queries) for s in hidden) + LOOKUPS * len(hidden)
+        return per_query * sum(len(s.queries) for s in hidden) + (LOOKUPS + 1) * len(hidden)  # + a missing article's vote
 
     # Checks.
 

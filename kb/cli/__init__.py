@@ -6,6 +6,7 @@
 | `content.py`    | `kb search`, `kb impact`, `kb history`, `kb diff`, `kb check` |
 | `access.py`     | `kb keys create/list/revoke`, `kb token`, `kb access explain/audit` |
 | `evaluation.py` | `kb eval`                                              |
+| `assist.py`     | `kb feedback`                                          |
 | `common.py`     | what they share: consoles, progress bar, failing with a message |
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import typer
 
-from kb.cli import access, content, evaluation, serving
+from kb.cli import access, assist, content, evaluation, serving
 from kb.cli.common import errors
 
 app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
@@ -26,6 +27,7 @@ for command in (serving.index, serving.serve, content.search, serving.sync, cont
     app.command()(command)
 app.command("eval")(evaluation.evaluate_command)
 app.command()(access.token)
+app.command()(assist.feedback)
 keys_app.command("create")(access.keys_create)
 keys_app.command("list")(access.keys_list)
 keys_app.command("revoke")(access.keys_revoke)

@@ -21,6 +21,9 @@ def evaluate_command(
     dataset: Annotated[Path, typer.Argument(help="A BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels.tsv.")],
     mode: Annotated[str, typer.Option(help="keyword, semantic, hybrid or all.")] = "all",
     baselines: Annotated[bool, typer.Option("--baselines", help="Also run plain BM25, plain dense and txtai hybrid.")] = False,
+    suggestions: Annotated[
+        bool, typer.Option("--suggestions", help="Also measure suggestions from the set's conversations (doc2dial).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Measure search quality (nDCG@10, Recall@10/100, MRR@10) and latency on a data set, through kb's own pipeline."""
@@ -31,6 +34,7 @@ def evaluate_command(
     from kb.evaluation.corpus import corpus_language
     from kb.evaluation.progress import stage_rows
     from kb.evaluation.run import baselines_for, evaluate
+    from kb.evaluation.suggestions import evaluate_suggestions
     from search.snapshot import MODES
 
     modes = list(MODES) if mode == "all" else [mode]
@@ -42,12 +46,17 @@ def evaluate_command(
     except DatasetError as error:
         errors.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
+    if suggestions and not data.conversations:
+        errors.print(f"error: --suggestions: {data.name} has no conversations (queries.jsonl has no 'conversation')", markup=False)
+        raise typer.Exit(2)
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     encoder = load_encoder(settings)
     with progress_bar() as bar:
         chosen = baselines_for(corpus_language(data.documents), settings=settings) if baselines else []
         report = evaluate(data, settings=settings, encoder=encoder, modes=modes, baselines=chosen, progress=stage_rows(bar))
+        if suggestions:
+            report.suggestions = evaluate_suggestions(data, settings=settings, encoder=encoder, progress=stage_rows(bar))
     if as_json:
         sys.stdout.write(json.dumps(asdict(report), indent=2) + "\n")
         return
@@ -66,3 +75,10 @@ def _print_eval(report: EvalReport) -> None:
         latency = [f"{result.latency_ms[p]:.1f}" if result.latency_ms else "" for p in ("p50", "p95")]
         table.add_row(result.name, *(f"{result.metrics[m]:.4f}" for m in METRICS), *latency)
     console.print(table)
+    if report.suggestions:
+        from kb.evaluation.suggestions import SUGGESTION_METRICS
+
+        asked = Table("suggestions from the conversation", *SUGGESTION_METRICS, title=f"{report.dataset}: suggestions")
+        for result in report.suggestions:
+            asked.add_row(result.name, *(f"{result.metrics[m]:.4f}" for m in SUGGESTION_METRICS))
+        console.print(asked)

@@ -100,6 +100,47 @@ class LockRecord(SQLModel, table=True):
     taken_at: dt.datetime
 
 
+class InteractionRecord(SQLModel, table=True):
+    """One suggestion list, answer or retrieval kb gave: what feedback on it is attributed to.
+
+    The articles shown are kept with the revision and section they were shown at, never the text of
+    the ticket or question, nor who asked beyond the kind of principal.
+    """
+
+    __tablename__ = "interactions"
+
+    id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=16, description="suggestion, answer or retrieval")
+    principal_kind: str = Field(max_length=16)
+    commit: str = Field(max_length=40)
+    items: str = Field(description="JSON: [{article_id, locale, anchor, revision}] in the order shown")
+    created_at: dt.datetime
+
+
+class FeedbackRecord(SQLModel, table=True):
+    """What happened to an article kb gave: used by an agent, resolved a bot's question, helped a customer…
+
+    Attributed to the article, section, revision and commit it concerns and to the kind of principal
+    who said so; never to a key or a customer's identity. One outcome per article of an interaction.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (sqlalchemy.UniqueConstraint("interaction_id", "article_id", "locale", "outcome", name="one_outcome_per_article"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interaction_id: str | None = Field(default=None, max_length=32, index=True)
+    article_id: str = Field(max_length=128, index=True)
+    locale: str = Field(max_length=8)
+    anchor: str = Field(default="", max_length=200)
+    revision: str = Field(max_length=40)
+    commit: str = Field(max_length=40)
+    principal_kind: str = Field(max_length=16)
+    outcome: str = Field(max_length=24)
+    reason: str | None = Field(default=None, max_length=40)
+    comment: str | None = Field(default=None, max_length=2000)
+    created_at: dt.datetime
+
+
 def state_value(engine: Engine, key: str, default: str) -> str:
     """The value of ``key``, stored as ``default`` by whoever asks first (processes agree on one)."""
     with Session(engine) as session:

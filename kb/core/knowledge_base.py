@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import Engine
 
 from articles.model import Article
@@ -201,7 +202,7 @@ class KnowledgeBase:
             SearchSpec(
                 text=r.text,
                 mode=r.mode,  # type: ignore[arg-type]  # validated by SearchRequest
-                allowed_articles=visible & snapshot.filtered_articles(r.filters),
+                allowed_articles=self._allowed(snapshot, visible, r),
                 locale=r.locale,
                 limit=r.limit,
                 offset=r.offset,
@@ -211,6 +212,12 @@ class KnowledgeBase:
         ]
         results = self.queries.run(snapshot, specs, observe_traffic=observe_traffic)
         return [SearchResponse(results=found, commit=snapshot.commit) for found in results]
+
+    @staticmethod
+    def _allowed(snapshot: IndexSnapshot, visible: np.ndarray, request: SearchRequest) -> np.ndarray:
+        """What one search may return: what its reader may see, narrowed by its filters, less what it excludes."""
+        allowed = visible & snapshot.filtered_articles(request.filters)
+        return allowed & ~snapshot.articles_with_ids(request.exclude) if request.exclude else allowed
 
     def article(self, article_id: str, *, locale: str, view: View) -> Article | None:
         """The article as ``view`` may see it; a hidden article is exactly as absent as a missing one."""

@@ -35,6 +35,8 @@ class SearchRequest:
     offset: int = 0
     context: tuple[str, ...] = ()
     """Earlier turns of the conversation the query ends, oldest first: read with it (`search/query.py`)."""
+    exclude: tuple[str, ...] = ()
+    """Article ids left out of the results (those a ticket already links)."""
     max_query_chars: int = field(default=1000, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +55,8 @@ class SearchRequest:
             raise InvalidRequest("offset", f"must be between 0 and {MAX_OFFSET}, got {self.offset}")
         if len(self.tags) > MAX_TAGS:
             raise InvalidRequest("tags", f"at most {MAX_TAGS} tags, got {len(self.tags)}")
+        if len(self.exclude) > MAX_LIMIT:
+            raise InvalidRequest("exclude", f"at most {MAX_LIMIT} articles, got {len(self.exclude)}")
         if (size := sum(map(len, self.context))) > MAX_CONTEXT_CHARS:
             raise InvalidRequest("context", f"the conversation is {size} characters; the limit is {MAX_CONTEXT_CHARS}")
 
@@ -61,6 +65,7 @@ class SearchRequest:
         fields = [("q", self.query, True), ("mode", self.mode, False), ("locale", self.locale, False),
                   ("category", self.category, False)]  # fmt: skip
         fields += [("tags", tag, False) for tag in self.tags] + [("context", turn, True) for turn in self.context]
+        fields += [("exclude", article_id, False) for article_id in self.exclude]
         for name, value, prose in fields:
             if value is not None and (reason := refusal(value, prose=prose)) is not None:
                 raise InvalidRequest(name, reason)

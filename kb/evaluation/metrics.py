@@ -10,10 +10,12 @@ from ranx import Qrels, Run, evaluate
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
 
 
-def score(qrels: dict[str, dict[str, int]], ranking: dict[str, dict[str, float]]) -> dict[str, float]:
+def score(
+    qrels: dict[str, dict[str, int]], ranking: dict[str, dict[str, float]], *, metrics: tuple[str, ...] = METRICS
+) -> dict[str, float]:
     """Mean of each metric over every judged query; a query with no results counts as zero."""
-    results = _evaluate(qrels, ranking, list(METRICS), mean=True)
-    return {metric: float(results[metric]) for metric in METRICS}
+    results = _evaluate(qrels, ranking, list(metrics), mean=True)
+    return {metric: float(results[metric]) for metric in metrics}
 
 
 def per_query(qrels: dict[str, dict[str, int]], ranking: dict[str, dict[str, float]], metric: str) -> dict[str, float]:

@@ -48,6 +48,8 @@ class EvalReport:
     queries: int
     chunks: int
     results: list[ModeResult]
+    suggestions: list[ModeResult] = field(default_factory=list)
+    """Suggestions from the set's conversations (`kb.evaluation.suggestions`), when it has any."""
 
 
 def open_corpus(

@@ -1,0 +1,160 @@
+"""POST /v1/suggestions and /v1/suggestions:batch: articles, and the passage in each, for an agent working a ticket."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
+
+from api.deps import KnowledgeBaseDep, PrincipalDep, customer
+from api.schemas import AUDIENCE_DESCRIPTION, STATUS_DESCRIPTION, access_of, article_url
+from kb.access import PUBLIC, STAFF_ROLES, Principal, View, customer_view
+from kb.assist import DEFAULT_SUGGESTIONS, Message, Suggestion, Suggestions, Ticket, suggest
+from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose
+
+router = APIRouter(prefix="/v1", tags=["agents"])
+
+MAX_SUGGESTIONS = 20
+MAX_BATCH = 100
+
+
+class MessageIn(BaseModel):
+    role: Literal["customer", "agent"]
+    text: Prose
+
+
+class RequesterIn(BaseModel):
+    """Who the ticket is from, when the helpdesk knows their segments but holds no token of theirs."""
+
+    segments: list[Line] = Field(default=[], max_length=MAX_LIMIT)
+
+
+class TicketIn(BaseModel):
+    subject: Prose = ""
+    body: Prose = ""
+    messages: list[MessageIn] = Field(default=[], max_length=500, description="The conversation after the body, oldest first.")
+    locale: Line | None = None
+    tags: list[Line] = Field(default=[], max_length=MAX_LIMIT, description="The helpdesk's tags: read as words of the ticket.")
+    exclude: list[Line] = Field(default=[], max_length=MAX_LIMIT, description="Article ids the ticket already links.")
+    limit: int = Field(default=DEFAULT_SUGGESTIONS, ge=1, le=MAX_SUGGESTIONS)
+    requester: RequesterIn | None = Field(default=None, description="The requester's segments; anonymous when absent.")
+    customer_token: Line | None = Field(default=None, description="The requester's signed customer token, instead of `requester`.")
+
+
+class BatchIn(BaseModel):
+    tickets: list[TicketIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class SuggestionOut(TypedDict):
+    id: str
+    title: str
+    locale: str
+    url: str
+    anchor: Annotated[str, Field(description="Id of the section the passage is in; empty for the lead.")]
+    section: Annotated[list[str], Field(description="The section's heading path.")]
+    passage: Annotated[str, Field(description="Whole sentences of the section that hold what the ticket asks: ready to paste.")]
+    matched_terms: Annotated[list[str], Field(description="The ticket's words as the passage writes them: why it matched.")]
+    snippet: Annotated[str, Field(description="HTML-escaped excerpt of the section, matches wrapped in <mark>.")]
+    score: float
+    revision: Annotated[str, Field(description="Commit that last changed the article.")]
+    commit: Annotated[str, Field(description="Commit of the index snapshot that answered.")]
+    sendable: Annotated[
+        bool, Field(description="Whether the requester may see the article: false for internal or other segments' articles.")
+    ]
+    audience: Annotated[str | list[str] | None, Field(description=AUDIENCE_DESCRIPTION)]
+    status: Annotated[str | None, Field(description=STATUS_DESCRIPTION)]
+
+
+class SuggestionsOut(TypedDict):
+    interaction_id: Annotated[str, Field(description="Quote it in POST /v1/feedback to say what the agent did with these.")]
+    commit: str
+    query: Annotated[
+        str, Field(description="What was searched for: the ticket's last customer turn, greetings, quotes and signatures removed.")
+    ]
+    suggestions: list[SuggestionOut]
+
+
+class BatchOut(TypedDict):
+    results: list[SuggestionsOut]
+
+
+@router.post("/suggestions", response_model=SuggestionsOut)
+async def suggestions(kb: KnowledgeBaseDep, principal: PrincipalDep, body: TicketIn) -> SuggestionsOut:
+    """Articles for an agent working a ticket (internal ones included), each with the passage that answers and whether it may be sent."""
+    return (await _suggest_many(kb, principal, [body]))[0]
+
+
+@router.post("/suggestions:batch", response_model=BatchOut)
+async def suggestions_batch(kb: KnowledgeBaseDep, principal: PrincipalDep, body: BatchIn) -> BatchOut:
+    """Suggestions for many tickets at once (a helpdesk back-fill): one model call encodes them all."""
+    return BatchOut(results=await _suggest_many(kb, principal, body.tickets))
+
+
+async def _suggest_many(kb: KnowledgeBase, principal: Principal, tickets: list[TicketIn]) -> list[SuggestionsOut]:
+    if principal.kind not in STAFF_ROLES:
+        raise HTTPException(403, "suggestions are for agents: they need an agent, writer, reviewer or admin API key")
+    requesters = [_requester(kb, ticket) for ticket in tickets]
+    work = partial(suggest, kb, [_ticket(t) for t in tickets], view=principal.view, requesters=requesters, principal_kind=principal.kind)
+    found = await asyncio.get_running_loop().run_in_executor(None, work)
+    return [_out(result) for result in found]
+
+
+def _ticket(body: TicketIn) -> Ticket:
+    return Ticket(
+        subject=body.subject,
+        body=body.body,
+        messages=tuple(Message(m.role, m.text) for m in body.messages),
+        locale=body.locale,
+        tags=tuple(body.tags),
+        exclude=tuple(body.exclude),
+        limit=body.limit,
+    )
+
+
+def _requester(kb: KnowledgeBase, body: TicketIn) -> View:
+    """The view the requester reads with: their token's, else the segments given, else an anonymous visitor's."""
+    if body.customer_token is not None and body.requester is not None:
+        raise HTTPException(422, "give the requester's customer_token or their segments (requester), not both")
+    if body.customer_token is not None:
+        try:
+            return customer(kb.settings, body.customer_token, source="customer_token").view
+        except HTTPException as refused:  # the agent's own credentials are fine: the requester's token is bad input
+            raise InvalidRequest("customer_token", str(refused.detail)) from None
+    if body.requester is not None:
+        return customer_view(frozenset(body.requester.segments))
+    return PUBLIC
+
+
+def _out(result: Suggestions) -> SuggestionsOut:
+    return SuggestionsOut(
+        interaction_id=result.interaction_id,
+        commit=result.commit,
+        query=result.query,
+        suggestions=[_suggestion_out(s, commit=result.commit) for s in result.suggestions],
+    )
+
+
+def _suggestion_out(suggestion: Suggestion, *, commit: str) -> SuggestionOut:
+    article, chunk = suggestion.hit.article, suggestion.hit.chunk
+    audience, status = access_of(article, staff=True)
+    return SuggestionOut(
+        id=article.id,
+        title=article.title,
+        locale=article.locale,
+        url=article_url(article.id, article.locale, chunk.anchor),
+        anchor=chunk.anchor,
+        section=list(chunk.heading_path),
+        passage=suggestion.passage.text,
+        matched_terms=list(suggestion.passage.matched),
+        snippet=suggestion.hit.snippet,
+        score=round(suggestion.hit.score, 6),
+        revision=article.revision,
+        commit=commit,
+        sendable=suggestion.sendable,
+        audience=audience,
+        status=status,
+    )

@@ -1,0 +1,37 @@
+"""What agents and bots use: suggestions for a ticket, cited answers, retrieval for LLMs, and the ledger of what helped.
+
+What the API and other callers use is named here; the modules beside it are its parts.
+"""
+
+from kb.assist.feedback import (
+    OUTCOMES,
+    REASONS,
+    Feedback,
+    FeedbackConflict,
+    InteractionNotFound,
+    UnknownArticle,
+    feedback_summary,
+    record_feedback,
+)
+from kb.assist.suggestions import DEFAULT_SUGGESTIONS, MAX_TICKET_CHARS, Message, Suggestion, Suggestions, Ticket, suggest, ticket_request
+from kb.assist.tickets import reduce_ticket_text
+
+__all__ = [
+    "DEFAULT_SUGGESTIONS",
+    "MAX_TICKET_CHARS",
+    "OUTCOMES",
+    "REASONS",
+    "Feedback",
+    "FeedbackConflict",
+    "InteractionNotFound",
+    "Message",
+    "Suggestion",
+    "Suggestions",
+    "Ticket",
+    "UnknownArticle",
+    "feedback_summary",
+    "record_feedback",
+    "reduce_ticket_text",
+    "suggest",
+    "ticket_request",
+]
