@@ -94,7 +94,7 @@ HOSTILE_TEXT = {
 VALID_VALUES = {"q": "password", "article_id": "start", "article": "start", "from": "HEAD", "as": "anonymous", "proposal_id": "1"}
 """A valid value for each required parameter, so only the field under test is hostile."""
 
-TICKET = {
+TICKET: dict[str, object] = {
     "subject": "Refund", "body": "Can I get a refund?", "messages": [{"role": "customer", "text": "For the annual plan."}],
     "locale": "en", "tags": ["billing"], "exclude": ["cancel-subscription"], "requester": {"segments": ["enterprise"]},
     "customer_token": "a.b.c",
