@@ -10,7 +10,7 @@ segment's article to a customer by mistake.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kb.access.rules import View
@@ -63,18 +63,19 @@ class Suggestions:
     suggestions: list[Suggestion]
 
 
-def ticket_request(ticket: Ticket) -> SearchRequest:
+def ticket_request(ticket: Ticket, *, reduce: Callable[[str], str] = reduce_ticket_text) -> SearchRequest:
     """The search a ticket asks for: its last customer turn, with every turn before it as the conversation.
 
     The subject and body open the conversation (tags, written as words, with them); each message
-    follows, reduced. A ticket that reduces to nothing is refused, naming its fields.
+    follows, reduced (``reduce``: `bench/noisy_tickets.py` measures what reducing buys). A ticket that
+    reduces to nothing is refused, naming its fields.
     """
     if sum(len(text) for text in (ticket.subject, ticket.body, *(m.text for m in ticket.messages))) > MAX_TICKET_CHARS:
         raise InvalidRequest("body", f"the ticket is longer than {MAX_TICKET_CHARS} characters")
     tags = " ".join(tag.replace("_", " ").replace("-", " ") for tag in ticket.tags)
-    opening = "\n".join(part for part in (ticket.subject.strip(), reduce_ticket_text(ticket.body), tags) if part)
+    opening = "\n".join(part for part in (ticket.subject.strip(), reduce(ticket.body), tags) if part)
     turns = [("customer", opening)] if opening else []
-    turns += [(message.role, reduce_ticket_text(message.text)) for message in ticket.messages]
+    turns += [(message.role, reduce(message.text)) for message in ticket.messages]
     turns = [(role, text) for role, text in turns if text]
     customer_turns = [number for number, (role, _) in enumerate(turns) if role == "customer"]
     if not customer_turns:
