@@ -68,8 +68,7 @@ class LexicalIndex:
         if not len(term_ids):
             return np.zeros(0)
         indptr = self._bm25.scores["indptr"]
-        frequency = indptr[term_ids + 1] - indptr[term_ids]
-        return np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
+        return np.array([_idf(int(indptr[i + 1] - indptr[i]), self.size) for i in term_ids.tolist()])
 
     def coverage(self, terms: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.

@@ -56,6 +56,13 @@ class SearchSpec:
     offset: int = 0
     context: tuple[str, ...] = ()
     """The conversation's earlier turns, oldest first, when the query ends one: read with it (:func:`conversation_text`)."""
+    ticket: bool = False
+    """A helpdesk ticket, one message or many: read as a conversation even when it has no earlier turns."""
+
+    @property
+    def conversation(self) -> bool:
+        """Whether the query ends a conversation: weighed as one, never counted in search traffic nor cached."""
+        return bool(self.context) or self.ticket
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,10 @@ class QueryPlan:
     terms: QueryTerms
     vector_key: VectorKey | None
     """None when the query needs no vector: keyword mode, no semantic weight, or nothing the model can read."""
+
+    @property
+    def conversation(self) -> bool:
+        return self.spec.conversation
 
 
 def needs_query_vector(mode: str, weights: FusionWeights) -> bool:
@@ -91,7 +102,8 @@ class QueryVectors:
         self._cache: OrderedDict[VectorKey, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_many(self, keys: Sequence[VectorKey]) -> dict[VectorKey, np.ndarray]:
+    def get_many(self, keys: Sequence[VectorKey], *, store: set[VectorKey] | None = None) -> dict[VectorKey, np.ndarray]:
+        """The vectors of ``keys``; those encoded now are kept for next time if in ``store`` (all when it is None)."""
         found: dict[VectorKey, np.ndarray] = {}
         with self._lock:
             for key in keys:
@@ -107,7 +119,7 @@ class QueryVectors:
             fresh = {(text, like_articles): vector for text, vector in zip(texts, encode(texts), strict=True)}
             found.update(fresh)
             with self._lock:
-                self._cache.update(fresh)
+                self._cache.update({key: vector for key, vector in fresh.items() if store is None or key in store})
                 while len(self._cache) > self.size:
                     self._cache.popitem(last=False)
         return found
@@ -132,7 +144,9 @@ class QueryPipeline:
         not move the traffic mix they are weighed by.
         """
         plans = [self.plan(spec) for spec in specs]
-        vectors = self.vectors.get_many([plan.vector_key for plan in plans if plan.vector_key is not None])
+        # A conversation's text is used once: cached, it would push out the vectors of repeated search queries.
+        keys = [plan.vector_key for plan in plans if plan.vector_key is not None]
+        vectors = self.vectors.get_many(keys, store={plan.vector_key for plan in plans if plan.vector_key and not plan.conversation})
         query_vectors = [vectors.get(plan.vector_key) if plan.vector_key is not None else None for plan in plans]
         semantic = semantic_candidates(snapshot, plans, query_vectors, depth=self.depth)
         return [
@@ -143,14 +157,16 @@ class QueryPipeline:
     def plan(self, spec: SearchSpec) -> QueryPlan:
         """Language, fusion weights, terms and the vector it needs: everything decided before an index is read.
 
-        A query that ends a conversation is read as the whole conversation (:func:`conversation_text`),
-        with the conversation's fusion weights; its content words stay its own when it has any (what
-        the answer gate weighs and snippets mark), and a turn without any ("yes") borrows the conversation's.
+        A query that ends a conversation (or a ticket) is read as the whole conversation
+        (:func:`conversation_text`), with the conversation's fixed fusion weights (both sides equal where
+        it holds an identifier, as for any query with one); its content words stay its own when it has
+        any (what the answer gate weighs and snippets mark), and a turn without any ("yes") borrows the
+        conversation's.
         """
         whole = " ".join((*spec.context, spec.text))
         language = spec.locale or query_language(whole)
         weights = fusion_weights(
-            language, model=self.encoder.model_name, identifier=has_identifier(whole), conversation=bool(spec.context)
+            language, model=self.encoder.model_name, identifier=has_identifier(whole), conversation=spec.conversation
         )
         terms = self.analyzer.query(whole)
         if spec.context:
@@ -171,25 +187,49 @@ class QueryPipeline:
         return partial(self.traffic.weights, language=language, observe=observe)
 
 
+SPECIAL_TOKENS = 2
+"""[CLS] and [SEP]: the model's window holds them beside the text (``count_tokens`` leaves them out)."""
+
+
 def conversation_text(turns: Sequence[str], last: str, encoder: Encoder) -> str:
     """The conversation as the model reads it: every turn oldest first, the last one at the end.
 
     One vector of the whole conversation found doc2dial-dev's pages better than the last turn's
     vector with the earlier turns' added (kb hybrid nDCG@10 at the best weights, 0.9062 against
     0.8906): a conversation's first turns name its subject. The model reads ``max_tokens`` at most,
-    so a longer conversation keeps its first turn and as many of the newest as fit.
+    so a longer conversation keeps the last turn whole, the first turn (cut to half of what room is
+    left: a ticket's body can be long), and as many of the newest turns as fit after it.
     """
-    texts = [*turns, last]
-    if encoder.count_tokens(" ".join(texts)) <= encoder.max_tokens:
-        return " ".join(texts)
-    kept = [last]
-    budget = encoder.max_tokens - encoder.count_tokens(turns[0]) - encoder.count_tokens(last)
+    budget = encoder.max_tokens - SPECIAL_TOKENS
+    whole = " ".join((*turns, last))
+    if not turns or encoder.count_tokens(whole) <= budget:
+        return whole
+    room = budget - encoder.count_tokens(last)
+    if room <= 0:
+        return last
+    first = _cut(turns[0], room // 2, encoder)
+    room -= encoder.count_tokens(first)
+    kept: list[str] = []
     for turn in reversed(turns[1:]):
-        budget -= encoder.count_tokens(turn)
-        if budget < 0:
+        cost = encoder.count_tokens(turn)
+        if cost > room:
             break
         kept.insert(0, turn)
-    return " ".join((turns[0], *kept))
+        room -= cost
+    return " ".join(text for text in (first, *kept, last) if text)
+
+
+def _cut(text: str, tokens: int, encoder: Encoder) -> str:
+    """The longest prefix of ``text``, in whole words, of at most ``tokens`` model tokens."""
+    words = text.split()
+    low, high = 0, len(words)
+    while low < high:  # the largest n whose first n words fit
+        middle = (low + high + 1) // 2
+        if encoder.count_tokens(" ".join(words[:middle])) <= tokens:
+            low = middle
+        else:
+            high = middle - 1
+    return " ".join(words[:low])
 
 
 def depth_for(plan: QueryPlan, depth: int) -> int:

@@ -64,7 +64,7 @@ class Hit:
     chunk: Chunk
     score: float
     snippet: str
-    chunk_id: int = -1
+    chunk_id: int
     """The chunk's number in its snapshot: where :meth:`IndexSnapshot.matches` finds its words."""
 
 

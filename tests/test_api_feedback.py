@@ -97,9 +97,18 @@ def test_bad_feedback_is_a_clear_422_and_writes_nothing(client: TestClient, body
 
 
 def test_a_bot_reports_escalation_with_a_zendesk_like_reason(client: TestClient) -> None:
-    shown = suggest(client, REFUND_TICKET)
-    body = {"interaction_id": shown["interaction_id"], "outcome": "escalated", "reason": "related_but_did_not_answer"}
+    body = {"article_id": "refund-policy", "locale": "en", "outcome": "escalated", "reason": "related_but_did_not_answer"}
     assert feedback(client, body, key(client, "bot")).status_code == 201
+
+
+@pytest.mark.parametrize("role", ["bot", None])
+def test_an_agents_interaction_is_unknown_to_anyone_but_staff(client: TestClient, role: str | None) -> None:
+    """Its suggestions may be internal: a forwarded interaction id must not tell a customer or a bot what they held."""
+    shown = suggest(client, REFUND_TICKET)
+    headers = key(client, role) if role else {}
+    forwarded = feedback(client, {"interaction_id": shown["interaction_id"], "outcome": "helpful"}, headers)
+    made_up = feedback(client, {"interaction_id": "f" * 32, "outcome": "helpful"}, headers)
+    assert assert_problem(forwarded, 404)["detail"] == assert_problem(made_up, 404)["detail"].replace("f" * 32, shown["interaction_id"])
 
 
 def test_staff_read_an_articles_feedback_by_outcome_revision_and_section_with_comments(client: TestClient) -> None:

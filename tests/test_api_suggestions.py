@@ -73,7 +73,9 @@ def test_greetings_signatures_logs_and_quotes_do_not_lead_the_suggestions_astray
 
 def test_each_suggestion_carries_a_passage_really_in_its_section_and_the_words_that_matched(client: TestClient) -> None:
     snapshot = served_kb(client).snapshot
-    for item in suggest(client, REFUND_TICKET)["suggestions"]:
+    found = suggest(client, REFUND_TICKET)["suggestions"]
+    assert found[0]["matched_terms"]  # the top passage holds words of the ticket
+    for item in found:
         article = snapshot.article(item["id"], item["locale"])
         assert article is not None
         sections = [c.text for c in snapshot.chunks if (c.article_id, c.locale, c.anchor) == (article.id, article.locale, item["anchor"])]
@@ -143,7 +145,20 @@ def test_suggestions_are_for_staff_only(client: TestClient, role: str | None) ->
 )
 def test_a_bad_ticket_is_a_clear_422_naming_the_field(client: TestClient, ticket: dict, field: str) -> None:
     body = assert_problem(client.post("/v1/suggestions", json=ticket, headers=key(client)), 422)
-    assert field in json.dumps(body)
+    assert [error["field"].split(".")[0] for error in body["errors"]] == [field]
+
+
+def test_a_bad_ticket_in_a_batch_is_named_by_its_place(client: TestClient) -> None:
+    response = client.post("/v1/suggestions:batch", json={"tickets": [REFUND_TICKET, {"body": "Hi,\n\nThanks!"}]}, headers=key(client))
+    assert_problem(response, 422, field="tickets.1.body")
+
+
+def test_tickets_do_not_move_the_traffic_mix_customers_searches_are_weighed_by(client: TestClient) -> None:
+    traffic = served_kb(client).traffic
+    assert traffic is not None
+    before = (traffic.seen("en"), traffic.signal("en"))
+    client.post("/v1/suggestions:batch", json={"tickets": [REFUND_TICKET, NOISY_TICKET]}, headers=key(client))
+    assert (traffic.seen("en"), traffic.signal("en")) == before
 
 
 def test_a_bad_requester_token_is_a_422_on_that_field_not_the_agents_401(make_client) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kb.assist.tickets import latest_reply, reduce_ticket_text
 
 EMAIL = """Hi team,
@@ -67,3 +69,30 @@ def test_a_plain_question_passes_through_unchanged() -> None:
 
 def test_a_ticket_of_nothing_but_pleasantries_reduces_to_nothing() -> None:
     assert reduce_ticket_text("Hello,\n\nThanks!\n\nBest regards,\nTom") == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, I can't log in after the update",
+        "Hey my app crashes on startup",
+        "Best practices for SSO setup?",
+        "Cheers app crashes on login",
+        "WARNING: I cannot log in after the update",
+        "INFO: we need to change the billing address",
+        "In that case E1042 shows up",
+        "ticket 2FA reset does not work",
+    ],
+)
+def test_a_question_that_starts_like_a_pleasantry_log_or_case_number_is_kept_whole(text: str) -> None:
+    assert reduce_ticket_text(text) == text
+
+
+def test_a_list_of_what_the_customer_tried_and_a_thanks_mid_message_are_kept() -> None:
+    text = "My sync fails with E1042\nI tried:\n- restarting the app\n- reinstalling\nThanks, but it is still broken. How do I fix it?"
+    reduced = reduce_ticket_text(text)
+    assert "- reinstalling" in reduced and reduced.endswith("How do I fix it?")
+
+
+def test_a_quoted_line_without_a_header_is_not_read_as_the_customers_words() -> None:
+    assert reduce_ticket_text("The export is empty.\n> Did you pick a date range?") == "The export is empty"

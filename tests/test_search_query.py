@@ -85,6 +85,20 @@ def test_a_conversation_longer_than_the_model_reads_keeps_its_first_and_newest_t
     assert encoder.count_tokens(text) <= encoder.max_tokens
 
 
+def test_a_long_first_turn_is_cut_and_the_newest_turn_is_kept_whole(sample_kb) -> None:
+    encoder = sample_kb.encoder
+    body = " ".join(f"word{n}" for n in range(600))
+    text = conversation_text((body, "Sure, which file?"), "The invoice from March is empty.", encoder)
+    assert text.startswith("word0 word1") and text.endswith("Sure, which file? The invoice from March is empty.")
+    assert encoder.count_tokens(text) <= encoder.max_tokens - 2
+
+
+def test_a_single_message_ticket_is_weighed_as_a_conversation(sample_kb) -> None:
+    allowed = sample_kb.snapshot.visible_articles(PUBLIC)
+    plan = sample_kb.queries.plan(SearchSpec("The invoice from March is empty.", "hybrid", allowed, ticket=True))
+    assert plan.conversation and plan.weights.adaptive is None and plan.weights.semantic == CONVERSATION_SEMANTIC
+
+
 def test_a_conversation_is_weighed_by_its_own_fixed_mix_not_by_search_traffic(sample_kb) -> None:
     allowed = sample_kb.snapshot.visible_articles(PUBLIC)
     plan = sample_kb.queries.plan(SearchSpec("and on mobile?", "hybrid", allowed, context=("How do I turn on notifications?",)))

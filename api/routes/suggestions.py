@@ -13,7 +13,7 @@ from typing_extensions import TypedDict
 from api.deps import KnowledgeBaseDep, PrincipalDep, customer
 from api.schemas import AUDIENCE_DESCRIPTION, STATUS_DESCRIPTION, access_of, article_url
 from kb.access import PUBLIC, STAFF_ROLES, Principal, View, customer_view
-from kb.assist import DEFAULT_SUGGESTIONS, Message, Suggestion, Suggestions, Ticket, suggest
+from kb.assist import DEFAULT_SUGGESTIONS, Message, Suggestion, Suggestions, Ticket, suggest, ticket_request
 from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose
 
 router = APIRouter(prefix="/v1", tags=["agents"])
@@ -85,20 +85,26 @@ class BatchOut(TypedDict):
 @router.post("/suggestions", response_model=SuggestionsOut)
 async def suggestions(kb: KnowledgeBaseDep, principal: PrincipalDep, body: TicketIn) -> SuggestionsOut:
     """Articles for an agent working a ticket (internal ones included), each with the passage that answers and whether it may be sent."""
-    return (await _suggest_many(kb, principal, [body]))[0]
+    return (await _suggest_many(kb, principal, [body], batch=False))[0]
 
 
 @router.post("/suggestions:batch", response_model=BatchOut)
 async def suggestions_batch(kb: KnowledgeBaseDep, principal: PrincipalDep, body: BatchIn) -> BatchOut:
     """Suggestions for many tickets at once (a helpdesk back-fill): one model call encodes them all."""
-    return BatchOut(results=await _suggest_many(kb, principal, body.tickets))
+    return BatchOut(results=await _suggest_many(kb, principal, body.tickets, batch=True))
 
 
-async def _suggest_many(kb: KnowledgeBase, principal: Principal, tickets: list[TicketIn]) -> list[SuggestionsOut]:
+async def _suggest_many(kb: KnowledgeBase, principal: Principal, tickets: list[TicketIn], *, batch: bool) -> list[SuggestionsOut]:
     if principal.kind not in STAFF_ROLES:
         raise HTTPException(403, "suggestions are for agents: they need an agent, writer, reviewer or admin API key")
-    requesters = [_requester(kb, ticket) for ticket in tickets]
-    work = partial(suggest, kb, [_ticket(t) for t in tickets], view=principal.view, requesters=requesters, principal_kind=principal.kind)
+    requesters, requests = [], []
+    for number, ticket in enumerate(tickets):
+        try:
+            requesters.append(_requester(kb, ticket))
+            requests.append(ticket_request(_ticket(ticket)))
+        except InvalidRequest as invalid:  # a batch names the ticket: tickets.3.body
+            raise InvalidRequest(f"tickets.{number}.{invalid.field}" if batch else invalid.field, invalid.message) from None
+    work = partial(suggest, kb, requests, view=principal.view, requesters=requesters, principal_kind=principal.kind)
     found = await asyncio.get_running_loop().run_in_executor(None, work)
     return [_out(result) for result in found]
 

@@ -287,7 +287,8 @@ class Auditor:
             ("search preview", "GET", "/v1/search", {"q": hidden.queries[0], "ref": self.head_commit}, reader.staff),
             ("proposals", "GET", "/v1/proposals", {}, reader.staff),
             ("access explain", "GET", "/v1/access/explain", {"article": hidden.id, "as": "agent"}, reader.admin),
-            ("suggestions", "POST", "/v1/suggestions", {"body": hidden.queries[0]}, reader.staff),
+            # Staff readers are not sent: a suggestion list is recorded in the ledger, and the audit writes nothing.
+            *([] if reader.staff else [("suggestions", "POST", "/v1/suggestions", {"body": hidden.queries[0]}, False)]),
             ("article feedback", "GET", f"/v1/articles/{hidden.id}/feedback", {}, reader.staff),
         ]
         for surface, method, url, fields, allowed in probes:
@@ -302,13 +303,14 @@ class Auditor:
         per_subject = sum(LOOKUPS + 2 + len(s.old_ids) for s in self.subjects)  # + the article page and a vote
         listing = 1 + len(LOCALES) + len(self.categories)
         site = len(LOCALES) * (2 + len(self.categories))
-        return per_subject + listing + site + 1 + 5  # + the change feed's first page and the staff-only surfaces
+        return per_subject + listing + site + 1 + 4  # + the change feed's first page and the staff-only surfaces
 
     def _reader_probes(self, reader: Reader) -> int:
         """Searches with each hidden article's words, and a missing article's answer beside each hidden lookup."""
         per_query = len(MODES) * (1 + len(LOCALES)) + 1 + 2 * len(LOCALES)
+        suggestions = 0 if reader.staff else 1  # the refused suggestions probe (see _staff_only)
         hidden = [s for s in self.subjects if s.key not in reader.visible]
-        return per_query * sum(len(s.queries) for s in hidden) + (LOOKUPS + 1) * len(hidden)  # + a missing article's vote
+        return per_query * sum(len(s.queries) for s in hidden) + (LOOKUPS + 1) * len(hidden) + suggestions  # + a missing article's vote
 
     # Checks.
 

@@ -1,4 +1,4 @@
-"""What agents and bots use: suggestions for a ticket, cited answers, retrieval for LLMs, and the ledger of what helped.
+"""What agents and bots use: suggestions for a ticket, and the ledger of what was shown and what helped.
 
 What the API and other callers use is named here; the modules beside it are its parts.
 """

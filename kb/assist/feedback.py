@@ -120,9 +120,13 @@ def _concerned(kb: KnowledgeBase, feedback: Feedback, principal: Principal) -> t
     if feedback.interaction_id is not None:
         with Session(kb.engine) as session:
             interaction = session.get(InteractionRecord, feedback.interaction_id)
-        if interaction is None:
+        # An agent's suggestions may show internal articles: for anyone else they are as unknown as a
+        # made-up id, so a forwarded interaction id tells a customer or a bot nothing.
+        if interaction is None or (interaction.kind == "suggestion" and principal.kind not in STAFF_ROLES):
             raise InteractionNotFound(f"no interaction {feedback.interaction_id!r}: quote the interaction_id kb returned")
         shown = [Shown(**item) for item in json.loads(interaction.items)]
+        if principal.kind not in STAFF_ROLES:  # and of what it showed, only what the caller may see now
+            shown = [item for item in shown if kb.article(item.article_id, locale=item.locale, view=principal.view) is not None]
         wanted = [
             item
             for item in shown
@@ -135,9 +139,10 @@ def _concerned(kb: KnowledgeBase, feedback: Feedback, principal: Principal) -> t
             raise InvalidRequest("article_id", f"interaction {feedback.interaction_id} did not show {what}")
         return interaction.commit, wanted
     assert feedback.article_id is not None  # _check asks for one or the other
-    snapshot = kb.snapshot
+    snapshot = kb.snapshot  # read once: the article, its sections and the commit all come from it
     locales = [feedback.locale] if feedback.locale else list(LOCALES)
-    article = next((a for a in (kb.article(feedback.article_id, locale=lo, view=principal.view) for lo in locales) if a), None)
+    found = (snapshot.article(feedback.article_id, locale) for locale in locales)
+    article = next((a for a in found if a is not None and principal.view.can_see(a)), None)
     if article is None:
         raise UnknownArticle(f"no article {feedback.article_id!r}" + (f" in {feedback.locale}" if feedback.locale else ""))
     anchors = {chunk.anchor for chunk in snapshot.chunks if (chunk.article_id, chunk.locale) == (article.id, article.locale)}

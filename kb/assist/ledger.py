@@ -1,6 +1,6 @@
-"""The ledger of what kb gave agents and bots: each suggestion list, answer and retrieval, by interaction id.
+"""The ledger of what kb gave agents and bots: each suggestion list (answers and retrievals to come), by interaction id.
 
-Feedback (used, not relevant, resolved, escalated…) points back at an interaction, so every outcome is
+Feedback (used, linked, not relevant…) points back at an interaction, so every outcome is
 attributed to the articles, sections and revisions that were actually shown.
 """
 

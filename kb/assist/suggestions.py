@@ -17,13 +17,13 @@ from kb.access.rules import View
 from kb.assist.ledger import Shown, record_interactions
 from kb.assist.tickets import reduce_ticket_text
 from kb.core.knowledge_base import KnowledgeBase
-from kb.core.requests import InvalidRequest, SearchRequest
+from kb.core.requests import MAX_CONTEXT_CHARS, InvalidRequest, SearchRequest
 from search.passages import Passage, best_passage
 from search.snapshot import Hit, IndexSnapshot
 
 DEFAULT_SUGGESTIONS = 5
-MAX_TICKET_CHARS = 50_000
-"""A ticket's subject, body and messages together: a long thread, not a log file."""
+MAX_TICKET_CHARS = MAX_CONTEXT_CHARS
+"""A ticket's subject, body, messages and tags together: a long thread, not a log file."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ def ticket_request(ticket: Ticket, *, reduce: Callable[[str], str] = reduce_tick
     follows, reduced (``reduce``: `bench/noisy_tickets.py` measures what reducing buys). A ticket that
     reduces to nothing is refused, naming its fields.
     """
-    if sum(len(text) for text in (ticket.subject, ticket.body, *(m.text for m in ticket.messages))) > MAX_TICKET_CHARS:
-        raise InvalidRequest("body", f"the ticket is longer than {MAX_TICKET_CHARS} characters")
+    if sum(len(text) for text in (ticket.subject, ticket.body, *(m.text for m in ticket.messages), *ticket.tags)) > MAX_TICKET_CHARS:
+        raise InvalidRequest("body", f"the ticket (subject, body, messages and tags) is longer than {MAX_TICKET_CHARS} characters")
     tags = " ".join(tag.replace("_", " ").replace("-", " ") for tag in ticket.tags)
     opening = "\n".join(part for part in (ticket.subject.strip(), reduce(ticket.body), tags) if part)
     turns = [("customer", opening)] if opening else []
@@ -87,17 +87,21 @@ def ticket_request(ticket: Ticket, *, reduce: Callable[[str], str] = reduce_tick
         locale=ticket.locale,
         exclude=ticket.exclude,
         limit=ticket.limit,
+        ticket=True,
         max_query_chars=MAX_TICKET_CHARS,
     )
 
 
 def suggest(
-    kb: KnowledgeBase, tickets: Sequence[Ticket], *, view: View, requesters: Sequence[View], principal_kind: str
+    kb: KnowledgeBase, requests: Sequence[SearchRequest], *, view: View, requesters: Sequence[View], principal_kind: str
 ) -> list[Suggestions]:
-    """Suggestions for each ticket, searched in one pass with the agent's ``view``; ``sendable`` by each ticket's requester."""
-    requests = [ticket_request(ticket) for ticket in tickets]
+    """Suggestions for each ticket's search (:func:`ticket_request`), in one pass with the agent's ``view``.
+
+    ``sendable`` is judged by each ticket's requester. Tickets are not customers' searches: they never
+    move the traffic mix that customers' queries are weighed by.
+    """
     snapshot = kb.snapshot
-    responses = kb.search_many(requests, view=view, snapshot=snapshot)
+    responses = kb.search_many(requests, view=view, snapshot=snapshot, observe_traffic=False)
     found = [
         [_suggestion(snapshot, hit, response.results.content_terms, requester) for hit in response.results.hits]
         for response, requester in zip(responses, requesters, strict=True)

@@ -110,7 +110,7 @@ class InteractionRecord(SQLModel, table=True):
     __tablename__ = "interactions"
 
     id: str = Field(primary_key=True, max_length=32)
-    kind: str = Field(max_length=16, description="suggestion, answer or retrieval")
+    kind: str = Field(max_length=16, description="suggestion (answers and retrievals to come)")
     principal_kind: str = Field(max_length=16)
     commit: str = Field(max_length=40)
     items: str = Field(description="JSON: [{article_id, locale, anchor, revision}] in the order shown")
@@ -121,7 +121,8 @@ class FeedbackRecord(SQLModel, table=True):
     """What happened to an article kb gave: used by an agent, resolved a bot's question, helped a customer…
 
     Attributed to the article, section, revision and commit it concerns and to the kind of principal
-    who said so; never to a key or a customer's identity. One outcome per article of an interaction.
+    who said so; never to a key or a customer's identity. One outcome per article of an interaction
+    (feedback on an article alone, with no interaction, is not deduplicated: NULLs are distinct).
     """
 
     __tablename__ = "feedback"
@@ -131,7 +132,7 @@ class FeedbackRecord(SQLModel, table=True):
     interaction_id: str | None = Field(default=None, max_length=32, index=True)
     article_id: str = Field(max_length=128, index=True)
     locale: str = Field(max_length=8)
-    anchor: str = Field(default="", max_length=200)
+    anchor: str = Field(default="", sa_type=sqlalchemy.Text, description="A heading's slug: as long as the heading")
     revision: str = Field(max_length=40)
     commit: str = Field(max_length=40)
     principal_kind: str = Field(max_length=16)

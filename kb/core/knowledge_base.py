@@ -207,6 +207,7 @@ class KnowledgeBase:
                 limit=r.limit,
                 offset=r.offset,
                 context=tuple(" ".join(turn.split()) for turn in r.context if turn.strip()),
+                ticket=r.ticket,
             )
             for r in requests
         ]

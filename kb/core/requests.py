@@ -11,8 +11,8 @@ from search.snapshot import MODES, Filters
 MAX_LIMIT = 100
 MAX_OFFSET = 1000
 MAX_TAGS = 20
-MAX_CONTEXT_CHARS = 20_000
-"""A conversation's earlier turns, read with a query: room for a long ticket thread once reduced."""
+MAX_CONTEXT_CHARS = 50_000
+"""A conversation's earlier turns, read with a query: a long ticket thread, not a log file."""
 
 
 class InvalidRequest(ValueError):
@@ -37,6 +37,8 @@ class SearchRequest:
     """Earlier turns of the conversation the query ends, oldest first: read with it (`search/query.py`)."""
     exclude: tuple[str, ...] = ()
     """Article ids left out of the results (those a ticket already links)."""
+    ticket: bool = False
+    """A helpdesk ticket: read as a conversation even without earlier turns (`search/query.py`)."""
     max_query_chars: int = field(default=1000, compare=False, repr=False)
 
     def __post_init__(self) -> None:
