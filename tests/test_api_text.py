@@ -103,8 +103,8 @@ def test_a_conversation_read_with_a_query_is_held_to_the_same_rules_and_bounded(
         SearchRequest(query="and on mobile?", context=("fine", "bad\x00turn"))
     assert refused.value.field == "context"
     with pytest.raises(InvalidRequest) as refused:
-        SearchRequest(query="and on mobile?", context=("x" * 15_000, "y" * 6_000))
-    assert refused.value.field == "context" and "21000 characters" in str(refused.value)
+        SearchRequest(query="and on mobile?", context=("x" * 40_000, "y" * 11_000))
+    assert refused.value.field == "context" and "51000 characters" in str(refused.value)
 
 
 def test_a_lone_surrogate_in_a_json_search_is_a_422_in_every_mode_and_locale(client) -> None:
