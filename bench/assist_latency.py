@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import random
 import subprocess
@@ -28,6 +27,7 @@ from rich.console import Console
 
 from bench.noisy_tickets import email
 from bench.queries import SAMPLE_QUERIES
+from bench.search_latency import timed_get, timed_request
 from bench.server import ROOT, running_server
 
 IDLE_SECONDS = 0.01
@@ -48,18 +48,6 @@ def ticket_for(question: str, rng: random.Random) -> dict:
     while sum(len(m["text"]) for m in messages) + len(last) < TICKET_CHARS:
         last += "\n> " + earlier
     return {"subject": question[:60], "body": "", "messages": [*messages, {"role": "customer", "text": last}]}
-
-
-def timed(connection: http.client.HTTPConnection, method: str, path: str, body: dict | None, headers: dict[str, str]) -> float:
-    payload = json.dumps(body).encode() if body is not None else None
-    started = time.perf_counter()
-    connection.request(method, path, body=payload, headers=headers | ({"Content-Type": "application/json"} if payload else {}))
-    response = connection.getresponse()
-    response.read()
-    elapsed = time.perf_counter() - started
-    if response.status != 200:
-        raise RuntimeError(f"{method} {path}: HTTP {response.status}")
-    return elapsed
 
 
 def main() -> None:
@@ -84,12 +72,12 @@ def main() -> None:
                     for kind, asked, sent in pair if round_number % 2 == 0 else reversed(pair):
                         time.sleep(IDLE_SECONDS)
                         if kind == "search":
-                            searches.append(timed(connection, "GET", "/v1/search?" + urlencode({"q": asked, "locale": "en"}), None, {}))
+                            searches.append(timed_get(connection, "/v1/search?" + urlencode({"q": asked, "locale": "en"})))
                         else:
-                            suggestions.append(timed(connection, "POST", "/v1/suggestions", sent, agent))
+                            suggestions.append(timed_request(connection, "POST", "/v1/suggestions", body=sent, headers=agent))
             chosen = tickets[:BATCH]
-            singles = sum(timed(connection, "POST", "/v1/suggestions", t, agent) for t in chosen)
-            batch = timed(connection, "POST", "/v1/suggestions:batch", {"tickets": chosen}, agent)
+            singles = sum(timed_request(connection, "POST", "/v1/suggestions", body=t, headers=agent) for t in chosen)
+            batch = timed_request(connection, "POST", "/v1/suggestions:batch", body={"tickets": chosen}, headers=agent)
     search_p50, suggest_p50 = np.percentile(searches, 50) * 1000, np.percentile(suggestions, 50) * 1000
     sizes = [sum(len(m["text"]) for m in t["messages"]) for t in tickets]
     console.print(f"tickets: {len(tickets)}, {min(sizes)}–{max(sizes)} characters (median {int(np.median(sizes))})")

@@ -20,17 +20,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from kb.access.rules import STAFF
 from kb.assist.suggestions import Message, Ticket, ticket_request
 from kb.assist.tickets import reduce_ticket_text
 from kb.core.bootstrap import load_encoder
 from kb.core.requests import InvalidRequest, SearchRequest
 from kb.core.settings import Settings
 from kb.evaluation.beir import Dataset, Turn, load_dataset
-from kb.evaluation.metrics import score
-from kb.evaluation.run import BATCH, DEPTH, open_corpus
-from kb.evaluation.suggestions import SUGGESTION_METRICS
-from search.traffic import TrafficMix
+from kb.evaluation.run import DEPTH, open_corpus
+from kb.evaluation.suggestions import SUGGESTION_METRICS, score_requests
 
 GREETINGS = ["Hi team,", "Hello,", "Hi there,", "Dear support,", "Good morning,"]
 SIGN_OFFS = ["Thanks,", "Best regards,", "Kind regards,", "Thank you,", "Cheers,"]
@@ -74,16 +71,6 @@ def noisy_ticket(turns: tuple[Turn, ...], last: str, rng: random.Random) -> Tick
     return Ticket(messages=tuple(messages), limit=DEPTH)
 
 
-def rank(kb, ids: dict[str, str], requests: dict[str, SearchRequest]) -> dict[str, dict[str, float]]:
-    ranking: dict[str, dict[str, float]] = {}
-    items = list(requests.items())
-    for start in range(0, len(items), BATCH):
-        batch = items[start : start + BATCH]
-        for (qid, _), response in zip(batch, kb.search_many([r for _, r in batch], view=STAFF), strict=True):
-            ranking[qid] = {ids[hit.article.id]: hit.score for hit in response.results.hits}
-    return ranking
-
-
 def requests_for(dataset: Dataset, *, noisy: bool, reduce: bool, language: str) -> dict[str, SearchRequest]:
     rng = random.Random(7)
     requests = {}
@@ -115,10 +102,8 @@ def main() -> None:
         ("e-mails as they came", True, False),
         ("e-mails reduced (kb)", True, True),
     ):
-        kb.queries.traffic = TrafficMix(window=settings.fusion_window) if settings.fusion_window else None
-        metrics = score(
-            dataset.qrels, rank(kb, ids, requests_for(dataset, noisy=noisy, reduce=reduce, language=language)), metrics=SUGGESTION_METRICS
-        )
+        requests = requests_for(dataset, noisy=noisy, reduce=reduce, language=language)
+        metrics = score_requests(kb, ids, dataset.qrels, requests, settings=settings, label=name)
         table.add_row(name, *(f"{metrics[m]:.4f}" for m in SUGGESTION_METRICS))
     kb.close()
     Console().print(table)

@@ -200,13 +200,22 @@ def _get_each(base: str, paths: list[str], *, skip: int, pause: float) -> list[f
 
 def timed_get(connection: http.client.HTTPConnection, path: str) -> float:
     """Seconds for one GET of ``path`` on an open connection, its body read; anything but 200 is an error."""
+    return timed_request(connection, "GET", path)
+
+
+def timed_request(
+    connection: http.client.HTTPConnection, method: str, path: str, *, body: dict | None = None, headers: dict[str, str] | None = None
+) -> float:
+    """Seconds for one request (``body`` sent as JSON) on an open connection, its response read; anything but 200 is an error."""
+    payload = json.dumps(body).encode() if body is not None else None
+    sent = (headers or {}) | ({"Content-Type": "application/json"} if payload is not None else {})
     started = time.perf_counter()
-    connection.request("GET", path)
+    connection.request(method, path, body=payload, headers=sent)
     response = connection.getresponse()
     response.read()
     elapsed = time.perf_counter() - started
     if response.status != 200:
-        raise RuntimeError(f"GET {path}: HTTP {response.status}")
+        raise RuntimeError(f"{method} {path}: HTTP {response.status}")
     return elapsed
 
 

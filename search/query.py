@@ -78,6 +78,7 @@ class QueryPlan:
 
     @property
     def conversation(self) -> bool:
+        """Whether it ends a conversation or is a ticket (:attr:`SearchSpec.conversation`)."""
         return self.spec.conversation
 
 
@@ -168,9 +169,11 @@ class QueryPipeline:
         weights = fusion_weights(
             language, model=self.encoder.model_name, identifier=has_identifier(whole), conversation=spec.conversation
         )
-        terms = self.analyzer.query(whole)
-        if spec.context:
-            terms = QueryTerms(terms.terms, terms.weights, self.analyzer.query(spec.text).content or terms.content)
+        terms = self.analyzer.query(spec.text)
+        if spec.context:  # no word spans a space: the whole's terms are the context's, then the turn's
+            earlier = self.analyzer.query(" ".join(spec.context))
+            content = terms.content or list(dict.fromkeys(earlier.content))
+            terms = QueryTerms(earlier.terms + terms.terms, earlier.weights + terms.weights, content)
         # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
         # Where the model does not read the language (no semantic weight), only semantic mode encodes the
         # query, and it does so like the articles (see QueryVectors).

@@ -211,10 +211,10 @@ class IndexSnapshot:
         order = np.argsort(-mixed, kind="stable")
         return chunk_ids[order], mixed[order].astype(np.float32)
 
-    def matches(self, chunk_id: int, content_terms: Sequence[str]) -> Matches:
-        """Where the query's content terms are in a chunk's text, from the analysis kept at indexing."""
+    def matches(self, chunk_id: int, wanted: np.ndarray) -> Matches:
+        """Where the query's content terms (``wanted``, a mask over term ids as snippets take it) are in a chunk's text."""
         ids, _ = self._snippet_source(chunk_id)
-        found = self.lexical_index.term_mask(content_terms)[ids] if len(ids) else np.zeros(0, dtype=bool)
+        found = wanted[ids] if len(ids) else np.zeros(0, dtype=bool)
         return Matches(spans=self._chunk_spans[chunk_id][found], term_ids=ids[found], idf=self.lexical_index.idf(ids[found]))
 
     def _snippet(self, chunk_id: int, wanted: np.ndarray) -> str:

@@ -55,15 +55,7 @@ class FeedbackSummaryOut(TypedDict):
 @router.post("/feedback", status_code=201, response_model=FeedbackOut)
 async def post_feedback(kb: KnowledgeBaseDep, principal: PrincipalDep, body: FeedbackIn) -> FeedbackOut:
     """Record what became of an interaction's articles, or of one article; each outcome once per interaction and article."""
-    feedback = Feedback(
-        outcome=body.outcome,
-        interaction_id=body.interaction_id,
-        article_id=body.article_id,
-        locale=body.locale,
-        anchor=body.anchor,
-        reason=body.reason,
-        comment=body.comment,
-    )
+    feedback = Feedback(**body.model_dump())
     rows = await run_in_threadpool(record_feedback, kb, feedback, principal=principal)
     return FeedbackOut(recorded=len(rows), articles=[row.article_id for row in rows])
 

@@ -145,8 +145,7 @@ def _concerned(kb: KnowledgeBase, feedback: Feedback, principal: Principal) -> t
     article = next((a for a in found if a is not None and principal.view.can_see(a)), None)
     if article is None:
         raise UnknownArticle(f"no article {feedback.article_id!r}" + (f" in {feedback.locale}" if feedback.locale else ""))
-    anchors = {chunk.anchor for chunk in snapshot.chunks if (chunk.article_id, chunk.locale) == (article.id, article.locale)}
-    if feedback.anchor is not None and feedback.anchor not in anchors:
+    if feedback.anchor is not None and feedback.anchor not in {section.anchor for section in article.sections}:
         raise InvalidRequest("anchor", f"article {article.id} has no section {feedback.anchor!r}")
     return snapshot.commit, [Shown(article.id, article.locale, feedback.anchor or "", article.revision)]
 

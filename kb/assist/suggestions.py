@@ -19,7 +19,7 @@ from kb.assist.tickets import reduce_ticket_text
 from kb.core.knowledge_base import KnowledgeBase
 from kb.core.requests import MAX_CONTEXT_CHARS, InvalidRequest, SearchRequest
 from search.passages import Passage, best_passage
-from search.snapshot import Hit, IndexSnapshot
+from search.snapshot import Hit, IndexSnapshot, Results
 
 DEFAULT_SUGGESTIONS = 5
 MAX_TICKET_CHARS = MAX_CONTEXT_CHARS
@@ -103,8 +103,7 @@ def suggest(
     snapshot = kb.snapshot
     responses = kb.search_many(requests, view=view, snapshot=snapshot, observe_traffic=False)
     found = [
-        [_suggestion(snapshot, hit, response.results.content_terms, requester) for hit in response.results.hits]
-        for response, requester in zip(responses, requesters, strict=True)
+        _suggestions(snapshot, response.results, requester) for response, requester in zip(responses, requesters, strict=True)
     ]
     shown = [[Shown(s.hit.article.id, s.hit.article.locale, s.hit.chunk.anchor, s.hit.article.revision) for s in items] for items in found]
     ids = record_interactions(kb.engine, "suggestion", principal_kind=principal_kind, commit=snapshot.commit, shown=shown)
@@ -114,6 +113,9 @@ def suggest(
     ]
 
 
-def _suggestion(snapshot: IndexSnapshot, hit: Hit, content_terms: Sequence[str], requester: View) -> Suggestion:
-    passage = best_passage(hit.chunk.text, snapshot.matches(hit.chunk_id, content_terms))
-    return Suggestion(hit=hit, passage=passage, sendable=requester.can_see(hit.article))
+def _suggestions(snapshot: IndexSnapshot, results: Results, requester: View) -> list[Suggestion]:
+    wanted = snapshot.lexical_index.term_mask(results.content_terms)
+    return [
+        Suggestion(hit, best_passage(hit.chunk.text, snapshot.matches(hit.chunk_id, wanted)), sendable=requester.can_see(hit.article))
+        for hit in results.hits
+    ]

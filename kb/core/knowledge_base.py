@@ -78,10 +78,9 @@ class KnowledgeBase:
         self._reindexing = threading.Lock()
         self._previews: OrderedDict[str, IndexSnapshot] = OrderedDict()
         self._stopping = threading.Event()
-        self.traffic = TrafficMix(window=settings.fusion_window) if settings.fusion_window else None
-        """The semantic weight of hybrid queries, read off recent ones (`search/traffic.py`); None: each query's own."""
+        traffic = TrafficMix(window=settings.fusion_window) if settings.fusion_window else None
         self.queries = QueryPipeline(
-            encoder=encoder, analyzer=self.analyzer, depth=settings.search_depth, cache_size=settings.query_cache_size, traffic=self.traffic
+            encoder=encoder, analyzer=self.analyzer, depth=settings.search_depth, cache_size=settings.query_cache_size, traffic=traffic
         )
         """The one query path every search surface takes (`search/query.py`)."""
 
@@ -91,6 +90,11 @@ class KnowledgeBase:
         if snapshot is None:
             raise RuntimeError("the knowledge base has no snapshot yet: call load() first")
         return snapshot
+
+    @property
+    def traffic(self) -> TrafficMix | None:
+        """The semantic weight of hybrid queries, read off recent ones (`search/traffic.py`); None: each query's own."""
+        return self.queries.traffic
 
     @property
     def served_ref(self) -> str | None:

@@ -72,16 +72,27 @@ def rank_with_kb(
     kb: KnowledgeBase, ids: dict[str, str], queries: dict[str, str], *, mode: str, locale: str, progress: Progress | None
 ) -> dict[str, dict[str, float]]:
     """Every query through KnowledgeBase.search_many, as the API runs it; article ids mapped back to document ids."""
+    requests = {qid: _request(text, mode=mode, locale=locale, limit=DEPTH) for qid, text in queries.items()}
+    valid = {qid: request for qid, request in requests.items() if request is not None}
+    return rank_requests(kb, ids, valid, label=f"kb {mode}", progress=progress)
+
+
+def rank_requests(
+    kb: KnowledgeBase, ids: dict[str, str], requests: dict[str, SearchRequest], *, label: str, progress: Progress | None
+) -> dict[str, dict[str, float]]:
+    """Each query's request through ``search_many`` in batches of :data:`BATCH`; article ids mapped back to document ids.
+
+    A query without a request (one the API would refuse) is left out, so it scores zero, as it would for a user.
+    """
     ranking: dict[str, dict[str, float]] = {}
-    items = list(queries.items())
+    items = list(requests.items())
     for start in range(0, len(items), BATCH):
-        batch = [(qid, _request(text, mode=mode, locale=locale, limit=DEPTH)) for qid, text in items[start : start + BATCH]]
-        valid = [(qid, request) for qid, request in batch if request is not None]
-        responses = kb.search_many([request for _, request in valid], view=PUBLIC)
-        for (qid, _), response in zip(valid, responses, strict=True):
+        batch = items[start : start + BATCH]
+        responses = kb.search_many([request for _, request in batch], view=PUBLIC)
+        for (qid, _), response in zip(batch, responses, strict=True):
             ranking[qid] = {ids[hit.article.id]: hit.score for hit in response.results.hits}
         if progress:
-            progress(f"kb {mode}", min(start + BATCH, len(items)), len(items))
+            progress(label, min(start + BATCH, len(items)), len(items))
     return ranking
 
 
