@@ -167,6 +167,12 @@ def test_a_bad_requester_token_is_a_422_on_that_field_not_the_agents_401(make_cl
     assert "customer_token" in json.dumps(assert_problem(response, 422))
 
 
+def test_a_requester_given_twice_is_a_422_naming_the_ticket_in_a_batch(client: TestClient) -> None:
+    both = REFUND_TICKET | {"requester": {"segments": ["enterprise"]}, "customer_token": "a.b.c"}
+    response = client.post("/v1/suggestions:batch", json={"tickets": [REFUND_TICKET, both]}, headers=key(client))
+    assert_problem(response, 422, field="tickets.1.customer_token")
+
+
 def test_a_batch_of_too_many_tickets_is_refused(client: TestClient) -> None:
     response = client.post("/v1/suggestions:batch", json={"tickets": [REFUND_TICKET] * 101}, headers=key(client))
     assert_problem(response, 422)

@@ -124,7 +124,7 @@ def _ticket(body: TicketIn) -> Ticket:
 def _requester(kb: KnowledgeBase, body: TicketIn) -> View:
     """The view the requester reads with: their token's, else the segments given, else an anonymous visitor's."""
     if body.customer_token is not None and body.requester is not None:
-        raise HTTPException(422, "give the requester's customer_token or their segments (requester), not both")
+        raise InvalidRequest("customer_token", "give the requester's customer_token or their segments (requester), not both")
     if body.customer_token is not None:
         try:
             return customer(kb.settings, body.customer_token, source="customer_token").view
