@@ -15,7 +15,7 @@ from api import problems
 from api.deps import CUSTOMER_TOKEN_HEADER
 from api.middleware import PerReaderCaching, RequestLimits
 from api.ratelimits import RateLimits, rate_limited
-from api.routes import access, articles, changes, feedback, health, history, proposals, search, suggestions, webhooks
+from api.routes import access, answers, articles, changes, feedback, health, history, proposals, retrieve, search, suggestions, webhooks
 from api.site import routes as site
 from kb.core import CatchUp, Settings, SyncLoop, check_settings, open_knowledge_base
 from search.encoder import Encoder
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.include_router(health.router)
     limited = [Depends(rate_limited)]
     app.include_router(search.router)  # limited route by route: GET /v1/search counts its caller itself
-    for module in (articles, history, changes, access, proposals, suggestions, feedback, webhooks, site):
+    for module in (articles, history, changes, access, proposals, suggestions, answers, retrieve, feedback, webhooks, site):
         app.include_router(module.router, dependencies=limited)
     # Added innermost first: size limits see a request before anything reads it, and the caching
     # headers reach every response the app writes, its errors included (an unhandled exception's 500

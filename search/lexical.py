@@ -70,6 +70,17 @@ class LexicalIndex:
         indptr = self._bm25.scores["indptr"]
         return np.array([_idf(int(indptr[i + 1] - indptr[i]), self.size) for i in term_ids.tolist()])
 
+    def total_idf(self, terms: Sequence[str]) -> float:
+        """The IDF of ``terms``, each counted once, a term the index never saw with the highest there is (as :meth:`coverage` counts)."""
+        vocabulary = self._bm25.vocab_dict if self.size else {}
+        indptr = self._bm25.scores["indptr"] if self.size else None
+        total = 0.0
+        for term in dict.fromkeys(terms):
+            number = vocabulary.get(term)
+            frequency = 0 if number is None or indptr is None else int(indptr[number + 1] - indptr[number])
+            total += _idf(frequency, self.size)
+        return total
+
     def coverage(self, terms: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
 

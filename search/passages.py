@@ -55,7 +55,7 @@ def best_passage(text: str, matches: Matches, *, max_chars: int = PASSAGE_CHARS)
     says what the section is about.
     """
     sentences = sentence_spans(text) or [(0, len(text))]
-    scores = [_weight(matches, start, end) for start, end in sentences]
+    scores = [weight_within(matches, start, end) for start, end in sentences]
     best = int(np.argmax(scores)) if any(scores) else 0
     first = last = best
     while True:
@@ -76,7 +76,8 @@ def best_passage(text: str, matches: Matches, *, max_chars: int = PASSAGE_CHARS)
     return Passage(start=start, end=end, text=text[start:end], matched=words)
 
 
-def _weight(matches: Matches, start: int, end: int) -> float:
+def weight_within(matches: Matches, start: int, end: int) -> float:
+    """The IDF of the distinct query words inside ``[start, end)``: how much of the query a stretch of text holds."""
     inside = (matches.spans[:, 0] >= start) & (matches.spans[:, 1] <= end) if len(matches.spans) else np.zeros(0, dtype=bool)
     _, first = np.unique(matches.term_ids[inside], return_index=True)
     return float(matches.idf[inside][first].sum())

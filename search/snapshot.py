@@ -78,6 +78,28 @@ class Matches:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What each retriever said on its own before fusion: how an answer's confidence is judged (`kb/assist/confidence.py`).
+
+    Two retrievers that agree on the best article are rarely both wrong; a best article only one of
+    them found is a weaker answer, whatever its fused score.
+    """
+
+    lexical_first: int = -1
+    """The article (its number in the snapshot) of the lexical side's best chunk; -1 when that side found nothing."""
+    lexical_margin: float = 0.0
+    """How far that article's BM25 is ahead of the next article's, as a share of it (1 when no other article matched)."""
+    semantic_first: int = -1
+    """The same for the semantic side (over its floor)."""
+    semantic_top: float = 0.0
+    """The semantic side's best score: the cosine of the best chunk, mixed with its article's; 0 when it found nothing."""
+    semantic_margin: float = 0.0
+    """How far that score is above the next article's (its whole score when no other article is over the floor)."""
+    lexical_only: bool = False
+    """Ranked by BM25 alone (keyword mode, or a language the model does not read): no semantic side to agree."""
+
+
+@dataclass(frozen=True)
 class Results:
     hits: list[Hit]
     total: int
@@ -85,6 +107,7 @@ class Results:
     """Matching articles per category, tag and locale: counted over every match, like ``total``."""
     content_terms: tuple[str, ...] = ()
     """The query's content terms, as snippets marked them: where a hit's passage and matched words come from."""
+    evidence: Evidence = Evidence()
 
 
 class Reader(Protocol):
@@ -183,7 +206,9 @@ class IndexSnapshot:
         """The chunks of the allowed articles, as a mask over chunks: the allow-list each index searches with."""
         return allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
 
-    def results(self, best_ids: np.ndarray, best_scores: np.ndarray, *, page: slice, content_terms: Sequence[str]) -> Results:
+    def results(
+        self, best_ids: np.ndarray, best_scores: np.ndarray, *, page: slice, content_terms: Sequence[str], evidence: Evidence = Evidence()
+    ) -> Results:
         """Ranked articles (each as its best chunk) paged, the page's hits excerpted, facets counted over every match."""
         shown = list(zip(best_ids[page].tolist(), best_scores[page].tolist(), strict=True))
         wanted = self.lexical_index.term_mask(content_terms) if shown else np.zeros(0, dtype=bool)
@@ -192,7 +217,20 @@ class IndexSnapshot:
             for cid, score in shown
         ]
         facets = self._facet_counts.count(self.chunk_article[best_ids])
-        return Results(hits=hits, total=len(best_ids), facets=facets, content_terms=tuple(content_terms))
+        return Results(hits=hits, total=len(best_ids), facets=facets, content_terms=tuple(content_terms), evidence=evidence)
+
+    def evidence(self, lexical: Scored, semantic: Scored, *, lexical_only: bool) -> Evidence:
+        """Each side's best article, and how far ahead of the next article it is (:class:`Evidence`)."""
+        lexical_ids, bm25 = best_chunk_per_article(*lexical, self.chunk_article)
+        semantic_ids, cosines = best_chunk_per_article(*semantic, self.chunk_article)
+        return Evidence(
+            lexical_first=int(self.chunk_article[lexical_ids[0]]) if len(lexical_ids) else -1,
+            lexical_margin=float(1 - bm25[1] / bm25[0]) if len(bm25) > 1 and bm25[0] > 0 else float(len(bm25) == 1),
+            semantic_first=int(self.chunk_article[semantic_ids[0]]) if len(semantic_ids) else -1,
+            semantic_top=float(cosines[0]) if len(cosines) else 0.0,
+            semantic_margin=float(cosines[0] - (cosines[1] if len(cosines) > 1 else 0.0)) if len(cosines) else 0.0,
+            lexical_only=lexical_only,
+        )
 
     def signals(self, lexical: Scored, semantic: Scored, *, content_terms: Sequence[str]) -> QuerySignals:
         """What a query's two candidate lists say before they are fused: what adaptive fusion weighs them by."""

@@ -1,8 +1,9 @@
-"""What agents and bots use: suggestions for a ticket, and the ledger of what was shown and what helped.
+"""What agents and bots use: suggestions for a ticket, answers for a bot, and the ledger of what was shown and what helped.
 
 What the API and other callers use is named here; the modules beside it are its parts.
 """
 
+from kb.assist.answers import Answer, Citation, Question, answer, question_request
 from kb.assist.feedback import (
     OUTCOMES,
     REASONS,
@@ -21,15 +22,20 @@ __all__ = [
     "MAX_TICKET_CHARS",
     "OUTCOMES",
     "REASONS",
+    "Answer",
+    "Citation",
     "Feedback",
     "FeedbackConflict",
     "InteractionNotFound",
     "Message",
+    "Question",
     "Suggestion",
     "Suggestions",
     "Ticket",
     "UnknownArticle",
+    "answer",
     "feedback_summary",
+    "question_request",
     "record_feedback",
     "reduce_ticket_text",
     "suggest",

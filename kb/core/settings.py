@@ -138,6 +138,13 @@ class Settings(BaseSettings):
         description="Recent hybrid queries per language whose signals set the semantic weight for all of them "
         "(search/traffic.py); 0 weighs each query by its own signals alone.",
     )
+    answer_min_confidence: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="The confidence (the calibrated probability that the cited article answers) below which a bot's "
+        "question is abstained on and handed to a person (kb/assist/confidence.py; `make eval` reports the trade-off).",
+    )
 
     @field_validator("embedding_backend", mode="before")
     @classmethod

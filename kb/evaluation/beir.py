@@ -55,6 +55,43 @@ def load_dataset(folder: Path) -> Dataset:
     return Dataset(folder.name, documents, judged, qrels, {qid: turns for qid, turns in conversations.items() if qid in judged})
 
 
+@dataclass(frozen=True)
+class AnswerKey:
+    """A set's ``answers.jsonl``: what answers its questions, and which questions nothing in it answers."""
+
+    spans: dict[str, tuple[str, ...]]
+    """Per answerable question, the gold answer strings (the passage an agent answered from, or crowd answers)."""
+    unanswerable: dict[str, str]
+    """The questions whose page is not in the corpus, by id: kb should abstain on them."""
+    conversations: dict[str, tuple[Turn, ...]] = field(default_factory=dict)
+    """The unanswerable questions' earlier turns (the judged ones' are in :attr:`Dataset.conversations`)."""
+
+
+def load_answer_key(folder: Path) -> AnswerKey | None:
+    """The set's answer file read with its queries; None for a set without ``answers.jsonl``."""
+    if not (folder / "answers.jsonl").is_file():
+        return None
+    spans: dict[str, tuple[str, ...]] = {}
+    unanswerable: set[str] = set()
+    for row, where in _jsonl(folder / "answers.jsonl"):
+        qid = _field(row, "query_id", where)
+        if row.get("answerable") is False:
+            unanswerable.add(qid)
+        elif not isinstance(row.get("answers", []), list):
+            raise DatasetError(f"{where}: 'answers' must be a list of strings")
+        else:
+            spans[qid] = tuple(str(answer) for answer in row.get("answers", []) if str(answer).strip())
+    texts, conversations = {}, {}
+    for row, where in _jsonl(folder / "queries.jsonl"):
+        qid = _field(row, "_id", where)
+        if qid in unanswerable:
+            texts[qid] = _field(row, "text", where)
+            conversations[qid] = _conversation(row.get("conversation", []), where)
+    if missing := sorted(unanswerable - texts.keys()):
+        raise DatasetError(f"answers.jsonl: query {missing[0]!r} is not in queries.jsonl")
+    return AnswerKey(spans, texts, conversations)
+
+
 def _conversation(value: object, where: str) -> tuple[Turn, ...]:
     if not isinstance(value, list):
         raise DatasetError(f"{where}: 'conversation' must be a list of turns")

@@ -1,0 +1,145 @@
+"""POST /v1/answers and /v1/answers:batch: a cited answer for a chatbot, or a hand-off to a person."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
+
+from api.deps import CUSTOMER_TOKEN_HEADER, KnowledgeBaseDep, PrincipalDep, customer
+from api.routes.suggestions import MessageIn
+from api.schemas import article_url
+from kb.access import Principal, View
+from kb.assist import Answer, Citation, Message, Question, answer, question_request
+from kb.core import InvalidRequest, KnowledgeBase, Line, Prose
+
+router = APIRouter(prefix="/v1", tags=["agents"])
+
+MAX_BATCH = 100
+ABSTAINED = {
+    "no_match": "nothing in the help center matches the question",
+    "low_confidence": "the best article found is not a confident answer",
+}
+
+
+class QuestionIn(BaseModel):
+    question: Prose
+    conversation: list[MessageIn] = Field(default=[], max_length=500, description="The turns before the question, oldest first.")
+    locale: Line | None = None
+    customer_token: Line | None = Field(
+        default=None,
+        description=f"A bot key answering a signed-in customer: their token, read as they would (like {CUSTOMER_TOKEN_HEADER}).",
+    )
+
+
+class BatchIn(BaseModel):
+    questions: list[QuestionIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class CitationOut(TypedDict):
+    article_id: str
+    title: str
+    locale: str
+    url: str
+    anchor: Annotated[str, Field(description="Id of the section the quote is in; empty for the lead.")]
+    section: Annotated[list[str], Field(description="The section's heading path.")]
+    commit: Annotated[str, Field(description="Commit of the index snapshot that answered.")]
+    revision: Annotated[str, Field(description="Commit that last changed the article: the quote is verbatim in the section there.")]
+    quote: Annotated[str, Field(description="Whole sentences of the section, verbatim: GET /v1/citations/resolve finds them again.")]
+
+
+class AnswerOut(TypedDict):
+    interaction_id: Annotated[str, Field(description="Quote it in POST /v1/feedback: resolved, rejected or escalated.")]
+    commit: str
+    abstained: bool
+    handoff: Annotated[bool, Field(description="Whether a person should take over: always when kb abstains.")]
+    reason: Annotated[str | None, Field(description="Why kb abstained: no_match or low_confidence; null for an answer.")]
+    message: Annotated[str | None, Field(description="The reason in words, for logs and bot builders.")]
+    confidence: Annotated[float, Field(description="The calibrated probability that the cited article answers the question.")]
+    threshold: Annotated[float, Field(description="The confidence below which kb abstains (KB_ANSWER_MIN_CONFIDENCE).")]
+    answer: Annotated[str, Field(description="The answer: sentences quoted from the cited section; empty when kb abstains.")]
+    citations: list[CitationOut]
+
+
+class BatchOut(TypedDict):
+    results: list[AnswerOut]
+
+
+@router.post("/answers", response_model=AnswerOut)
+async def answers(kb: KnowledgeBaseDep, principal: PrincipalDep, body: QuestionIn) -> AnswerOut:
+    """A bot's question answered with sentences from the best section, each cited, or abstained on with a hand-off."""
+    return (await _answer_many(kb, principal, [body], batch=False))[0]
+
+
+@router.post("/answers:batch", response_model=BatchOut)
+async def answers_batch(kb: KnowledgeBaseDep, principal: PrincipalDep, body: BatchIn) -> BatchOut:
+    """Many questions at once (a bot's queue, a back-fill): one model call encodes them all."""
+    return BatchOut(results=await _answer_many(kb, principal, body.questions, batch=True))
+
+
+async def _answer_many(kb: KnowledgeBase, principal: Principal, questions: list[QuestionIn], *, batch: bool) -> list[AnswerOut]:
+    """Questions grouped by the view each is read with (the key's, or a customer's it forwards), answered group by group."""
+    views: list[View] = []
+    asked: list[Question] = []
+    for number, body in enumerate(questions):
+        try:
+            views.append(_view(kb, principal, body))
+            asked.append(Question(body.question, tuple(Message(m.role, m.text) for m in body.conversation), body.locale))
+            question_request(asked[-1])
+        except InvalidRequest as invalid:  # a batch names the question: questions.3.conversation
+            raise InvalidRequest(f"questions.{number}.{invalid.field}" if batch else invalid.field, invalid.message) from None
+    found: list[Answer | None] = [None] * len(asked)
+    for view in dict.fromkeys(views):
+        positions = [n for n, v in enumerate(views) if v == view]
+        work = partial(answer, kb, [asked[n] for n in positions], view=view, principal_kind=principal.kind)
+        for position, result in zip(positions, await asyncio.get_running_loop().run_in_executor(None, work), strict=True):
+            found[position] = result
+    threshold = kb.settings.answer_min_confidence
+    return [_out(result, threshold) for result in found if result is not None]
+
+
+def _view(kb: KnowledgeBase, principal: Principal, body: QuestionIn) -> View:
+    """The key's own view, or the customer's whose token a bot forwards in the body."""
+    if body.customer_token is None:
+        return principal.view
+    if principal.kind != "bot":
+        raise InvalidRequest("customer_token", f"a customer_token is for bot keys answering a customer; a {principal.kind} reads as itself")
+    if principal.customer is not None:
+        raise InvalidRequest("customer_token", f"the customer is already named by {CUSTOMER_TOKEN_HEADER}; give one or the other")
+    try:
+        return customer(kb.settings, body.customer_token, source="customer_token").view
+    except HTTPException as refused:  # the bot's own key is fine: the customer's token is bad input
+        raise InvalidRequest("customer_token", str(refused.detail)) from None
+
+
+def _out(result: Answer, threshold: float) -> AnswerOut:
+    return AnswerOut(
+        interaction_id=result.interaction_id,
+        commit=result.commit,
+        abstained=result.abstained,
+        handoff=result.handoff,
+        reason=result.reason,
+        message=ABSTAINED.get(result.reason) if result.reason else None,
+        confidence=round(result.confidence, 4),
+        threshold=threshold,
+        answer=result.text,
+        citations=[citation_out(citation) for citation in result.citations],
+    )
+
+
+def citation_out(citation: Citation) -> CitationOut:
+    return CitationOut(
+        article_id=citation.article_id,
+        title=citation.title,
+        locale=citation.locale,
+        url=article_url(citation.article_id, citation.locale, citation.anchor),
+        anchor=citation.anchor,
+        section=list(citation.section),
+        commit=citation.commit,
+        revision=citation.revision,
+        quote=citation.quote,
+    )

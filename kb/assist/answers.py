@@ -1,0 +1,168 @@
+"""Answers for chatbots: the sentences of the best section that answer a question, cited, or a hand-off to a person.
+
+A question is searched like any customer's, with the customer's view, and read with the conversation
+before it (a follow-up such as "and on mobile?" borrows its subject from the earlier turns,
+`search/query.py`). The answer is the whole sentences of the best article's best section that hold the
+most of the question (`search/passages.py`), quoted verbatim so a bot can show them and a reader can
+find them again (`GET /v1/citations/resolve`). Whether to answer at all is decided by a confidence
+read off the retrieval (:mod:`kb.assist.confidence`) against the deployment's threshold
+(``KB_ANSWER_MIN_CONFIDENCE``): below it, or when nothing matches, kb abstains and asks for a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.access.rules import View
+from kb.assist.confidence import AnswerFeatures, calibration
+from kb.assist.ledger import Shown, record_interactions
+from kb.assist.suggestions import Message
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.requests import InvalidRequest, SearchRequest
+from search.analyze import query_language
+from search.passages import Passage, best_passage, weight_within
+from search.snapshot import Hit, IndexSnapshot, Results
+
+CANDIDATES = 2
+"""Articles retrieved per question: the best, and the next for the margin between them."""
+QUESTION_FIELDS = {"q": "question", "context": "conversation"}
+"""A search request's field names as an answer request calls them, for errors that point at the right field."""
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    conversation: tuple[Message, ...] = ()
+    """The turns before the question, oldest first."""
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a quote comes from, with enough to find it again after edits (`kb.assist.citations`)."""
+
+    article_id: str
+    title: str
+    locale: str
+    anchor: str
+    section: tuple[str, ...]
+    commit: str
+    """The index snapshot that answered."""
+    revision: str
+    """The commit that last changed the article: the quote is verbatim in the section there."""
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    interaction_id: str
+    commit: str
+    abstained: bool
+    handoff: bool
+    """Whether a person should take over: always when kb abstains."""
+    reason: str | None
+    """Why kb abstained: ``no_match`` (nothing in the help center matches) or ``low_confidence``."""
+    confidence: float
+    """The calibrated probability that the best article answers the question (0 when nothing matched)."""
+    text: str
+    citations: list[Citation]
+
+
+def question_request(question: Question, *, limit: int = CANDIDATES) -> SearchRequest:
+    """The search a question asks for; bad input is refused with the answer request's own field names.
+
+    Without a locale, the articles in the question's own language (by its script): a bot answers a
+    customer in their language, and a translation of the best article is not a second opinion.
+    """
+    context = tuple(message.text for message in question.conversation)
+    try:
+        return SearchRequest(
+            query=question.question,
+            context=context,
+            locale=question.locale or query_language(" ".join((*context, question.question))),
+            limit=limit,
+        )
+    except InvalidRequest as invalid:
+        raise InvalidRequest(QUESTION_FIELDS.get(invalid.field, invalid.field), invalid.message) from None
+
+
+def answer(kb: KnowledgeBase, questions: Sequence[Question], *, view: View, principal_kind: str) -> list[Answer]:
+    """Each question answered or abstained on, in one pass of the query pipeline with the reader's ``view``.
+
+    Every answer, abstentions included, is recorded in the ledger, so the bot's feedback (resolved,
+    escalated…) points back at what it was given.
+    """
+    snapshot = kb.snapshot
+    requests = [question_request(question) for question in questions]
+    responses = kb.search_many(requests, view=view, snapshot=snapshot)
+    threshold = kb.settings.answer_min_confidence
+    judged = [judge(snapshot, response.results) for response in responses]
+    shown = [[_shown(best.hit)] if best is not None and confidence >= threshold else [] for confidence, best in judged]
+    ids = record_interactions(kb.engine, "answer", principal_kind=principal_kind, commit=snapshot.commit, shown=shown)
+    return [
+        _answer(interaction, snapshot.commit, confidence, best, threshold)
+        for interaction, (confidence, best) in zip(ids, judged, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Best:
+    """The best article's best section and the sentences of it that answer, with what they were judged by."""
+
+    hit: Hit
+    passage: Passage
+    features: AnswerFeatures
+
+
+def judge(snapshot: IndexSnapshot, results: Results) -> tuple[float, Best | None]:
+    """The confidence that the best hit answers, and that hit with its passage; (0, None) when nothing matched."""
+    if not results.hits:
+        return 0.0, None
+    top = results.hits[0]
+    content = results.content_terms
+    matches = snapshot.matches(top.chunk_id, snapshot.lexical_index.term_mask(content))
+    passage = best_passage(top.chunk.text, matches)
+    features = answer_features(snapshot, results, passage_weight=weight_within(matches, passage.start, passage.end))
+    return calibration(lexical_only=results.evidence.lexical_only).confidence(features), Best(top, passage, features)
+
+
+def answer_features(snapshot: IndexSnapshot, results: Results, *, passage_weight: float) -> AnswerFeatures:
+    """What retrieval said about the best hit (:class:`AnswerFeatures`); ``passage_weight``: the quote's content-word IDF."""
+    top, evidence = results.hits[0], results.evidence
+    following = results.hits[1].score if len(results.hits) > 1 else 0.0
+    article = int(snapshot.chunk_article[top.chunk_id])
+    content = results.content_terms
+    total = snapshot.lexical_index.total_idf(content) if content else 0.0
+    section = float(snapshot.lexical_index.coverage(content, np.array([top.chunk_id]))[0]) if content else 0.0
+    return AnswerFeatures(
+        score=top.score,
+        margin=(top.score - following) / top.score if top.score > 0 else 0.0,
+        semantic_top=evidence.semantic_top,
+        semantic_margin=evidence.semantic_margin,
+        lexical_margin=evidence.lexical_margin,
+        lexical_agrees=float(evidence.lexical_first == article),
+        semantic_agrees=float(evidence.semantic_first == article),
+        section_coverage=section,
+        quote_coverage=passage_weight / total if total else 0.0,
+    )
+
+
+def _answer(interaction: str, commit: str, confidence: float, best: Best | None, threshold: float) -> Answer:
+    if best is None:
+        return Answer(interaction, commit, True, True, "no_match", 0.0, "", [])
+    if confidence < threshold:
+        return Answer(interaction, commit, True, True, "low_confidence", confidence, "", [])
+    return Answer(interaction, commit, False, False, None, confidence, best.passage.text, [_citation(best, commit)])
+
+
+def _citation(best: Best, commit: str) -> Citation:
+    article, chunk = best.hit.article, best.hit.chunk
+    quote = best.passage.text
+    return Citation(article.id, article.title, article.locale, chunk.anchor, chunk.heading_path, commit, article.revision, quote)
+
+
+def _shown(hit: Hit) -> Shown:
+    return Shown(hit.article.id, hit.article.locale, hit.chunk.anchor, hit.article.revision)
