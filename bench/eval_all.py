@@ -15,10 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.encoders import BACKENDS
+from bench.fit_confidence import OUT_OF_SCOPE
 from bench.report import write_section
 from kb.core.bootstrap import load_encoder
 from kb.core.settings import Settings
-from kb.evaluation.beir import Dataset, load_dataset
+from kb.evaluation.answers import TARGET_PRECISION, AnswerReport, evaluate_answers
+from kb.evaluation.beir import Dataset, load_answer_key, load_dataset
 from kb.evaluation.corpus import corpus_language
 from kb.evaluation.metrics import METRICS
 from kb.evaluation.progress import stage_rows
@@ -72,6 +74,8 @@ def markdown(reports: list[EvalReport], *, command: str, model: str) -> str:
             for result in report.suggestions:
                 lines.append(f"| {result.name} | " + " | ".join(f"{result.metrics[m]:.4f}" for m in SUGGESTION_METRICS) + " |")
             lines.append("")
+        if report.answers:
+            lines += answers_markdown(report.answers)
     english = [r for r in reports if r.language == "en"]
     if english:
         lines += ["### Macro-average nDCG@10, English sets", "", "| system | nDCG@10 |", "|---|---|"]
@@ -80,6 +84,38 @@ def markdown(reports: list[EvalReport], *, command: str, model: str) -> str:
             lines.append(f"| {name} | {sum(values) / len(values):.4f} |")
         lines.append("")
     return "\n".join(lines)
+
+
+CURVE_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95)
+
+
+def answers_markdown(answers: AnswerReport) -> list[str]:
+    """Bot answers on one set: risk-coverage at a few thresholds, the default's figures, kb against the plain threshold."""
+    outside = "a held-out quarter of its own articles' questions" if answers.out_of_scope == answers.dataset else answers.out_of_scope
+    lines = [
+        f"Bot answers (`kb eval --answers`): {answers.questions} questions ({answers.unanswerable} unanswerable), and "
+        f"{answers.out_of_scope_questions} out-of-scope questions ({outside}). Answered share, precision of the first "
+        "citation, and out-of-scope questions abstained on, by confidence threshold:",
+        "",
+        "| threshold | answered | precision | out of scope abstained |",
+        "|---|---|---|---|",
+    ]
+    for point in answers.kb_curve:
+        if point.threshold in CURVE_THRESHOLDS or point.threshold == answers.threshold:
+            mark = " (default)" if point.threshold == answers.threshold else ""
+            figures = " | ".join(f"{figure:.4f}" for figure in (point.answered, point.precision, point.out_of_scope_abstained))
+            lines.append(f"| {point.threshold:.2f}{mark} | {figures} |")
+    lines += [
+        "",
+        f"At precision {TARGET_PRECISION}, kb answers {answers.kb_answered_at_target:.4f} of the questions; a threshold on the "
+        f"top hit's fused score, {answers.plain_answered_at_target:.4f}.",
+    ]
+    if answers.unanswerable_abstained is not None:
+        lines.append(f"Unanswerable questions abstained on at the default: {answers.unanswerable_abstained:.4f}.")
+    if answers.quote_has_gold is not None:
+        lines.append(f"Answers whose quote holds the gold span: {answers.quote_has_gold:.4f}; "
+                     f"quoting the whole best section instead: {answers.section_has_gold or 0:.4f}.")  # fmt: skip
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -108,6 +144,10 @@ def main(argv: list[str] | None = None) -> None:
             for other, other_encoder in zip(others, other_encoders, strict=True):
                 report.results += backend_results(dataset, other, other_encoder, progress=advance)
             report.suggestions = evaluate_suggestions(dataset, settings=settings, encoder=encoder, progress=advance)
+            if (asked := OUT_OF_SCOPE.get(dataset.name)) is not None:
+                outside = dataset if asked == dataset.name else load_dataset(args.data / asked)
+                key = load_answer_key(folder)
+                report.answers = evaluate_answers(dataset, key, outside, settings=settings, encoder=encoder, progress=advance)
         reports.append(report)
         console.print(f"{dataset.name}: " + ", ".join(f"{r.name} {r.metrics['ndcg@10']:.4f}" for r in report.results))
     command = "make eval  # = python -m bench.eval_all " + str(args.data)

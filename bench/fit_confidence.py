@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyp
 from kb.assist.confidence import FEATURES, AnswerFeatures, Calibration
 from kb.core.bootstrap import load_encoder
 from kb.core.settings import Settings
-from kb.evaluation.answers import Judged, evaluate_answers, point
+from kb.evaluation.answers import Judged, judge_with_out_of_scope, point
 from kb.evaluation.beir import load_answer_key, load_dataset
 
 console = Console()
@@ -53,10 +53,9 @@ def collect(root: Path, settings: Settings) -> dict[str, list[Judged]]:
         if not (root / name).is_dir():
             continue
         console.print(f"asking {name} (out of scope: {other})")
-        report = evaluate_answers(
-            load_dataset(root / name), load_answer_key(root / name), load_dataset(root / other), settings=settings, encoder=encoder
-        )
-        judged[name] = report.judged
+        dataset = load_dataset(root / name)
+        outside = dataset if other == name else load_dataset(root / other)
+        judged[name] = judge_with_out_of_scope(dataset, load_answer_key(root / name), outside, settings=settings, encoder=encoder)
     return judged
 
 

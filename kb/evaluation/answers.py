@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -94,26 +94,39 @@ class AnswerReport:
     """At the default: the share of answers whose quote holds the gold span."""
     section_has_gold: float | None = None
     """The same answers, quoting their whole best section (the plain way)."""
-    judged: list[Judged] = field(default_factory=list, repr=False)
 
 
 def evaluate_answers(
     dataset: Dataset,
     key: AnswerKey | None,
-    out_of_scope: Dataset,
+    out_of_scope: Dataset | None,
     *,
     settings: Settings,
     encoder: Encoder,
     progress: Progress | None = None,
 ) -> AnswerReport:
     """The risk–coverage report of one set, with ``out_of_scope``'s questions (or its own held-out quarter) to abstain on."""
+    judged = judge_with_out_of_scope(dataset, key, out_of_scope, settings=settings, encoder=encoder, progress=progress)
+    return report(dataset.name, out_of_scope.name if out_of_scope else "", judged, threshold=settings.answer_min_confidence)
+
+
+def judge_with_out_of_scope(
+    dataset: Dataset,
+    key: AnswerKey | None,
+    out_of_scope: Dataset | None,
+    *,
+    settings: Settings,
+    encoder: Encoder,
+    progress: Progress | None = None,
+) -> list[Judged]:
+    """Every question of the set, and of ``out_of_scope`` (a sample; the set's held-out quarter when it is the set itself), judged."""
     key = key or AnswerKey({}, {})
-    if out_of_scope.name == dataset.name:
+    outside: dict[str, Question] = {}
+    if out_of_scope is not None and out_of_scope.name == dataset.name:
         dataset, key, outside = hold_out(dataset, key)
-    else:
+    elif out_of_scope is not None:
         outside = _sample(_questions(out_of_scope, language=None), OUT_OF_SCOPE_SAMPLE)
-    judged = judge_set(dataset, key, outside, settings=settings, encoder=encoder, progress=progress)
-    return report(dataset.name, out_of_scope.name, judged, threshold=settings.answer_min_confidence)
+    return judge_set(dataset, key, outside, settings=settings, encoder=encoder, progress=progress)
 
 
 def judge_set(
@@ -200,8 +213,9 @@ def report(name: str, out_of_scope: str, judged: Sequence[Judged], *, threshold:
     own = [item for item in judged if item.kind != "out_of_scope"]
     unanswerable = [item for item in own if item.kind == "unanswerable"]
     kb_curve = [point(judged, t, by=_confidence) for t in THRESHOLDS]
-    scores = sorted({round(item.score, 4) for item in own})
-    plain_curve = [point(judged, t, by=_score) for t in scores]
+    scores = [item.score for item in own if item.score > 0]
+    cuts = sorted({round(float(q), 4) for q in np.quantile(scores, np.linspace(0, 1, len(THRESHOLDS)))}) if scores else []
+    plain_curve = [point(judged, t, by=_score) for t in cuts]
     answered = [item for item in own if item.confidence >= threshold and item.confidence > 0]
     with_spans = [item for item in answered if item.quote_has_gold is not None]
     return AnswerReport(
@@ -219,7 +233,6 @@ def report(name: str, out_of_scope: str, judged: Sequence[Judged], *, threshold:
         plain_answered_at_target=answered_at(judged, TARGET_PRECISION, by=_score),
         quote_has_gold=_share([bool(item.quote_has_gold) for item in with_spans]) if with_spans else None,
         section_has_gold=_share([bool(item.section_has_gold) for item in with_spans]) if with_spans else None,
-        judged=list(judged),
     )
 
 

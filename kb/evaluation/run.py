@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from kb.evaluation.beir import Dataset
 from kb.evaluation.corpus import article_ids, corpus_language, write_repository
 from kb.evaluation.metrics import score
 from search.encoder import Encoder
+
+if TYPE_CHECKING:
+    from kb.evaluation.answers import AnswerReport
 
 DEPTH = 100
 """Results per query: enough for Recall@100."""
@@ -50,6 +54,8 @@ class EvalReport:
     results: list[ModeResult]
     suggestions: list[ModeResult] = field(default_factory=list)
     """Suggestions from the set's conversations (`kb.evaluation.suggestions`), when it has any."""
+    answers: AnswerReport | None = None
+    """Bot answers on the set (`kb.evaluation.answers`), when asked for."""
 
 
 def open_corpus(
