@@ -13,9 +13,24 @@ from starlette.concurrency import run_in_threadpool
 
 from api import problems
 from api.deps import CUSTOMER_TOKEN_HEADER
+from api.mcp import HttpEndpoint
 from api.middleware import PerReaderCaching, RequestLimits
 from api.ratelimits import RateLimits, rate_limited
-from api.routes import access, answers, articles, changes, feedback, health, history, proposals, retrieve, search, suggestions, webhooks
+from api.routes import (
+    access,
+    answers,
+    articles,
+    changes,
+    citations,
+    feedback,
+    health,
+    history,
+    proposals,
+    retrieve,
+    search,
+    suggestions,
+    webhooks,
+)
 from api.site import routes as site
 from kb.core import CatchUp, Settings, SyncLoop, check_settings, open_knowledge_base
 from search.encoder import Encoder
@@ -26,6 +41,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     """Build the app. ``encoder`` lets several apps in one process (tests, benchmarks) share one loaded model."""
     settings = settings or Settings()
     check_settings(settings)
+    mcp = HttpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -34,7 +50,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         sync = app.state.sync = SyncLoop(kb, interval=settings.sync_interval) if settings.repo_url else None
         app.state.catch_up = CatchUp(kb, then=sync.start_now if sync is not None else None)
         app.state.catch_up.start()
-        yield
+        async with mcp.running():
+            yield
         await run_in_threadpool(app.state.catch_up.stop)
         if sync is not None:
             await run_in_threadpool(sync.stop)
@@ -56,8 +73,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.include_router(health.router)
     limited = [Depends(rate_limited)]
     app.include_router(search.router)  # limited route by route: GET /v1/search counts its caller itself
-    for module in (articles, history, changes, access, proposals, suggestions, answers, retrieve, feedback, webhooks, site):
+    for module in (articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, webhooks, site):
         app.include_router(module.router, dependencies=limited)
+    app.router.routes.append(mcp.route)  # authenticates and counts each request itself
     # Added innermost first: size limits see a request before anything reads it, and the caching
     # headers reach every response the app writes, its errors included (an unhandled exception's 500
     # comes from Starlette's outermost middleware, with a generic body).

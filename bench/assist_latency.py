@@ -1,13 +1,14 @@
-"""What agents' suggestions cost over HTTP, as a ratio to a search in the same run.
+"""What agents' suggestions, bots' answers and LLM retrieval cost over HTTP, as ratios to a search in the same run.
 
     python -m bench.assist_latency [--rounds 5]
 
 `kb serve` over the bundled sample with the query cache off, so every request encodes. For each of the
 sample's English bench queries, a ~2,000-character ticket: the question written as an e-mail with a
 greeting, signature, disclaimer, a quoted earlier reply and a log line, after two earlier messages
-(`bench/noisy_tickets.py`'s noise). Each round sends, one at a time after 10 ms idle and in alternating
-order, GET /v1/search for the question and POST /v1/suggestions for its ticket. Then 32 tickets as 32
-single calls against one POST /v1/suggestions:batch.
+(`bench/noisy_tickets.py`'s noise). Each round sends, one at a time after 10 ms idle and in an order
+that rotates, GET /v1/search for the question, POST /v1/suggestions for its ticket, POST /v1/answers
+for the question and POST /v1/retrieve for it with a 1,000-token budget. Then 32 tickets as 32 single
+calls against one POST /v1/suggestions:batch, and 32 questions likewise against POST /v1/answers:batch.
 """
 
 from __future__ import annotations
@@ -65,26 +66,46 @@ def main() -> None:
             created = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True, cwd=ROOT)
             agent = {"Authorization": f"Bearer {created.stdout.strip()}"}
             connection = http.client.HTTPConnection(urlsplit(server.base).netloc, timeout=60)
-            searches, suggestions = [], []
+            times: dict[str, list[float]] = {surface: [] for surface in SURFACES}
             for round_number in range(args.rounds):
                 for question, ticket in zip(questions, tickets, strict=True):
-                    pair = [("search", question, ticket), ("suggest", question, ticket)]
-                    for kind, asked, sent in pair if round_number % 2 == 0 else reversed(pair):
+                    order = SURFACES[round_number % len(SURFACES) :] + SURFACES[: round_number % len(SURFACES)]
+                    for surface in order:
                         time.sleep(IDLE_SECONDS)
-                        if kind == "search":
-                            searches.append(timed_get(connection, "/v1/search?" + urlencode({"q": asked, "locale": "en"})))
-                        else:
-                            suggestions.append(timed_request(connection, "POST", "/v1/suggestions", body=sent, headers=agent))
-            chosen = tickets[:BATCH]
-            singles = sum(timed_request(connection, "POST", "/v1/suggestions", body=t, headers=agent) for t in chosen)
-            batch = timed_request(connection, "POST", "/v1/suggestions:batch", body={"tickets": chosen}, headers=agent)
-    search_p50, suggest_p50 = np.percentile(searches, 50) * 1000, np.percentile(suggestions, 50) * 1000
+                        times[surface].append(timed(connection, surface, question, ticket, agent))
+            suggest_batch = throughput(connection, "/v1/suggestions", "tickets", tickets[:BATCH], agent)
+            answer_batch = throughput(connection, "/v1/answers", "questions", [{"question": q} for q in (questions * BATCH)[:BATCH]], agent)
+    p50 = {surface: float(np.percentile(values, 50)) * 1000 for surface, values in times.items()}
     sizes = [sum(len(m["text"]) for m in t["messages"]) for t in tickets]
     console.print(f"tickets: {len(tickets)}, {min(sizes)}–{max(sizes)} characters (median {int(np.median(sizes))})")
-    console.print(f"GET /v1/search p50 {search_p50:.2f} ms; POST /v1/suggestions p50 {suggest_p50:.2f} ms: "
-                  f"**{suggest_p50 / search_p50:.2f}×** (target ≤ 2×)")  # fmt: skip
-    console.print(f"{BATCH} tickets: {singles * 1000:.0f} ms as single calls, {batch * 1000:.0f} ms as one batch: "
-                  f"**{singles / batch:.2f}×** the throughput")  # fmt: skip
+    console.print(f"GET /v1/search p50 {p50['search']:.2f} ms")
+    for surface, target in (("suggestions", 2.0), ("answers", 1.5), ("retrieve", 1.5)):
+        console.print(f"POST /v1/{surface} p50 {p50[surface]:.2f} ms: **{p50[surface] / p50['search']:.2f}×** (target ≤ {target}×)")
+    for name, (singles, batch) in (("tickets", suggest_batch), ("questions", answer_batch)):
+        console.print(f"{BATCH} {name}: {singles * 1000:.0f} ms as single calls, {batch * 1000:.0f} ms as one batch: "
+                      f"**{singles / batch:.2f}×** the throughput")  # fmt: skip
+
+
+SURFACES = ["search", "suggestions", "answers", "retrieve"]
+
+
+def timed(connection: http.client.HTTPConnection, surface: str, question: str, ticket: dict, agent: dict[str, str]) -> float:
+    """One request of ``surface`` for this question (or its ticket), timed to the last byte."""
+    if surface == "search":
+        return timed_get(connection, "/v1/search?" + urlencode({"q": question, "locale": "en"}))
+    if surface == "suggestions":
+        return timed_request(connection, "POST", "/v1/suggestions", body=ticket, headers=agent)
+    if surface == "answers":
+        return timed_request(connection, "POST", "/v1/answers", body={"question": question})
+    return timed_request(connection, "POST", "/v1/retrieve", body={"query": question, "token_budget": 1000})
+
+
+def throughput(
+    connection: http.client.HTTPConnection, path: str, field: str, bodies: list[dict], agent: dict[str, str]
+) -> tuple[float, float]:
+    """Seconds for ``bodies`` sent one by one to ``path``, and as one batch to ``path:batch``."""
+    singles = sum(timed_request(connection, "POST", path, body=body, headers=agent) for body in bodies)
+    return singles, timed_request(connection, "POST", f"{path}:batch", body={field: bodies}, headers=agent)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
-from sqlmodel import Session
 
 from api.routes.answers import AnswerOut, BatchOut
 from articles.parse import parse_article
 from kb.access.tokens import issue_customer_token
-from kb.core.db import InteractionRecord
+from kb.assist.ledger import interaction
 from tests.conftest import JWT_SECRET, article_text, served_kb
 from tests.problems import assert_problem
 from tests.test_api_agents import key
@@ -71,8 +70,7 @@ def test_a_follow_up_is_read_with_the_conversation_before_it(client: TestClient)
 
 def test_every_answer_and_abstention_is_in_the_ledger(client: TestClient) -> None:
     answered, abstained = ask(client, PASSWORD, key(client, "bot")), ask(client, OFF_TOPIC, key(client, "bot"))
-    with Session(served_kb(client).engine) as session:
-        records = [session.get(InteractionRecord, body["interaction_id"]) for body in (answered, abstained)]
+    records = [interaction(served_kb(client).writer, body["interaction_id"]) for body in (answered, abstained)]
     assert all(record is not None and record.kind == "answer" and record.principal_kind == "bot" for record in records)
     assert [item["article_id"] for item in json.loads(records[0].items)] == ["reset-password"]  # type: ignore[union-attr]
     assert json.loads(records[1].items) == []  # type: ignore[union-attr]

@@ -91,7 +91,10 @@ HOSTILE_TEXT = {
 }
 """Strings a broken or hostile client sends; none may cost a 500 anywhere."""
 
-VALID_VALUES = {"q": "password", "article_id": "start", "article": "start", "from": "HEAD", "as": "anonymous", "proposal_id": "1"}
+VALID_VALUES = {
+    "q": "password", "article_id": "start", "article": "start", "from": "HEAD", "as": "anonymous", "proposal_id": "1",
+    "locale": "en", "revision": "0" * 40, "quote": "Create a workspace.",
+}  # fmt: skip
 """A valid value for each required parameter, so only the field under test is hostile."""
 
 TICKET: dict[str, object] = {

@@ -7,10 +7,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
-from sqlmodel import Session
 
 from api.routes.retrieve import RetrieveOut
-from kb.core.db import InteractionRecord
+from kb.assist.ledger import interaction
 from tests.conftest import JWT_SECRET, article_text, served_kb
 from tests.problems import assert_problem
 from tests.test_api_answers import RESIDENCY, SEGMENTED
@@ -76,8 +75,7 @@ def test_a_segment_article_never_reaches_anonymous_retrieval_but_reaches_its_seg
 
 def test_each_retrieval_is_in_the_ledger(client: TestClient) -> None:
     body = retrieve(client, QUESTION)
-    with Session(served_kb(client).engine) as session:
-        record = session.get(InteractionRecord, body["interaction_id"])
+    record = interaction(served_kb(client).writer, body["interaction_id"])
     assert record is not None and record.kind == "retrieval"
     assert [item["article_id"] for item in json.loads(record.items)] == [p["citation"]["article_id"] for p in body["passages"]]
 

@@ -7,10 +7,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
-from sqlmodel import Session
 
 from api.routes.suggestions import BatchOut, SuggestionsOut
-from kb.core.db import InteractionRecord
+from kb.assist.ledger import interaction
 from tests.conftest import JWT_SECRET, served_kb
 from tests.problems import assert_problem
 from tests.test_api_agents import key
@@ -104,8 +103,7 @@ def test_articles_the_ticket_already_links_are_not_suggested_again(client: TestC
 
 def test_every_response_has_an_interaction_recorded_with_what_was_shown(client: TestClient) -> None:
     body = suggest(client, REFUND_TICKET)
-    with Session(served_kb(client).engine) as session:
-        record = session.get(InteractionRecord, body["interaction_id"])
+    record = interaction(served_kb(client).writer, body["interaction_id"])
     assert record is not None and record.kind == "suggestion" and record.principal_kind == "agent"
     assert [item["article_id"] for item in json.loads(record.items)] == [item["id"] for item in body["suggestions"]]
 

@@ -6,8 +6,8 @@ import asyncio
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from api.deps import CUSTOMER_TOKEN_HEADER, KnowledgeBaseDep, PrincipalDep, customer
@@ -69,20 +69,23 @@ class BatchOut(TypedDict):
     results: list[AnswerOut]
 
 
+ANSWER_OUT, BATCH_OUT = TypeAdapter(AnswerOut), TypeAdapter(BatchOut)
+
+
 @router.post("/answers", response_model=AnswerOut)
-async def answers(kb: KnowledgeBaseDep, principal: PrincipalDep, body: QuestionIn) -> AnswerOut:
+async def answers(kb: KnowledgeBaseDep, principal: PrincipalDep, body: QuestionIn) -> Response:
     """A bot's question answered with sentences from the best section, each cited, or abstained on with a hand-off."""
-    return (await _answer_many(kb, principal, [body], batch=False))[0]
+    return await _answer_many(kb, principal, [body], batch=False)
 
 
 @router.post("/answers:batch", response_model=BatchOut)
-async def answers_batch(kb: KnowledgeBaseDep, principal: PrincipalDep, body: BatchIn) -> BatchOut:
+async def answers_batch(kb: KnowledgeBaseDep, principal: PrincipalDep, body: BatchIn) -> Response:
     """Many questions at once (a bot's queue, a back-fill): one model call encodes them all."""
-    return BatchOut(results=await _answer_many(kb, principal, body.questions, batch=True))
+    return await _answer_many(kb, principal, body.questions, batch=True)
 
 
-async def _answer_many(kb: KnowledgeBase, principal: Principal, questions: list[QuestionIn], *, batch: bool) -> list[AnswerOut]:
-    """Questions grouped by the view each is read with (the key's, or a customer's it forwards), answered group by group."""
+async def _answer_many(kb: KnowledgeBase, principal: Principal, questions: list[QuestionIn], *, batch: bool) -> Response:
+    """Each question's view (the key's, or a customer's it forwards) checked here; the answers and their JSON in a worker thread."""
     views: list[View] = []
     asked: list[Question] = []
     for number, body in enumerate(questions):
@@ -92,14 +95,21 @@ async def _answer_many(kb: KnowledgeBase, principal: Principal, questions: list[
             question_request(asked[-1])
         except InvalidRequest as invalid:  # a batch names the question: questions.3.conversation
             raise InvalidRequest(f"questions.{number}.{invalid.field}" if batch else invalid.field, invalid.message) from None
-    found: list[Answer | None] = [None] * len(asked)
+    work = partial(_answered, kb, asked, views, principal_kind=principal.kind, batch=batch)
+    return await asyncio.get_running_loop().run_in_executor(None, work)
+
+
+def _answered(kb: KnowledgeBase, asked: list[Question], views: list[View], *, principal_kind: str, batch: bool) -> Response:
+    """The questions answered group by group of one view, then serialised, as search serialises: off the event loop."""
+    found: dict[int, Answer] = {}
     for view in dict.fromkeys(views):
         positions = [n for n, v in enumerate(views) if v == view]
-        work = partial(answer, kb, [asked[n] for n in positions], view=view, principal_kind=principal.kind)
-        for position, result in zip(positions, await asyncio.get_running_loop().run_in_executor(None, work), strict=True):
-            found[position] = result
+        results = answer(kb, [asked[n] for n in positions], view=view, principal_kind=principal_kind)
+        found.update(zip(positions, results, strict=True))
     threshold = kb.settings.answer_min_confidence
-    return [_out(result, threshold) for result in found if result is not None]
+    out = [_out(found[n], threshold) for n in range(len(asked))]
+    body = BATCH_OUT.dump_json(BatchOut(results=out)) if batch else ANSWER_OUT.dump_json(out[0])
+    return Response(body, media_type="application/json")
 
 
 def _view(kb: KnowledgeBase, principal: Principal, body: QuestionIn) -> View:

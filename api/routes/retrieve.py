@@ -6,16 +6,17 @@ import asyncio
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from api.deps import KnowledgeBaseDep, PrincipalDep
 from api.routes.answers import CitationOut, citation_out
 from api.routes.suggestions import MessageIn
+from kb.access import Principal
 from kb.assist import Message, Question, question_request
-from kb.assist.retrieval import DEFAULT_BUDGET, MAX_BUDGET, MODEL_TOKENIZER, Packed, retrieve, token_counter
-from kb.core import InvalidRequest, Line, Prose
+from kb.assist.retrieval import DEFAULT_BUDGET, MAX_BUDGET, MODEL_TOKENIZER, Packed, TokenCounter, retrieve, token_counter
+from kb.core import InvalidRequest, KnowledgeBase, Line, Prose
 
 router = APIRouter(prefix="/v1", tags=["agents"])
 
@@ -48,17 +49,22 @@ class RetrieveOut(TypedDict):
 
 
 @router.post("/retrieve", response_model=RetrieveOut)
-async def retrieve_passages(kb: KnowledgeBaseDep, principal: PrincipalDep, body: RetrieveIn) -> RetrieveOut:
+async def retrieve_passages(kb: KnowledgeBaseDep, principal: PrincipalDep, body: RetrieveIn) -> Response:
     """The best sections for a question, best first, each cited and de-duplicated, packed up to a token budget."""
     question = Question(body.query, tuple(Message(m.role, m.text) for m in body.conversation), body.locale)
     try:
         question_request(question)
     except InvalidRequest as invalid:  # the question is this route's `query`
         raise InvalidRequest("query" if invalid.field == "question" else invalid.field, invalid.message) from None
-    count = token_counter(body.tokenizer, kb.encoder)
-    work = partial(retrieve, kb, question, budget=body.token_budget, count=count, view=principal.view, principal_kind=principal.kind)
-    found = await asyncio.get_running_loop().run_in_executor(None, work)
-    return RetrieveOut(
+    counter = token_counter(body.tokenizer, kb.encoder)
+    work = partial(_retrieve, kb, principal, question, body, counter)
+    return await asyncio.get_running_loop().run_in_executor(None, work)
+
+
+def _retrieve(kb: KnowledgeBase, principal: Principal, question: Question, body: RetrieveIn, counter: TokenCounter) -> Response:
+    """Retrieve and serialise in the worker thread, as search does: the event loop never holds a large body."""
+    found = retrieve(kb, question, budget=body.token_budget, counter=counter, view=principal.view, principal_kind=principal.kind)
+    out = RetrieveOut(
         interaction_id=found.interaction_id,
         commit=found.commit,
         tokenizer=body.tokenizer,
@@ -67,7 +73,11 @@ async def retrieve_passages(kb: KnowledgeBaseDep, principal: PrincipalDep, body:
         passages=[_passage_out(p) for p in found.passages],
         context=found.context,
     )
+    return Response(RETRIEVE_OUT.dump_json(out), media_type="application/json")
 
 
 def _passage_out(passage: Packed) -> PassageOut:
     return PassageOut(citation=citation_out(passage.citation), score=round(passage.score, 6), tokens=passage.tokens)
+
+
+RETRIEVE_OUT = TypeAdapter(RetrieveOut)

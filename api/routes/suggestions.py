@@ -6,15 +6,15 @@ import asyncio
 from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from api.deps import KnowledgeBaseDep, PrincipalDep, customer
 from api.schemas import AUDIENCE_DESCRIPTION, STATUS_DESCRIPTION, access_of, article_url
 from kb.access import PUBLIC, STAFF_ROLES, Principal, View, customer_view
 from kb.assist import DEFAULT_SUGGESTIONS, Message, Suggestion, Suggestions, Ticket, suggest, ticket_request
-from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose
+from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 
 router = APIRouter(prefix="/v1", tags=["agents"])
 
@@ -82,19 +82,22 @@ class BatchOut(TypedDict):
     results: list[SuggestionsOut]
 
 
+SUGGESTIONS_OUT, BATCH_OUT = TypeAdapter(SuggestionsOut), TypeAdapter(BatchOut)
+
+
 @router.post("/suggestions", response_model=SuggestionsOut)
-async def suggestions(kb: KnowledgeBaseDep, principal: PrincipalDep, body: TicketIn) -> SuggestionsOut:
+async def suggestions(kb: KnowledgeBaseDep, principal: PrincipalDep, body: TicketIn) -> Response:
     """Articles for an agent working a ticket (internal ones included), each with the passage that answers and whether it may be sent."""
-    return (await _suggest_many(kb, principal, [body], batch=False))[0]
+    return await _suggest_many(kb, principal, [body], batch=False)
 
 
 @router.post("/suggestions:batch", response_model=BatchOut)
-async def suggestions_batch(kb: KnowledgeBaseDep, principal: PrincipalDep, body: BatchIn) -> BatchOut:
+async def suggestions_batch(kb: KnowledgeBaseDep, principal: PrincipalDep, body: BatchIn) -> Response:
     """Suggestions for many tickets at once (a helpdesk back-fill): one model call encodes them all."""
-    return BatchOut(results=await _suggest_many(kb, principal, body.tickets, batch=True))
+    return await _suggest_many(kb, principal, body.tickets, batch=True)
 
 
-async def _suggest_many(kb: KnowledgeBase, principal: Principal, tickets: list[TicketIn], *, batch: bool) -> list[SuggestionsOut]:
+async def _suggest_many(kb: KnowledgeBase, principal: Principal, tickets: list[TicketIn], *, batch: bool) -> Response:
     if principal.kind not in STAFF_ROLES:
         raise HTTPException(403, "suggestions are for agents: they need an agent, writer, reviewer or admin API key")
     requesters, requests = [], []
@@ -104,9 +107,17 @@ async def _suggest_many(kb: KnowledgeBase, principal: Principal, tickets: list[T
             requests.append(ticket_request(_ticket(ticket)))
         except InvalidRequest as invalid:  # a batch names the ticket: tickets.3.body
             raise InvalidRequest(f"tickets.{number}.{invalid.field}" if batch else invalid.field, invalid.message) from None
-    work = partial(suggest, kb, requests, view=principal.view, requesters=requesters, principal_kind=principal.kind)
-    found = await asyncio.get_running_loop().run_in_executor(None, work)
-    return [_out(result) for result in found]
+    work = partial(_suggested, kb, requests, view=principal.view, requesters=requesters, principal_kind=principal.kind, batch=batch)
+    return await asyncio.get_running_loop().run_in_executor(None, work)
+
+
+def _suggested(
+    kb: KnowledgeBase, requests: list[SearchRequest], *, view: View, requesters: list[View], principal_kind: str, batch: bool
+) -> Response:
+    """Suggest and serialise in the worker thread, as search does: the event loop never holds a large body."""
+    out = [_out(result) for result in suggest(kb, requests, view=view, requesters=requesters, principal_kind=principal_kind)]
+    body = BATCH_OUT.dump_json(BatchOut(results=out)) if batch else SUGGESTIONS_OUT.dump_json(out[0])
+    return Response(body, media_type="application/json")
 
 
 def _ticket(body: TicketIn) -> Ticket:

@@ -26,6 +26,11 @@ AUTOCOMPLETE_LIMIT = 5
 MIN_SECRET_CHARS = 6
 """Shorter strings occur by chance (a tag like `api`); they cannot betray an article on their own."""
 MAX_PAGES = 50
+RETRIEVE_BUDGET = 4000
+"""Tokens asked of /v1/retrieve: enough for every article of a test knowledge base."""
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+"""A tool called in one POST, as a stateless MCP server takes it from any client speaking the handshake protocol."""
+MCP_TOOLS_PER_QUERY = 2
 LOOKUPS = 5
 """Requests about one article by id: lookup, lookup at two refs, history, diff."""
 ARTICLE_LINK = re.compile(r"/hc/(?P<locale>[a-z]{2})/articles/(?P<id>[a-z0-9_-]+)")
@@ -174,9 +179,18 @@ class Auditor:
                 params = {"q": query, "mode": mode, "limit": SEARCH_LIMIT} | ({"locale": locale} if locale else {})
                 self._search(reader, forbidden, "search", "GET", params)
         self._search(reader, forbidden, "search (POST)", "POST", {"q": query, "limit": SEARCH_LIMIT})
+        self._probe(reader, forbidden, "answers", "POST", "/v1/answers", json={"question": query})
+        self._probe(reader, forbidden, "retrieve", "POST", "/v1/retrieve", json={"query": query, "token_budget": RETRIEVE_BUDGET})
+        self._mcp(reader, forbidden, "search_articles", {"query": query, "limit": SEARCH_LIMIT})
+        self._mcp(reader, forbidden, "answer_question", {"question": query})
         for locale in LOCALES:
             self._search(reader, forbidden, "autocomplete", "GET", {"q": query, "locale": locale, "limit": AUTOCOMPLETE_LIMIT})
             self._probe(reader, forbidden, "site search", "GET", f"/hc/{locale}/search", params={"q": query})
+
+    def _mcp(self, reader: Reader, forbidden: dict[str, str], tool: str, arguments: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:
+        """One MCP tool call over ``/mcp``, with the reader's own credentials."""
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+        self._probe(reader, forbidden, f"mcp {tool}", "POST", "/mcp", json=call, headers=MCP_HEADERS, allowed=allowed)
 
     def _search(self, reader: Reader, forbidden: dict[str, str], surface: str, method: str, params: dict[str, Any]) -> None:
         if method == "POST":
@@ -202,6 +216,8 @@ class Auditor:
             if not visible:
                 self._expect_absent(reader, surface, response, subject.id)
         self._feedback(reader, forbidden, subject, visible=visible)
+        self._citation(reader, forbidden, subject, visible=visible)
+        self._mcp(reader, forbidden, "get_article", {"id": subject.id, "locale": subject.locale}, allowed=(subject.id,))
         page = self._probe(reader, forbidden, "article page", "GET", f"/hc/{subject.locale}/articles/{subject.id}", allowed=(subject.id,))
         if not visible and page.status_code != 404:
             self._finding(reader, "article page", page, f"answered {page.status_code} for an article the reader may not see")
@@ -228,6 +244,19 @@ class Auditor:
         self.progress(1)
         if response.status_code != 404 or response.text.replace(subject.id, "zz-no-such-article") != missing.text:
             self._finding(reader, "feedback", response, "a vote on a hidden article answers unlike one on a missing article")
+
+    def _citation(self, reader: Reader, forbidden: dict[str, str], subject: Subject, *, visible: bool) -> None:
+        """A citation of the article's words resolved: for a hidden article, exactly the 404 of a missing one."""
+        quote = subject.queries[-1]
+        cited = {"article_id": subject.id, "locale": subject.locale, "anchor": "", "revision": self.head_commit, "quote": quote}
+        response = self._probe(reader, forbidden, "citation", "GET", "/v1/citations/resolve", params=cited, allowed=(subject.id,))
+        if visible:
+            return
+        missing = self._send(reader, "GET", "/v1/citations/resolve", params=cited | {"article_id": "zz-no-such-article"}, json=None)
+        self.report.probes["citation"] += 1
+        self.progress(1)
+        if response.status_code != 404 or response.text.replace(subject.id, "zz-no-such-article") != missing.text:
+            self._finding(reader, "citation", response, "a citation of a hidden article answers unlike one of a missing article")
 
     def _listing(self, reader: Reader, forbidden: dict[str, str]) -> None:
         filters: list[dict[str, Any]] = [{}] + [{"locale": code} for code in LOCALES] + [{"category": c} for c in self.categories]
@@ -287,7 +316,7 @@ class Auditor:
             ("search preview", "GET", "/v1/search", {"q": hidden.queries[0], "ref": self.head_commit}, reader.staff),
             ("proposals", "GET", "/v1/proposals", {}, reader.staff),
             ("access explain", "GET", "/v1/access/explain", {"article": hidden.id, "as": "agent"}, reader.admin),
-            # Staff readers are not sent: a suggestion list is recorded in the ledger, and the audit writes nothing.
+            # Staff readers are not sent: they may see every article, so their suggestions could betray none.
             *([] if reader.staff else [("suggestions", "POST", "/v1/suggestions", {"body": hidden.queries[0]}, False)]),
             ("article feedback", "GET", f"/v1/articles/{hidden.id}/feedback", {}, reader.staff),
         ]
@@ -300,17 +329,18 @@ class Auditor:
                 self._finding(reader, surface, response, f"answered {response.status_code}; only staff or admins may use it")
 
     def _surface_probes(self) -> int:
-        per_subject = sum(LOOKUPS + 2 + len(s.old_ids) for s in self.subjects)  # + the article page and a vote
+        per_subject = sum(LOOKUPS + 4 + len(s.old_ids) for s in self.subjects)  # + the article page, a vote, a citation, MCP's get
         listing = 1 + len(LOCALES) + len(self.categories)
         site = len(LOCALES) * (2 + len(self.categories))
         return per_subject + listing + site + 1 + 4  # + the change feed's first page and the staff-only surfaces
 
     def _reader_probes(self, reader: Reader) -> int:
         """Searches with each hidden article's words, and a missing article's answer beside each hidden lookup."""
-        per_query = len(MODES) * (1 + len(LOCALES)) + 1 + 2 * len(LOCALES)
+        per_query = len(MODES) * (1 + len(LOCALES)) + 1 + 2 * len(LOCALES) + 2 + MCP_TOOLS_PER_QUERY  # + answers, retrieve
         suggestions = 0 if reader.staff else 1  # the refused suggestions probe (see _staff_only)
         hidden = [s for s in self.subjects if s.key not in reader.visible]
-        return per_query * sum(len(s.queries) for s in hidden) + (LOOKUPS + 1) * len(hidden) + suggestions  # + a missing article's vote
+        # + a missing article's vote and citation beside each hidden one's
+        return per_query * sum(len(s.queries) for s in hidden) + (LOOKUPS + 2) * len(hidden) + suggestions
 
     # Checks.
 
@@ -371,6 +401,7 @@ class Auditor:
         *,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
         allowed: tuple[str, ...] = (),
     ) -> Response:
         """Send one request as ``reader`` and read all of the response for forbidden strings.
@@ -378,7 +409,7 @@ class Auditor:
         What the request itself carries (the query, the id asked for) may be echoed back; ``allowed``
         names those strings.
         """
-        response = self._send(reader, method, url, params=params, json=json)
+        response = self._send(reader, method, url, params=params, json=json, headers=headers)
         echoed = [str(value) for value in (params or {}).values()] + [str(v) for v in (json or {}).values()]
         self._inspect(reader, forbidden, surface, response, echoed=echoed, allowed=allowed)
         return response
@@ -401,10 +432,11 @@ class Auditor:
         if response.status_code >= 500:
             self._finding(reader, surface, response, f"server error {response.status_code}")
 
-    def _send(self, reader: Reader, method: str, url: str, *, params: Any, json: Any) -> Response:
+    def _send(self, reader: Reader, method: str, url: str, *, params: Any, json: Any, headers: dict[str, str] | None = None) -> Response:
         """One request; a 429 is waited out (Retry-After) and sent again, so the audit works within the limits."""
         while True:
-            response = self.client.request(method, url, params=params, json=json, headers=reader.headers, follow_redirects=False)
+            sent = reader.headers | (headers or {})
+            response = self.client.request(method, url, params=params, json=json, headers=sent, follow_redirects=False)
             if response.status_code != 429:
                 return response
             wait = float(response.headers.get("Retry-After", "1"))

@@ -4,6 +4,7 @@ What the API and other callers use is named here; the modules beside it are its 
 """
 
 from kb.assist.answers import Answer, Citation, Question, answer, question_request
+from kb.assist.citations import MAX_QUOTE_CHARS, CitationRef, CitationStatus, Resolution, resolve_citation
 from kb.assist.feedback import (
     OUTCOMES,
     REASONS,
@@ -19,16 +20,20 @@ from kb.assist.tickets import reduce_ticket_text
 
 __all__ = [
     "DEFAULT_SUGGESTIONS",
+    "MAX_QUOTE_CHARS",
     "MAX_TICKET_CHARS",
     "OUTCOMES",
     "REASONS",
     "Answer",
     "Citation",
+    "CitationRef",
+    "CitationStatus",
     "Feedback",
     "FeedbackConflict",
     "InteractionNotFound",
     "Message",
     "Question",
+    "Resolution",
     "Suggestion",
     "Suggestions",
     "Ticket",
@@ -38,6 +43,7 @@ __all__ = [
     "question_request",
     "record_feedback",
     "reduce_ticket_text",
+    "resolve_citation",
     "suggest",
     "ticket_request",
 ]

@@ -65,7 +65,7 @@ class Calibration:
 # Weights in the order of FEATURES. The semantic side's best score says most; a best article that both
 # sides put first, well ahead of the next, adds to it. In the lexical-only model the margin and the share
 # of the question the section holds carry it (a score of 1 at the top says nothing there).
-HYBRID = Calibration(intercept=-5.8686, weights=(-0.021, 2.0303, 7.8619, -3.0492, 2.1658, 0.7156, 1.4316, 0.0716, -0.5938))
+HYBRID = Calibration(intercept=-5.8844, weights=(0.299, 1.91, 7.5271, -3.0436, 2.266, 0.7145, 1.4264, 0.4917, -1.0375))
 LEXICAL_ONLY = Calibration(intercept=-4.6665, weights=(0.1106, 4.4011, 0.0, 0.0, 4.4011, -0.6748, 0.0, 5.961, -0.4191))
 
 

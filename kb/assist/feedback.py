@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 from articles.model import LOCALES
 from kb.access.rules import STAFF_ROLES, Principal
 from kb.assist.ledger import Shown
-from kb.core.db import FeedbackRecord, InteractionRecord
+from kb.assist.ledger import interaction as recorded_interaction
+from kb.core.db import FeedbackRecord
 from kb.core.knowledge_base import KnowledgeBase
 from kb.core.requests import InvalidRequest
 
@@ -118,8 +119,7 @@ def _check(feedback: Feedback, principal: Principal) -> None:
 def _concerned(kb: KnowledgeBase, feedback: Feedback, principal: Principal) -> tuple[str, list[Shown]]:
     """(commit, the articles the feedback concerns), as the interaction showed them or as served now."""
     if feedback.interaction_id is not None:
-        with Session(kb.engine) as session:
-            interaction = session.get(InteractionRecord, feedback.interaction_id)
+        interaction = recorded_interaction(kb.writer, feedback.interaction_id)
         # An agent's suggestions may show internal articles: for anyone else they are as unknown as a
         # made-up id, so a forwarded interaction id tells a customer or a bot nothing.
         if interaction is None or (interaction.kind == "suggestion" and principal.kind not in STAFF_ROLES):

@@ -1,7 +1,8 @@
-"""The ledger of what kb gave agents and bots: each suggestion list (answers and retrievals to come), by interaction id.
+"""The ledger of what kb gave agents and bots: each suggestion list, answer and retrieval, by interaction id.
 
 Feedback (used, linked, not relevant…) points back at an interaction, so every outcome is
-attributed to the articles, sections and revisions that were actually shown.
+attributed to the articles, sections and revisions that were actually shown. Interactions are written
+off the request path (`kb/core/writer.py`); :func:`interaction` reads one back once it is written.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from kb.core.db import InteractionRecord
+from kb.core.writer import BackgroundWriter
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class Shown:
     revision: str
 
 
-def record_interactions(engine: Engine, kind: str, *, principal_kind: str, commit: str, shown: Sequence[Sequence[Shown]]) -> list[str]:
-    """One interaction per list in ``shown``, written in one transaction; their ids, in order."""
+def record_interactions(
+    writer: BackgroundWriter, kind: str, *, principal_kind: str, commit: str, shown: Sequence[Sequence[Shown]]
+) -> list[str]:
+    """One interaction per list in ``shown``, queued to be written in one transaction; their ids, in order."""
     now = dt.datetime.now(dt.UTC)
     records = [
         InteractionRecord(
@@ -42,7 +45,13 @@ def record_interactions(engine: Engine, kind: str, *, principal_kind: str, commi
         )
         for items in shown
     ]
-    with Session(engine) as session:
-        session.add_all(records)
-        session.commit()
-        return [record.id for record in records]
+    ids = [record.id for record in records]  # read now: once written, the rows belong to the writer's session
+    writer.add(records)
+    return ids
+
+
+def interaction(writer: BackgroundWriter, interaction_id: str) -> InteractionRecord | None:
+    """The interaction with this id, waiting for the ones just recorded to be written; None if there is none."""
+    writer.flush()
+    with Session(writer.engine) as session:
+        return session.get(InteractionRecord, interaction_id)

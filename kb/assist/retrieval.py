@@ -34,7 +34,20 @@ MIN_CUT_CHARS = 80
 """A passage cut shorter than this says too little to be worth its citation."""
 MODEL_TOKENIZER = "model"
 
-TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class TokenCounter:
+    """How a bot's tokens are counted, and whether a joined text counts as the sum of its parts.
+
+    The embedding model's WordPiece tokenizer splits on whitespace before anything else, so blocks
+    joined by blank lines count as their sum and the total never needs counting again (every token
+    counted costs about a microsecond); a byte-pair encoding can merge across a join, so its total is
+    counted once more at the end.
+    """
+
+    count: Callable[[str], int]
+    additive: bool
 
 
 @dataclass(frozen=True)
@@ -60,12 +73,12 @@ class Retrieved:
 def token_counter(name: str, encoder: Encoder) -> TokenCounter:
     """How to count tokens for ``name``: the embedding model's tokenizer, or an installed tiktoken encoding."""
     if name == MODEL_TOKENIZER:
-        return encoder.count_tokens
-    return _tiktoken(name)
+        return TokenCounter(encoder.count_tokens, additive=True)
+    return TokenCounter(_tiktoken(name), additive=False)
 
 
 @cache
-def _tiktoken(name: str) -> TokenCounter:
+def _tiktoken(name: str) -> Callable[[str], int]:
     try:
         import tiktoken  # type: ignore[import-not-found]  # optional: a bot's own tokenizer, when installed
     except ImportError:
@@ -78,7 +91,7 @@ def _tiktoken(name: str) -> TokenCounter:
 
 
 def retrieve(
-    kb: KnowledgeBase, question: Question, *, budget: int, count: TokenCounter, view: View, principal_kind: str
+    kb: KnowledgeBase, question: Question, *, budget: int, counter: TokenCounter, view: View, principal_kind: str
 ) -> Retrieved:
     """The best sections for ``question`` as ``view`` may read them, packed up to ``budget`` tokens, recorded in the ledger."""
     if not 1 <= budget <= MAX_BUDGET:
@@ -86,56 +99,68 @@ def retrieve(
     snapshot = kb.snapshot
     results = kb.search_many([question_request(question, limit=CANDIDATES)], view=view, snapshot=snapshot)[0].results
     wanted = snapshot.lexical_index.term_mask(results.content_terms)
-    passages = pack(snapshot, results.hits, wanted, budget=budget, count=count)
-    context = join(passages)
+    passages, tokens = pack(snapshot, results.hits, wanted, budget=budget, counter=counter)
     shown = [[Shown(p.citation.article_id, p.citation.locale, p.citation.anchor, p.citation.revision) for p in passages]]
-    interaction = record_interactions(kb.engine, "retrieval", principal_kind=principal_kind, commit=snapshot.commit, shown=shown)[0]
-    return Retrieved(interaction, snapshot.commit, passages, context, count(context) if context else 0)
+    interaction = record_interactions(kb.writer, "retrieval", principal_kind=principal_kind, commit=snapshot.commit, shown=shown)[0]
+    return Retrieved(interaction, snapshot.commit, passages, join(passages), tokens)
 
 
-def pack(snapshot: IndexSnapshot, hits: list[Hit], wanted: np.ndarray, *, budget: int, count: TokenCounter) -> list[Packed]:
-    """Passages in rank order while they fit: whole sections, the last one cut to its best sentences if need be.
+def pack(
+    snapshot: IndexSnapshot, hits: list[Hit], wanted: np.ndarray, *, budget: int, counter: TokenCounter
+) -> tuple[list[Packed], int]:
+    """Passages in rank order while they fit, whole sections, the last one cut to its best sentences if need be; and their tokens.
 
-    ``wanted``: the question's content terms as a mask over term ids, as snippets take it.
+    ``wanted``: the question's content terms as a mask over term ids, as snippets take it. Each block is
+    counted once and the total added up (:class:`TokenCounter`).
     """
+    count = counter.count
     packed: list[Packed] = []
     seen: list[str] = []
-    used = 0
+    used, between = 0, count(SEPARATOR)
     for hit in hits:
         if any(p.citation.article_id == hit.article.id for p in packed):  # a translation says the same again
             continue
-        room = budget - used - (count(SEPARATOR) if packed else 0)
-        if room <= 0:
+        room = budget - used - (between if packed else 0)
+        fitted = _fitting(hit, snapshot.matches(hit.chunk_id, wanted), len(packed) + 1, room, count) if room > 0 else None
+        if fitted is None:
             break
-        text = _fitting(hit, snapshot.matches(hit.chunk_id, wanted), len(packed) + 1, room, count)
-        if text is None:
-            break
+        text, tokens = fitted
         flat = " ".join(text.split())
         if any(flat in earlier for earlier in seen):
             continue
         seen.append(flat)
-        citation = _citation(hit, snapshot.commit, text)
-        packed.append(Packed(citation, hit.score, count(block(len(packed) + 1, citation))))
-        used = count(join(packed))
-    while packed and count(join(packed)) > budget:  # tokenisers are not always additive across the joins
+        packed.append(Packed(_citation(hit, snapshot.commit, text), hit.score, tokens))
+        used += tokens + (between if len(packed) > 1 else 0)
+    if counter.additive:
+        return packed, used
+    while packed and (used := count(join(packed))) > budget:
         packed.pop()
-    return packed
+    return packed, used if packed else 0
 
 
-def _fitting(hit: Hit, matches: Matches, number: int, room: int, count: TokenCounter) -> str | None:
-    """The hit's section, or its best sentences cut to fit ``room`` tokens with its header; None when nothing useful fits."""
+CUT_TRIES = 6
+
+
+def _fitting(hit: Hit, matches: Matches, number: int, room: int, count: Callable[[str], int]) -> tuple[str, int] | None:
+    """The hit's section, or its best sentences cut to fit ``room`` tokens with its header, and their tokens.
+
+    A cut is sized from the section's own characters per token, then shrunk while it does not fit: a
+    few counts, not one per sentence. None when not even :data:`MIN_CUT_CHARS` would fit.
+    """
     whole = hit.chunk.text
-    if count(block(number, _citation(hit, "", whole))) <= room:
-        return whole
-    low, high, best = MIN_CUT_CHARS, len(whole), None
-    while low <= high:  # the longest cut that fits
-        middle = (low + high) // 2
-        text = best_passage(whole, matches, max_chars=middle).text
-        if count(block(number, _citation(hit, "", text))) <= room:
-            best, low = text, middle + 1
-        else:
-            high = middle - 1
-    return best
+    tokens = count(block(number, _citation(hit, "", whole)))
+    if tokens <= room:
+        return whole, tokens
+    chars = int(len(whole) * room / tokens)
+    for _ in range(CUT_TRIES):
+        if chars < MIN_CUT_CHARS:
+            return None
+        text = best_passage(whole, matches, max_chars=chars).text
+        tokens = count(block(number, _citation(hit, "", text)))
+        if tokens <= room:
+            return text, tokens
+        chars = int(chars * room / tokens * 0.9)
+    return None
 
 
 SEPARATOR = "\n\n"

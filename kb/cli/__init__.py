@@ -6,7 +6,7 @@
 | `content.py`    | `kb search`, `kb impact`, `kb history`, `kb diff`, `kb check` |
 | `access.py`     | `kb keys create/list/revoke`, `kb token`, `kb access explain/audit` |
 | `evaluation.py` | `kb eval`                                              |
-| `assist.py`     | `kb feedback`                                          |
+| `assist.py`     | `kb mcp`, `kb feedback`                                |
 | `common.py`     | what they share: consoles, progress bar, failing with a message |
 """
 
@@ -27,6 +27,7 @@ for command in (serving.index, serving.serve, content.search, serving.sync, cont
     app.command()(command)
 app.command("eval")(evaluation.evaluate_command)
 app.command()(access.token)
+app.command()(assist.mcp)
 app.command()(assist.feedback)
 keys_app.command("create")(access.keys_create)
 keys_app.command("list")(access.keys_list)

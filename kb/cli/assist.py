@@ -1,15 +1,47 @@
-"""What agents and bots left behind: `kb feedback`."""
+"""What agents and bots use: `kb mcp` (the MCP tools on stdio), `kb feedback` (what they left behind)."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
+import os
 import sys
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from kb.cli.common import console, open_engine
+from kb.cli.common import console, errors, open_engine, or_exit
+from kb.core.settings import Settings
+
+KEY_VARIABLE = "KB_API_KEY"
+
+
+def mcp() -> None:
+    """Serve kb's MCP tools on stdin and stdout for a local client, reading as the API key in KB_API_KEY."""
+    from kb.access import authenticate
+    from kb.core.bootstrap import open_knowledge_base
+
+    settings = Settings()
+    key = os.environ.get(KEY_VARIABLE, "").strip()
+    if not key:
+        errors.print(f"error: {KEY_VARIABLE} is not set: the MCP tools read as an API key (`kb keys create` makes one)", markup=False)
+        raise typer.Exit(2)
+    engine = open_engine()  # before the model loads: a wrong key is said at once
+    known = authenticate(engine, key) is not None
+    engine.dispose()
+    if not known:
+        errors.print(f"error: the API key in {KEY_VARIABLE} is unknown, revoked or expired", markup=False)
+        raise typer.Exit(2)
+    # stdout carries the protocol: anything printed while the index loads goes to stderr instead.
+    with contextlib.redirect_stdout(sys.stderr):
+        kb = or_exit(lambda: open_knowledge_base(settings))
+    try:
+        # Named at run time, as `kb serve` names the app: kb never imports `api` (imports go api → kb).
+        importlib.import_module("api.mcp").run_stdio(kb, key=key)
+    finally:
+        kb.close()
 
 
 def feedback(

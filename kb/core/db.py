@@ -110,7 +110,7 @@ class InteractionRecord(SQLModel, table=True):
     __tablename__ = "interactions"
 
     id: str = Field(primary_key=True, max_length=32)
-    kind: str = Field(max_length=16, description="suggestion (answers and retrievals to come)")
+    kind: str = Field(max_length=16, description="suggestion, answer or retrieval")
     principal_kind: str = Field(max_length=16)
     commit: str = Field(max_length=40)
     items: str = Field(description="JSON: [{article_id, locale, anchor, revision}] in the order shown")

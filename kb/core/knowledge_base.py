@@ -20,6 +20,7 @@ from kb.core.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.core.locks import WriterLock
 from kb.core.requests import SearchRequest
 from kb.core.settings import Settings
+from kb.core.writer import BackgroundWriter
 from search.analyze import Analyzer
 from search.encoder import CachedEncoder, Encoder
 from search.query import QueryPipeline, SearchSpec
@@ -72,6 +73,8 @@ class KnowledgeBase:
             analyzer=self.analyzer,
             chunking=ChunkSettings(settings.chunk_max_tokens, settings.chunk_overlap_tokens),
         )
+        self.writer = BackgroundWriter(engine)
+        """Rows recorded off the request path (the agents' and bots' ledger)."""
         self.writer_lock = WriterLock(engine)
         """Held while a branch of the content repository moves (a merge), by one thread of one process."""
         self._snapshot: IndexSnapshot | None = None
@@ -270,6 +273,7 @@ class KnowledgeBase:
         return ContentRepo(self.settings.content_path)
 
     def close(self) -> None:
-        """Release database connections and git helper processes (the snapshot is plain memory)."""
+        """Write what is queued, then release database connections and git helper processes (the snapshot is plain memory)."""
+        self.writer.close()
         self.engine.dispose()
         self.repo.close()
