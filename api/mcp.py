@@ -9,11 +9,12 @@ through ``/v1``, and a bad key is the API's 401 before any MCP message is read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Literal, TypeVar
 
+from fastapi import HTTPException
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
@@ -21,7 +22,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import TypedDict  # pydantic needs it, not typing's, before Python 3.12
 
 from api.deps import knowledge_base_of, principal_of
@@ -240,28 +241,41 @@ class HttpEndpoint:
     """
 
     def __init__(self) -> None:
-        self.server = mcp_server(request_reader)
+        self._app: ASGIApp | None = None
+        # POST only: without sessions there is no stream for a GET to open (the SDK would hold one open for ever),
+        # nor a session for a DELETE to end; the protocol has clients take a 405 for both.
+        self.route = Route(PATH, endpoint=self, methods=["POST"])
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The SDK's request handling, for as long as the app runs (inside its lifespan).
+
+        A server of its own each time: the SDK's session manager runs once per instance, and an app may
+        be started more than once (tests do).
+        """
+        server = mcp_server(request_reader)
         # The SDK checks Host and Origin against localhost unless told otherwise; kb answers under the name it
         # is deployed at, like the rest of the API. A rebound page gets no credentials of kb's: it reads what anyone may.
-        self._app = self.server.streamable_http_app(
+        app = server.streamable_http_app(
             streamable_http_path=PATH,
             stateless_http=True,
             json_response=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-        # POST only: without sessions there is no stream for a GET to open (the SDK would hold one open for ever),
-        # nor a session for a DELETE to end; the protocol has clients take a 405 for both.
-        self.route = Route(PATH, endpoint=self, methods=["POST"])
-
-    def running(self) -> AbstractAsyncContextManager[None]:
-        """The SDK's request handling, to run for as long as the app does (inside its lifespan)."""
-        return self.server.session_manager.run()
+        async with server.session_manager.run():
+            self._app = app
+            try:
+                yield
+            finally:
+                self._app = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         kb = await knowledge_base_of(request)  # 503 while the index loads
         await rate_limited(request, kb)
         scope[READER] = Reader(kb, await principal_of(request, kb))  # a bad key or token: the API's 401
+        if self._app is None:  # the app is shutting down
+            raise HTTPException(503, "kb is stopping", headers={"Retry-After": "5"})
         await self._app(scope, receive, send)
 
 

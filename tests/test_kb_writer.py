@@ -44,3 +44,10 @@ def test_closing_writes_what_is_queued(database_url: str) -> None:
     writer.add([record(f"c{n}") for n in range(50)])
     writer.close()
     assert len(stored(writer)) == 50
+
+
+def test_rows_recorded_after_closing_are_written_at_once(database_url: str) -> None:
+    writer = BackgroundWriter(make_engine(database_url))
+    writer.close()
+    writer.add([record("d1")])
+    assert stored(writer) == {"d1"} and writer.flush()

@@ -40,13 +40,17 @@ class BackgroundWriter:
         self._thread.start()
 
     def add(self, rows: Sequence[SQLModel]) -> None:
-        """Queue ``rows`` to be written together; returns at once."""
+        """Queue ``rows`` to be written together; returns at once (after :meth:`close`, once written, as before there was a queue)."""
         with self._changed:
-            if self._closed:
-                raise RuntimeError("the writer is closed")
-            self._pending.extend(rows)
-            self._queued += len(rows)
-            self._changed.notify_all()
+            closed = self._closed
+            if not closed:
+                self._pending.extend(rows)
+                self._queued += len(rows)
+                self._changed.notify_all()
+        if closed:  # a request that outlived its knowledge base's shutdown: nothing left to hand the rows to
+            written = self._write(list(rows))
+            with self._changed:
+                self.dropped += len(rows) - written
 
     def flush(self, timeout: float = FLUSH_SECONDS) -> bool:
         """Wait until every row queued before this call is written (or dropped); False when ``timeout`` passed first."""
