@@ -7,7 +7,7 @@ import pytest
 from kb.access import PUBLIC, STAFF
 from kb.core import SearchRequest
 from search.fuse import CONVERSATION_SEMANTIC
-from search.query import SearchSpec, conversation_text
+from search.query import CONVERSATION_TOKENS, SPECIAL_TOKENS, SearchSpec, conversation_text
 
 REQUESTS = [
     SearchRequest(query="I forgot my password", locale="en"),
@@ -82,7 +82,7 @@ def test_a_conversation_longer_than_the_model_reads_keeps_its_first_and_newest_t
     assert text.startswith("My invoices are wrong. Filler turn number")
     assert text.endswith("Filler turn number 59 about nothing in particular, repeated for length. Can I get them again?")
     assert "Filler turn number 0 " not in text
-    assert encoder.count_tokens(text) <= encoder.max_tokens
+    assert encoder.count_tokens(text) <= CONVERSATION_TOKENS - SPECIAL_TOKENS
 
 
 def test_a_long_first_turn_is_cut_and_the_newest_turn_is_kept_whole(sample_kb) -> None:
@@ -90,7 +90,14 @@ def test_a_long_first_turn_is_cut_and_the_newest_turn_is_kept_whole(sample_kb) -
     body = " ".join(f"word{n}" for n in range(600))
     text = conversation_text((body, "Sure, which file?"), "The invoice from March is empty.", encoder)
     assert text.startswith("word0 word1") and text.endswith("Sure, which file? The invoice from March is empty.")
-    assert encoder.count_tokens(text) <= encoder.max_tokens - 2
+    assert encoder.count_tokens(text) <= CONVERSATION_TOKENS - SPECIAL_TOKENS
+
+
+def test_a_single_message_longer_than_the_window_is_read_from_its_opening(sample_kb) -> None:
+    encoder = sample_kb.encoder
+    message = "The invoice from March is empty. " + " ".join(f"word{n}" for n in range(600))
+    text = conversation_text((), message, encoder)
+    assert text.startswith("The invoice from March is empty. word0") and encoder.count_tokens(text) <= CONVERSATION_TOKENS - SPECIAL_TOKENS
 
 
 def test_a_single_message_ticket_is_weighed_as_a_conversation(sample_kb) -> None:

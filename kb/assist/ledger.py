@@ -34,19 +34,13 @@ def record_interactions(
 ) -> list[str]:
     """One interaction per list in ``shown``, queued to be written in one transaction; their ids, in order."""
     now = dt.datetime.now(dt.UTC)
-    records = [
-        InteractionRecord(
-            id=uuid.uuid4().hex,
-            kind=kind,
-            principal_kind=principal_kind,
-            commit=commit,
-            items=json.dumps([asdict(item) for item in items]),
-            created_at=now,
-        )
-        for items in shown
-    ]
-    ids = [record.id for record in records]  # read now: once written, the rows belong to the writer's session
-    writer.add(records)
+    ids = [uuid.uuid4().hex for _ in shown]
+    rows = [
+        {"id": interaction_id, "kind": kind, "principal_kind": principal_kind, "commit": commit,
+         "items": json.dumps([asdict(item) for item in items]), "created_at": now}
+        for interaction_id, items in zip(ids, shown, strict=True)
+    ]  # fmt: skip
+    writer.add(InteractionRecord, rows)
     return ids
 
 

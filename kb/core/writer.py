@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
@@ -31,7 +31,7 @@ class BackgroundWriter:
         self.engine = engine
         self.dropped = 0
         """Rows the database refused, since start."""
-        self._pending: list[SQLModel] = []
+        self._pending: list[tuple[type[SQLModel], dict]] = []
         self._queued = 0
         self._settled = 0
         self._closed = False
@@ -39,16 +39,20 @@ class BackgroundWriter:
         self._thread = threading.Thread(target=self._run, name="kb-writer", daemon=True)
         self._thread.start()
 
-    def add(self, rows: Sequence[SQLModel]) -> None:
-        """Queue ``rows`` to be written together; returns at once (after :meth:`close`, once written, as before there was a queue)."""
+    def add(self, table: type[SQLModel], rows: Sequence[dict]) -> None:
+        """Queue ``rows`` (column → value) for ``table``, to be written together; returns at once (after :meth:`close`, once written).
+
+        Plain dicts, inserted as they are: building a table model per row cost more than the insert.
+        """
+        queued = [(table, row) for row in rows]
         with self._changed:
             closed = self._closed
             if not closed:
-                self._pending.extend(rows)
+                self._pending.extend(queued)
                 self._queued += len(rows)
                 self._changed.notify_all()
         if closed:  # a request that outlived its knowledge base's shutdown: nothing left to hand the rows to
-            written = self._write(list(rows))
+            written = self._write(queued)
             with self._changed:
                 self.dropped += len(rows) - written
 
@@ -78,11 +82,15 @@ class BackgroundWriter:
                 self.dropped += len(batch) - written
                 self._changed.notify_all()
 
-    def _write(self, batch: list[SQLModel]) -> int:
-        """The batch in one transaction: all of it, or none (and the reason logged)."""
+    def _write(self, batch: list[tuple[type[SQLModel], dict]]) -> int:
+        """The batch in one transaction, an insert per table: all of it, or none (and the reason logged)."""
+        by_table: dict[type[SQLModel], list[dict]] = {}
+        for table, row in batch:
+            by_table.setdefault(table, []).append(row)
         try:
             with Session(self.engine) as session:
-                session.add_all(batch)
+                for table, rows in by_table.items():
+                    session.execute(insert(table), rows)
                 session.commit()
             return len(batch)
         except (SQLAlchemyError, OSError) as error:
