@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import numpy as np
@@ -30,6 +31,11 @@ from bench.noisy_tickets import email
 from bench.queries import SAMPLE_QUERIES
 from bench.search_latency import timed_get, timed_request
 from bench.server import ROOT, running_server
+from kb.assist import Message, Ticket, ticket_request
+from kb.core.bootstrap import load_encoder
+from kb.core.settings import Settings
+from search.encoder import query_for_model
+from search.query import CONVERSATION_TOKENS, conversation_text
 
 IDLE_SECONDS = 0.01
 TICKET_CHARS = 2000
@@ -75,18 +81,48 @@ def main() -> None:
                         times[surface].append(timed(connection, surface, question, ticket, agent))
             suggest_batch = throughput(connection, "/v1/suggestions", "tickets", tickets[:BATCH], agent)
             answer_batch = throughput(connection, "/v1/answers", "questions", [{"question": q} for q in (questions * BATCH)[:BATCH]], agent)
+        floors = encode_floors(Settings(data_dir=Path(folder)), questions, tickets)
     p50 = {surface: float(np.percentile(values, 50)) * 1000 for surface, values in times.items()}
     sizes = [sum(len(m["text"]) for m in t["messages"]) for t in tickets]
     console.print(f"tickets: {len(tickets)}, {min(sizes)}–{max(sizes)} characters (median {int(np.median(sizes))})")
     console.print(f"GET /v1/search p50 {p50['search']:.2f} ms")
     for surface, target in (("suggestions", 2.0), ("answers", 1.5), ("retrieve", 1.5)):
         console.print(f"POST /v1/{surface} p50 {p50[surface]:.2f} ms: **{p50[surface] / p50['search']:.2f}×** (target ≤ {target}×)")
+    console.print(f"the model alone, in this process: a question {floors[0]:.2f} ms, a ticket's conversation as kb reads it "
+                  f"({CONVERSATION_TOKENS} tokens at most) {floors[1]:.2f} ms: a search with the ticket's encode instead of the "
+                  f"question's would take {p50['search'] + floors[1] - floors[0]:.2f} ms, "
+                  f"{(p50['search'] + floors[1] - floors[0]) / p50['search']:.2f}× a search")  # fmt: skip
     for name, (singles, batch) in (("tickets", suggest_batch), ("questions", answer_batch)):
         console.print(f"{BATCH} {name}: {singles * 1000:.0f} ms as single calls, {batch * 1000:.0f} ms as one batch: "
                       f"**{singles / batch:.2f}×** the throughput")  # fmt: skip
 
 
 SURFACES = ["search", "suggestions", "answers", "retrieve"]
+
+
+def encode_floors(settings: Settings, questions: list[str], tickets: list[dict]) -> tuple[float, float]:
+    """p50 ms of the model alone on each question, and on each ticket's conversation as kb gives it to the model.
+
+    The floor a suggestion stands on: its encode reads up to :data:`CONVERSATION_TOKENS` tokens where a
+    search query is a few; the same export the server ran (the data folder's), loaded here.
+    """
+    encoder = load_encoder(settings)
+    texts = []
+    for ticket in tickets:
+        messages = tuple(Message(m["role"], m["text"]) for m in ticket["messages"])
+        request = ticket_request(Ticket(subject=ticket["subject"], messages=messages))
+        context = tuple(" ".join(turn.split()) for turn in request.context)  # as KnowledgeBase.search_many hands it on
+        texts.append(query_for_model(conversation_text(context, request.text, encoder)))
+    timings = []
+    for batch in (list(questions), texts):
+        encoder.encode_queries(batch[:1])  # warm
+        samples = []
+        for text in batch * 3:
+            started = time.perf_counter()
+            encoder.encode_queries([text])
+            samples.append(time.perf_counter() - started)
+        timings.append(float(np.percentile(samples, 50)) * 1000)
+    return timings[0], timings[1]
 
 
 def timed(connection: http.client.HTTPConnection, surface: str, question: str, ticket: dict, agent: dict[str, str]) -> float:

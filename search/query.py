@@ -58,6 +58,8 @@ class SearchSpec:
     """The conversation's earlier turns, oldest first, when the query ends one: read with it (:func:`conversation_text`)."""
     ticket: bool = False
     """A helpdesk ticket, one message or many: read as a conversation even when it has no earlier turns."""
+    snippets: bool = True
+    """Whether the page's hits are excerpted (answers and retrieval quote sentences instead)."""
 
     @property
     def conversation(self) -> bool:
@@ -309,4 +311,4 @@ def rank(snapshot: IndexSnapshot, plan: QueryPlan, lexical: Scored, semantic: Sc
     best_ids, best_scores = best_chunk_per_article(chunk_ids, scores, snapshot.chunk_article)
     evidence = snapshot.evidence(lexical, semantic, lexical_only=mode == "keyword" or not plan.weights.semantic)
     page = slice(plan.spec.offset, plan.spec.offset + plan.spec.limit)
-    return snapshot.results(best_ids, best_scores, page=page, content_terms=content, evidence=evidence)
+    return snapshot.results(best_ids, best_scores, page=page, content_terms=content, evidence=evidence, snippets=plan.spec.snippets)

@@ -132,6 +132,7 @@ class IndexSnapshot:
     _masks: dict[object, np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _snippet_sources: dict[int, tuple[np.ndarray, SnippetText]] = field(default_factory=dict, init=False, repr=False)
+    _text_tokens: dict[int, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.articles: list[Article] = [entry.article for entry in self.entries]
@@ -207,13 +208,20 @@ class IndexSnapshot:
         return allowed_articles[self.chunk_article] if len(self.chunks) else np.zeros(0, dtype=bool)
 
     def results(
-        self, best_ids: np.ndarray, best_scores: np.ndarray, *, page: slice, content_terms: Sequence[str], evidence: Evidence = Evidence()
+        self,
+        best_ids: np.ndarray,
+        best_scores: np.ndarray,
+        *,
+        page: slice,
+        content_terms: Sequence[str],
+        evidence: Evidence = Evidence(),
+        snippets: bool = True,
     ) -> Results:
-        """Ranked articles (each as its best chunk) paged, the page's hits excerpted, facets counted over every match."""
+        """Ranked articles (each as its best chunk) paged, the page's hits excerpted (unless ``snippets`` is off), facets counted."""
         shown = list(zip(best_ids[page].tolist(), best_scores[page].tolist(), strict=True))
-        wanted = self.lexical_index.term_mask(content_terms) if shown else np.zeros(0, dtype=bool)
+        wanted = self.lexical_index.term_mask(content_terms) if shown and snippets else np.zeros(0, dtype=bool)
         hits = [
-            Hit(self.articles[self.chunk_article[cid]], self.chunks[cid], score, self._snippet(cid, wanted), cid)
+            Hit(self.articles[self.chunk_article[cid]], self.chunks[cid], score, self._snippet(cid, wanted) if snippets else "", cid)
             for cid, score in shown
         ]
         facets = self._facet_counts.count(self.chunk_article[best_ids])
@@ -254,6 +262,17 @@ class IndexSnapshot:
         ids, _ = self._snippet_source(chunk_id)
         found = wanted[ids] if len(ids) else np.zeros(0, dtype=bool)
         return Matches(spans=self._chunk_spans[chunk_id][found], term_ids=ids[found], idf=self.lexical_index.idf(ids[found]))
+
+    def text_tokens(self, chunk_id: int, count: Callable[[str], int]) -> int:
+        """The model's tokens in a chunk's text (``count``: the snapshot's model's counter), counted on first use and kept.
+
+        Retrieval packs whole sections into a token budget; counting a section costs about a
+        microsecond a token, and the same sections answer most questions.
+        """
+        tokens = self._text_tokens.get(chunk_id)
+        if tokens is None:
+            tokens = self._text_tokens[chunk_id] = count(self.chunks[chunk_id].text)
+        return tokens
 
     def _snippet(self, chunk_id: int, wanted: np.ndarray) -> str:
         """The hit's excerpt, the query's content words marked: function words would mark half a sentence.

@@ -90,6 +90,7 @@ def question_request(question: Question, *, limit: int = CANDIDATES) -> SearchRe
             context=context,
             locale=question.locale or query_language(" ".join((*context, question.question))),
             limit=limit,
+            snippets=False,
         )
     except InvalidRequest as invalid:
         raise InvalidRequest(QUESTION_FIELDS.get(invalid.field, invalid.field), invalid.message) from None

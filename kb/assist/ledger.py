@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -37,7 +37,7 @@ def record_interactions(
     ids = [uuid.uuid4().hex for _ in shown]
     rows = [
         {"id": interaction_id, "kind": kind, "principal_kind": principal_kind, "commit": commit,
-         "items": json.dumps([asdict(item) for item in items]), "created_at": now}
+         "items": json.dumps([vars(item) for item in items]), "created_at": now}
         for interaction_id, items in zip(ids, shown, strict=True)
     ]  # fmt: skip
     writer.add(InteractionRecord, rows)

@@ -24,7 +24,7 @@ from kb.core.knowledge_base import KnowledgeBase
 from kb.core.requests import InvalidRequest
 from search.encoder import Encoder
 from search.passages import best_passage
-from search.snapshot import Hit, IndexSnapshot, Matches
+from search.snapshot import Hit, IndexSnapshot
 
 CANDIDATES = 20
 """Articles considered per question: more than any budget a prompt gives retrieval."""
@@ -121,7 +121,7 @@ def pack(
         if any(p.citation.article_id == hit.article.id for p in packed):  # a translation says the same again
             continue
         room = budget - used - (between if packed else 0)
-        fitted = _fitting(hit, snapshot.matches(hit.chunk_id, wanted), len(packed) + 1, room, count) if room > 0 else None
+        fitted = _fitting(snapshot, hit, wanted, len(packed) + 1, room, counter) if room > 0 else None
         if fitted is None:
             break
         text, tokens = fitted
@@ -141,17 +141,23 @@ def pack(
 CUT_TRIES = 6
 
 
-def _fitting(hit: Hit, matches: Matches, number: int, room: int, count: Callable[[str], int]) -> tuple[str, int] | None:
+def _fitting(
+    snapshot: IndexSnapshot, hit: Hit, wanted: np.ndarray, number: int, room: int, counter: TokenCounter
+) -> tuple[str, int] | None:
     """The hit's section, or its best sentences cut to fit ``room`` tokens with its header, and their tokens.
 
     A cut is sized from the section's own characters per token, then shrunk while it does not fit: a
     few counts, not one per sentence. None when not even :data:`MIN_CUT_CHARS` would fit.
     """
-    whole = hit.chunk.text
-    tokens = count(block(number, _citation(hit, "", whole)))
+    count, whole = counter.count, hit.chunk.text
+    if counter.additive:  # the header line and the text apart: the text's count is the snapshot's, kept
+        tokens = count(header(number, _citation(hit, "", ""))) + snapshot.text_tokens(hit.chunk_id, count)
+    else:
+        tokens = count(block(number, _citation(hit, "", whole)))
     if tokens <= room:
         return whole, tokens
     chars = int(len(whole) * room / tokens)
+    matches = snapshot.matches(hit.chunk_id, wanted)
     for _ in range(CUT_TRIES):
         if chars < MIN_CUT_CHARS:
             return None
@@ -166,10 +172,14 @@ def _fitting(hit: Hit, matches: Matches, number: int, room: int, count: Callable
 SEPARATOR = "\n\n"
 
 
+def header(number: int, citation: Citation) -> str:
+    """A source's first line in the prompt: ``[n] Title › Section``."""
+    return f"[{number}] " + " › ".join((citation.title, *citation.section))
+
+
 def block(number: int, citation: Citation) -> str:
-    """One source as the prompt shows it: ``[n] Title › Section`` then its text."""
-    heading = " › ".join((citation.title, *citation.section))
-    return f"[{number}] {heading}\n{citation.quote}"
+    """One source as the prompt shows it: its header line, then its text."""
+    return f"{header(number, citation)}\n{citation.quote}"
 
 
 def join(passages: list[Packed]) -> str:

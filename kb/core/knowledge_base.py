@@ -215,6 +215,7 @@ class KnowledgeBase:
                 offset=r.offset,
                 context=tuple(" ".join(turn.split()) for turn in r.context if turn.strip()),
                 ticket=r.ticket,
+                snippets=r.snippets,
             )
             for r in requests
         ]

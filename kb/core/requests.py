@@ -39,6 +39,8 @@ class SearchRequest:
     """Article ids left out of the results (those a ticket already links)."""
     ticket: bool = False
     """A helpdesk ticket: read as a conversation even without earlier turns (`search/query.py`)."""
+    snippets: bool = True
+    """Whether hits carry an excerpt: answers and retrieval quote whole sentences instead."""
     max_query_chars: int = field(default=1000, compare=False, repr=False)
 
     def __post_init__(self) -> None:
