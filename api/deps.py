@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -100,6 +102,26 @@ def customer(settings: Settings, token: str, *, source: str) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(principal_of)]
+
+
+def customer_token_view(settings: Settings, token: str) -> View:
+    """The view of a customer whose token a request's body carries (``customer_token``).
+
+    The caller's own credentials are fine: a bad token here is bad input, a 422 on that field, not their 401.
+    """
+    try:
+        return customer(settings, token, source="customer_token").view
+    except HTTPException as refused:
+        raise InvalidRequest("customer_token", str(refused.detail)) from None
+
+
+@contextmanager
+def batch_item(collection: str, number: int, *, batch: bool) -> Iterator[None]:
+    """Bad input in one item of a batch named by its place (``tickets.3.body``); a single call's by its field alone."""
+    try:
+        yield
+    except InvalidRequest as invalid:
+        raise InvalidRequest(f"{collection}.{number}.{invalid.field}" if batch else invalid.field, invalid.message) from None
 
 
 async def view_of(request: Request, kb: KnowledgeBaseDep) -> View:

@@ -31,7 +31,7 @@ from api.routes.answers import CitationOut, citation_out
 from api.schemas import article_url
 from articles.model import LOCALES
 from kb.access import PUBLIC, STAFF_ROLES, Principal, authenticate
-from kb.assist import Answer, Message, Question, Ticket, answer, suggest, ticket_request
+from kb.assist import Answer, Message, Question, Ticket, answer, question_request, suggest, ticket_request
 from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 from search.snapshot import Hit
 
@@ -204,7 +204,8 @@ class Tools:
         reader = self._reader_of(ctx)
         asked = Question(question, _messages(conversation), locale)
         principal = reader.principal
-        found = _checked(lambda: answer(reader.kb, [asked], view=principal.view, principal_kind=principal.kind))[0]
+        request = _checked(lambda: question_request(asked))
+        found = answer(reader.kb, [request], view=principal.view, principal_kind=principal.kind)[0]
         return _answer(found)
 
 

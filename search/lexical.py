@@ -72,14 +72,7 @@ class LexicalIndex:
 
     def total_idf(self, terms: Sequence[str]) -> float:
         """The IDF of ``terms``, each counted once, a term the index never saw with the highest there is (as :meth:`coverage` counts)."""
-        vocabulary = self._bm25.vocab_dict if self.size else {}
-        indptr = self._bm25.scores["indptr"] if self.size else None
-        total = 0.0
-        for term in dict.fromkeys(terms):
-            number = vocabulary.get(term)
-            frequency = 0 if number is None or indptr is None else int(indptr[number + 1] - indptr[number])
-            total += _idf(frequency, self.size)
-        return total
+        return sum(self._postings(term)[0] for term in dict.fromkeys(terms))
 
     def coverage(self, terms: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
@@ -90,21 +83,24 @@ class LexicalIndex:
         """
         held = np.zeros(len(chunk_ids))
         total = 0.0
-        postings = self._bm25.scores if self.size else {}
         holds = np.zeros(self.size, dtype=bool)  # reused per term; np.isin here cost 0.3 ms a search
         for term in dict.fromkeys(terms):
-            number = self._bm25.vocab_dict.get(term) if postings else None
-            if number is None:
-                total += _idf(0, self.size)
-                continue
-            start, end = int(postings["indptr"][number]), int(postings["indptr"][number + 1])
-            weight = _idf(end - start, self.size)  # the term's postings: the chunks that hold it
+            weight, holders = self._postings(term)
             total += weight
-            holders = postings["indices"][start:end]
-            holds[holders] = True
-            held += weight * holds[chunk_ids]
-            holds[holders] = False
+            if len(holders):
+                holds[holders] = True
+                held += weight * holds[chunk_ids]
+                holds[holders] = False
         return held / total if total else held
+
+    def _postings(self, term: str) -> tuple[float, np.ndarray]:
+        """A term's IDF and the chunks that hold it; a term the index never saw: the highest IDF, and none."""
+        number = self._bm25.vocab_dict.get(term) if self.size else None
+        if number is None:
+            return _idf(0, self.size), np.zeros(0, dtype=np.int64)
+        postings = self._bm25.scores
+        start, end = int(postings["indptr"][number]), int(postings["indptr"][number + 1])
+        return _idf(end - start, self.size), postings["indices"][start:end]
 
 
 def _idf(frequency: int, size: int) -> float:

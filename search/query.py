@@ -309,6 +309,9 @@ def rank(snapshot: IndexSnapshot, plan: QueryPlan, lexical: Scored, semantic: Sc
         if not snapshot.answered(lexical[0], semantic[0], content_terms=content, weights=weights):
             chunk_ids, scores = EMPTY
     best_ids, best_scores = best_chunk_per_article(chunk_ids, scores, snapshot.chunk_article)
-    evidence = snapshot.evidence(lexical, semantic, lexical_only=mode == "keyword" or not plan.weights.semantic)
     page = slice(plan.spec.offset, plan.spec.offset + plan.spec.limit)
-    return snapshot.results(best_ids, best_scores, page=page, content_terms=content, evidence=evidence, snippets=plan.spec.snippets)
+    lexical_only = mode == "keyword" or not plan.weights.semantic
+    return snapshot.results(
+        best_ids, best_scores, page=page, content_terms=content, candidates=(lexical, semantic), lexical_only=lexical_only,
+        snippets=plan.spec.snippets,
+    )  # fmt: skip

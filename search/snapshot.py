@@ -81,6 +81,8 @@ class Matches:
 class Evidence:
     """What each retriever said on its own before fusion: how an answer's confidence is judged (`kb/assist/confidence.py`).
 
+    Read off :class:`Results` on demand (:meth:`IndexSnapshot.evidence`): a search box never asks.
+
     Two retrievers that agree on the best article are rarely both wrong; a best article only one of
     them found is a weaker answer, whatever its fused score.
     """
@@ -95,8 +97,6 @@ class Evidence:
     """The semantic side's best score: the cosine of the best chunk, mixed with its article's; 0 when it found nothing."""
     semantic_margin: float = 0.0
     """How far that score is above the next article's (its whole score when no other article is over the floor)."""
-    lexical_only: bool = False
-    """Ranked by BM25 alone (keyword mode, or a language the model does not read): no semantic side to agree."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,12 @@ class Results:
     """Matching articles per category, tag and locale: counted over every match, like ``total``."""
     content_terms: tuple[str, ...] = ()
     """The query's content terms, as snippets marked them: where a hit's passage and matched words come from."""
-    evidence: Evidence = Evidence()
+    lexical: Scored = EMPTY
+    """The lexical side's candidates before fusion, best first (what :class:`Evidence` is read from)."""
+    semantic: Scored = EMPTY
+    """The semantic side's, over its floor."""
+    lexical_only: bool = False
+    """Ranked by BM25 alone (keyword mode, or a language the model does not read): no semantic side to agree."""
 
 
 class Reader(Protocol):
@@ -214,7 +219,8 @@ class IndexSnapshot:
         *,
         page: slice,
         content_terms: Sequence[str],
-        evidence: Evidence = Evidence(),
+        candidates: tuple[Scored, Scored] = (EMPTY, EMPTY),
+        lexical_only: bool = False,
         snippets: bool = True,
     ) -> Results:
         """Ranked articles (each as its best chunk) paged, the page's hits excerpted (unless ``snippets`` is off), facets counted."""
@@ -225,19 +231,22 @@ class IndexSnapshot:
             for cid, score in shown
         ]
         facets = self._facet_counts.count(self.chunk_article[best_ids])
-        return Results(hits=hits, total=len(best_ids), facets=facets, content_terms=tuple(content_terms), evidence=evidence)
+        lexical, semantic = candidates
+        return Results(
+            hits=hits, total=len(best_ids), facets=facets, content_terms=tuple(content_terms), lexical=lexical, semantic=semantic,
+            lexical_only=lexical_only,
+        )  # fmt: skip
 
-    def evidence(self, lexical: Scored, semantic: Scored, *, lexical_only: bool) -> Evidence:
+    def evidence(self, results: Results) -> Evidence:
         """Each side's best article, and how far ahead of the next article it is (:class:`Evidence`)."""
-        lexical_ids, bm25 = best_chunk_per_article(*lexical, self.chunk_article)
-        semantic_ids, cosines = best_chunk_per_article(*semantic, self.chunk_article)
+        lexical_ids, bm25 = best_chunk_per_article(*results.lexical, self.chunk_article)
+        semantic_ids, cosines = best_chunk_per_article(*results.semantic, self.chunk_article)
         return Evidence(
             lexical_first=int(self.chunk_article[lexical_ids[0]]) if len(lexical_ids) else -1,
             lexical_margin=float(1 - bm25[1] / bm25[0]) if len(bm25) > 1 and bm25[0] > 0 else float(len(bm25) == 1),
             semantic_first=int(self.chunk_article[semantic_ids[0]]) if len(semantic_ids) else -1,
             semantic_top=float(cosines[0]) if len(cosines) else 0.0,
             semantic_margin=float(cosines[0] - (cosines[1] if len(cosines) > 1 else 0.0)) if len(cosines) else 0.0,
-            lexical_only=lexical_only,
         )
 
     def signals(self, lexical: Scored, semantic: Scored, *, content_terms: Sequence[str]) -> QuerySignals:

@@ -6,16 +6,16 @@ import asyncio
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from api.deps import CUSTOMER_TOKEN_HEADER, KnowledgeBaseDep, PrincipalDep, customer
+from api.deps import CUSTOMER_TOKEN_HEADER, KnowledgeBaseDep, PrincipalDep, batch_item, customer_token_view
 from api.routes.suggestions import MessageIn
 from api.schemas import article_url
 from kb.access import Principal, View
 from kb.assist import Answer, Citation, Message, Question, answer, question_request
-from kb.core import InvalidRequest, KnowledgeBase, Line, Prose
+from kb.core import InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 
 router = APIRouter(prefix="/v1", tags=["agents"])
 
@@ -87,27 +87,25 @@ async def answers_batch(kb: KnowledgeBaseDep, principal: PrincipalDep, body: Bat
 async def _answer_many(kb: KnowledgeBase, principal: Principal, questions: list[QuestionIn], *, batch: bool) -> Response:
     """Each question's view (the key's, or a customer's it forwards) checked here; the answers and their JSON in a worker thread."""
     views: list[View] = []
-    asked: list[Question] = []
+    requests: list[SearchRequest] = []
     for number, body in enumerate(questions):
-        try:
+        with batch_item("questions", number, batch=batch):
             views.append(_view(kb, principal, body))
-            asked.append(Question(body.question, tuple(Message(m.role, m.text) for m in body.conversation), body.locale))
-            question_request(asked[-1])
-        except InvalidRequest as invalid:  # a batch names the question: questions.3.conversation
-            raise InvalidRequest(f"questions.{number}.{invalid.field}" if batch else invalid.field, invalid.message) from None
-    work = partial(_answered, kb, asked, views, principal_kind=principal.kind, batch=batch)
+            conversation = tuple(Message(m.role, m.text) for m in body.conversation)
+            requests.append(question_request(Question(body.question, conversation, body.locale)))
+    work = partial(_answered, kb, requests, views, principal_kind=principal.kind, batch=batch)
     return await asyncio.get_running_loop().run_in_executor(None, work)
 
 
-def _answered(kb: KnowledgeBase, asked: list[Question], views: list[View], *, principal_kind: str, batch: bool) -> Response:
+def _answered(kb: KnowledgeBase, requests: list[SearchRequest], views: list[View], *, principal_kind: str, batch: bool) -> Response:
     """The questions answered group by group of one view, then serialised, as search serialises: off the event loop."""
     found: dict[int, Answer] = {}
     for view in dict.fromkeys(views):
         positions = [n for n, v in enumerate(views) if v == view]
-        results = answer(kb, [asked[n] for n in positions], view=view, principal_kind=principal_kind)
+        results = answer(kb, [requests[n] for n in positions], view=view, principal_kind=principal_kind)
         found.update(zip(positions, results, strict=True))
     threshold = kb.settings.answer_min_confidence
-    out = [_out(found[n], threshold) for n in range(len(asked))]
+    out = [_out(found[n], threshold) for n in range(len(requests))]
     body = BATCH_OUT.dump_json(BatchOut(results=out)) if batch else ANSWER_OUT.dump_json(out[0])
     return Response(body, media_type="application/json")
 
@@ -120,10 +118,7 @@ def _view(kb: KnowledgeBase, principal: Principal, body: QuestionIn) -> View:
         raise InvalidRequest("customer_token", f"a customer_token is for bot keys answering a customer; a {principal.kind} reads as itself")
     if principal.customer is not None:
         raise InvalidRequest("customer_token", f"the customer is already named by {CUSTOMER_TOKEN_HEADER}; give one or the other")
-    try:
-        return customer(kb.settings, body.customer_token, source="customer_token").view
-    except HTTPException as refused:  # the bot's own key is fine: the customer's token is bad input
-        raise InvalidRequest("customer_token", str(refused.detail)) from None
+    return customer_token_view(kb.settings, body.customer_token)
 
 
 def _out(result: Answer, threshold: float) -> AnswerOut:

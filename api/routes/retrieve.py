@@ -14,9 +14,18 @@ from api.deps import KnowledgeBaseDep, PrincipalDep
 from api.routes.answers import CitationOut, citation_out
 from api.routes.suggestions import MessageIn
 from kb.access import Principal
-from kb.assist import Message, Question, question_request
-from kb.assist.retrieval import DEFAULT_BUDGET, MAX_BUDGET, MODEL_TOKENIZER, Packed, TokenCounter, retrieve, token_counter
-from kb.core import InvalidRequest, KnowledgeBase, Line, Prose
+from kb.assist import Message, Question
+from kb.assist.retrieval import (
+    DEFAULT_BUDGET,
+    MAX_BUDGET,
+    MODEL_TOKENIZER,
+    Packed,
+    TokenCounter,
+    retrieval_request,
+    retrieve,
+    token_counter,
+)
+from kb.core import InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 
 router = APIRouter(prefix="/v1", tags=["agents"])
 
@@ -53,17 +62,17 @@ async def retrieve_passages(kb: KnowledgeBaseDep, principal: PrincipalDep, body:
     """The best sections for a question, best first, each cited and de-duplicated, packed up to a token budget."""
     question = Question(body.query, tuple(Message(m.role, m.text) for m in body.conversation), body.locale)
     try:
-        question_request(question)
+        request = retrieval_request(question)
     except InvalidRequest as invalid:  # the question is this route's `query`
         raise InvalidRequest("query" if invalid.field == "question" else invalid.field, invalid.message) from None
     counter = token_counter(body.tokenizer, kb.encoder)
-    work = partial(_retrieve, kb, principal, question, body, counter)
+    work = partial(_retrieve, kb, principal, request, body, counter)
     return await asyncio.get_running_loop().run_in_executor(None, work)
 
 
-def _retrieve(kb: KnowledgeBase, principal: Principal, question: Question, body: RetrieveIn, counter: TokenCounter) -> Response:
+def _retrieve(kb: KnowledgeBase, principal: Principal, request: SearchRequest, body: RetrieveIn, counter: TokenCounter) -> Response:
     """Retrieve and serialise in the worker thread, as search does: the event loop never holds a large body."""
-    found = retrieve(kb, question, budget=body.token_budget, counter=counter, view=principal.view, principal_kind=principal.kind)
+    found = retrieve(kb, request, budget=body.token_budget, counter=counter, view=principal.view, principal_kind=principal.kind)
     out = RetrieveOut(
         interaction_id=found.interaction_id,
         commit=found.commit,

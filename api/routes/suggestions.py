@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from api.deps import KnowledgeBaseDep, PrincipalDep, customer
+from api.deps import KnowledgeBaseDep, PrincipalDep, batch_item, customer_token_view
 from api.schemas import AUDIENCE_DESCRIPTION, STATUS_DESCRIPTION, access_of, article_url
 from kb.access import PUBLIC, STAFF_ROLES, Principal, View, customer_view
 from kb.assist import DEFAULT_SUGGESTIONS, Message, Suggestion, Suggestions, Ticket, suggest, ticket_request
@@ -102,11 +102,9 @@ async def _suggest_many(kb: KnowledgeBase, principal: Principal, tickets: list[T
         raise HTTPException(403, "suggestions are for agents: they need an agent, writer, reviewer or admin API key")
     requesters, requests = [], []
     for number, ticket in enumerate(tickets):
-        try:
+        with batch_item("tickets", number, batch=batch):
             requesters.append(_requester(kb, ticket))
             requests.append(ticket_request(_ticket(ticket)))
-        except InvalidRequest as invalid:  # a batch names the ticket: tickets.3.body
-            raise InvalidRequest(f"tickets.{number}.{invalid.field}" if batch else invalid.field, invalid.message) from None
     work = partial(_suggested, kb, requests, view=principal.view, requesters=requesters, principal_kind=principal.kind, batch=batch)
     return await asyncio.get_running_loop().run_in_executor(None, work)
 
@@ -137,10 +135,7 @@ def _requester(kb: KnowledgeBase, body: TicketIn) -> View:
     if body.customer_token is not None and body.requester is not None:
         raise InvalidRequest("customer_token", "give the requester's customer_token or their segments (requester), not both")
     if body.customer_token is not None:
-        try:
-            return customer(kb.settings, body.customer_token, source="customer_token").view
-        except HTTPException as refused:  # the agent's own credentials are fine: the requester's token is bad input
-            raise InvalidRequest("customer_token", str(refused.detail)) from None
+        return customer_token_view(kb.settings, body.customer_token)
     if body.requester is not None:
         return customer_view(frozenset(body.requester.segments))
     return PUBLIC

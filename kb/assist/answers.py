@@ -61,6 +61,12 @@ class Citation:
     """The commit that last changed the article: the quote is verbatim in the section there."""
     quote: str
 
+    @classmethod
+    def of(cls, hit: Hit, commit: str, quote: str) -> Citation:
+        """``quote``, from ``hit``'s section, cited as the snapshot at ``commit`` served it."""
+        article, chunk = hit.article, hit.chunk
+        return cls(article.id, article.title, article.locale, chunk.anchor, chunk.heading_path, commit, article.revision, quote)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -96,18 +102,17 @@ def question_request(question: Question, *, limit: int = CANDIDATES) -> SearchRe
         raise InvalidRequest(QUESTION_FIELDS.get(invalid.field, invalid.field), invalid.message) from None
 
 
-def answer(kb: KnowledgeBase, questions: Sequence[Question], *, view: View, principal_kind: str) -> list[Answer]:
-    """Each question answered or abstained on, in one pass of the query pipeline with the reader's ``view``.
+def answer(kb: KnowledgeBase, requests: Sequence[SearchRequest], *, view: View, principal_kind: str) -> list[Answer]:
+    """Each question's search (:func:`question_request`) answered or abstained on, in one pass with the reader's ``view``.
 
     Every answer, abstentions included, is recorded in the ledger, so the bot's feedback (resolved,
     escalated…) points back at what it was given.
     """
     snapshot = kb.snapshot
-    requests = [question_request(question) for question in questions]
     responses = kb.search_many(requests, view=view, snapshot=snapshot)
     threshold = kb.settings.answer_min_confidence
     judged = [judge(snapshot, response.results) for response in responses]
-    shown = [[_shown(best.hit)] if best is not None and confidence >= threshold else [] for confidence, best in judged]
+    shown = [[Shown.of(best.hit)] if best is not None and confidence >= threshold else [] for confidence, best in judged]
     ids = record_interactions(kb.writer, "answer", principal_kind=principal_kind, commit=snapshot.commit, shown=shown)
     return [
         _answer(interaction, snapshot.commit, confidence, best, threshold)
@@ -133,12 +138,12 @@ def judge(snapshot: IndexSnapshot, results: Results) -> tuple[float, Best | None
     matches = snapshot.matches(top.chunk_id, snapshot.lexical_index.term_mask(content))
     passage = best_passage(top.chunk.text, matches, max_chars=ANSWER_CHARS)
     features = answer_features(snapshot, results, passage_weight=weight_within(matches, passage.start, passage.end))
-    return calibration(lexical_only=results.evidence.lexical_only).confidence(features), Best(top, passage, features)
+    return calibration(lexical_only=results.lexical_only).confidence(features), Best(top, passage, features)
 
 
 def answer_features(snapshot: IndexSnapshot, results: Results, *, passage_weight: float) -> AnswerFeatures:
     """What retrieval said about the best hit (:class:`AnswerFeatures`); ``passage_weight``: the quote's content-word IDF."""
-    top, evidence = results.hits[0], results.evidence
+    top, evidence = results.hits[0], snapshot.evidence(results)
     following = results.hits[1].score if len(results.hits) > 1 else 0.0
     article = int(snapshot.chunk_article[top.chunk_id])
     content = results.content_terms
@@ -162,14 +167,5 @@ def _answer(interaction: str, commit: str, confidence: float, best: Best | None,
         return Answer(interaction, commit, True, True, "no_match", 0.0, "", [])
     if confidence < threshold:
         return Answer(interaction, commit, True, True, "low_confidence", confidence, "", [])
-    return Answer(interaction, commit, False, False, None, confidence, best.passage.text, [_citation(best, commit)])
-
-
-def _citation(best: Best, commit: str) -> Citation:
-    article, chunk = best.hit.article, best.hit.chunk
     quote = best.passage.text
-    return Citation(article.id, article.title, article.locale, chunk.anchor, chunk.heading_path, commit, article.revision, quote)
-
-
-def _shown(hit: Hit) -> Shown:
-    return Shown(hit.article.id, hit.article.locale, hit.chunk.anchor, hit.article.revision)
+    return Answer(interaction, commit, False, False, None, confidence, quote, [Citation.of(best.hit, commit, quote)])

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from kb.core.db import InteractionRecord
 from kb.core.writer import BackgroundWriter
+from search.snapshot import Hit
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class Shown:
     locale: str
     anchor: str
     revision: str
+
+    @classmethod
+    def of(cls, hit: Hit) -> Shown:
+        """The article of a search hit, at the section it was found in."""
+        return cls(hit.article.id, hit.article.locale, hit.chunk.anchor, hit.article.revision)
 
 
 def record_interactions(

@@ -21,7 +21,7 @@ from kb.access.rules import View
 from kb.assist.answers import Citation, Question, question_request
 from kb.assist.ledger import Shown, record_interactions
 from kb.core.knowledge_base import KnowledgeBase
-from kb.core.requests import InvalidRequest
+from kb.core.requests import InvalidRequest, SearchRequest
 from search.encoder import Encoder
 from search.passages import best_passage
 from search.snapshot import Hit, IndexSnapshot
@@ -90,14 +90,19 @@ def _tiktoken(name: str) -> Callable[[str], int]:
     return lambda text: len(encoding.encode(text, disallowed_special=()))
 
 
+def retrieval_request(question: Question) -> SearchRequest:
+    """The search a retrieval asks for: the question's (:func:`question_request`), for :data:`CANDIDATES` articles."""
+    return question_request(question, limit=CANDIDATES)
+
+
 def retrieve(
-    kb: KnowledgeBase, question: Question, *, budget: int, counter: TokenCounter, view: View, principal_kind: str
+    kb: KnowledgeBase, request: SearchRequest, *, budget: int, counter: TokenCounter, view: View, principal_kind: str
 ) -> Retrieved:
-    """The best sections for ``question`` as ``view`` may read them, packed up to ``budget`` tokens, recorded in the ledger."""
+    """The best sections for a question's search (:func:`retrieval_request`) as ``view`` may read them, packed up to ``budget`` tokens."""
     if not 1 <= budget <= MAX_BUDGET:
         raise InvalidRequest("token_budget", f"must be between 1 and {MAX_BUDGET}, got {budget}")
     snapshot = kb.snapshot
-    results = kb.search_many([question_request(question, limit=CANDIDATES)], view=view, snapshot=snapshot)[0].results
+    results = kb.search_many([request], view=view, snapshot=snapshot)[0].results
     wanted = snapshot.lexical_index.term_mask(results.content_terms)
     passages, tokens = pack(snapshot, results.hits, wanted, budget=budget, counter=counter)
     shown = [[Shown(p.citation.article_id, p.citation.locale, p.citation.anchor, p.citation.revision) for p in passages]]
@@ -129,7 +134,7 @@ def pack(
         if any(flat in earlier for earlier in seen):
             continue
         seen.append(flat)
-        packed.append(Packed(_citation(hit, snapshot.commit, text), hit.score, tokens))
+        packed.append(Packed(Citation.of(hit, snapshot.commit, text), hit.score, tokens))
         used += tokens + (between if len(packed) > 1 else 0)
     if counter.additive:
         return packed, used
@@ -151,9 +156,9 @@ def _fitting(
     """
     count, whole = counter.count, hit.chunk.text
     if counter.additive:  # the header line and the text apart: the text's count is the snapshot's, kept
-        tokens = count(header(number, _citation(hit, "", ""))) + snapshot.text_tokens(hit.chunk_id, count)
+        tokens = count(header(number, Citation.of(hit, "", ""))) + snapshot.text_tokens(hit.chunk_id, count)
     else:
-        tokens = count(block(number, _citation(hit, "", whole)))
+        tokens = count(block(number, Citation.of(hit, "", whole)))
     if tokens <= room:
         return whole, tokens
     chars = int(len(whole) * room / tokens)
@@ -162,7 +167,7 @@ def _fitting(
         if chars < MIN_CUT_CHARS:
             return None
         text = best_passage(whole, matches, max_chars=chars).text
-        tokens = count(block(number, _citation(hit, "", text)))
+        tokens = count(block(number, Citation.of(hit, "", text)))
         if tokens <= room:
             return text, tokens
         chars = int(chars * room / tokens * 0.9)
@@ -184,8 +189,3 @@ def block(number: int, citation: Citation) -> str:
 
 def join(passages: list[Packed]) -> str:
     return SEPARATOR.join(block(number, p.citation) for number, p in enumerate(passages, start=1))
-
-
-def _citation(hit: Hit, commit: str, quote: str) -> Citation:
-    article, chunk = hit.article, hit.chunk
-    return Citation(article.id, article.title, article.locale, chunk.anchor, chunk.heading_path, commit, article.revision, quote)

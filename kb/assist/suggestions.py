@@ -105,7 +105,7 @@ def suggest(
     found = [
         _suggestions(snapshot, response.results, requester) for response, requester in zip(responses, requesters, strict=True)
     ]
-    shown = [[Shown(s.hit.article.id, s.hit.article.locale, s.hit.chunk.anchor, s.hit.article.revision) for s in items] for items in found]
+    shown = [[Shown.of(s.hit) for s in items] for items in found]
     ids = record_interactions(kb.writer, "suggestion", principal_kind=principal_kind, commit=snapshot.commit, shown=shown)
     return [
         Suggestions(interaction_id=interaction, commit=snapshot.commit, query=request.text, suggestions=items)

@@ -26,14 +26,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kb.access.rules import PUBLIC
 from kb.assist.answers import Question, judge, question_request
 from kb.assist.suggestions import Message
 from kb.core.knowledge_base import KnowledgeBase
 from kb.core.requests import InvalidRequest, SearchRequest
 from kb.core.settings import Settings
 from kb.evaluation.beir import AnswerKey, Dataset
-from kb.evaluation.run import BATCH, Progress, open_corpus
+from kb.evaluation.run import Progress, open_corpus, search_in_batches
 from search.encoder import Encoder
 
 OUT_OF_SCOPE_SAMPLE = 500
@@ -148,8 +147,8 @@ def judge_set(
         relevant = dataset.qrels.get(qid, {})
         correct = found.document is not None and relevant.get(found.document, 0) > 0
         spans = key.spans.get(qid) or ()
-        quote_gold = _holds(found.quote, spans) if spans and found.answered_text else None
-        section_gold = _holds(found.section, spans) if spans and found.answered_text else None
+        quote_gold = _holds(found.quote, spans) if spans and found.quote else None
+        section_gold = _holds(found.section, spans) if spans and found.quote else None
         return found.judged("answerable", correct, quote_gold, section_gold)
 
     judged = [answerable(qid, found) for qid, found in _ask(kb, ids, asked, "answers: the set's questions", progress).items()]
@@ -171,10 +170,6 @@ class Found:
     quote: str
     section: str
 
-    @property
-    def answered_text(self) -> bool:
-        return bool(self.quote)
-
     def judged(self, kind: str, correct: bool, quote_gold: bool | None = None, section_gold: bool | None = None) -> Judged:
         return Judged(kind, correct, self.confidence, self.score, self.features, self.lexical_only, quote_gold, section_gold)
 
@@ -191,20 +186,14 @@ def _ask(kb: KnowledgeBase, ids: dict[str, str], questions: dict[str, Question],
         except InvalidRequest:
             continue
     found = dict.fromkeys(questions, NOTHING)
-    items = list(requests.items())
-    for start in range(0, len(items), BATCH):
-        batch = items[start : start + BATCH]
-        snapshot = kb.snapshot
-        responses = kb.search_many([request for _, request in batch], view=PUBLIC, snapshot=snapshot)
-        for (qid, _), response in zip(batch, responses, strict=True):
-            confidence, best = judge(snapshot, response.results)
-            if best is not None:
-                found[qid] = Found(
-                    ids[best.hit.article.id], confidence, best.hit.score, best.features.values(),
-                    response.results.evidence.lexical_only, best.passage.text, best.hit.chunk.text,
-                )  # fmt: skip
-        if progress:
-            progress(label, min(start + BATCH, len(items)), len(items))
+    snapshot = kb.snapshot  # an evaluation's knowledge base never reindexes
+    for qid, results in search_in_batches(kb, requests, label=label, progress=progress):
+        confidence, best = judge(snapshot, results)
+        if best is not None:
+            found[qid] = Found(
+                ids[best.hit.article.id], confidence, best.hit.score, best.features.values(),
+                results.lexical_only, best.passage.text, best.hit.chunk.text,
+            )  # fmt: skip
     return found
 
 

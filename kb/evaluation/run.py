@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from kb.evaluation.beir import Dataset
 from kb.evaluation.corpus import article_ids, corpus_language, write_repository
 from kb.evaluation.metrics import score
 from search.encoder import Encoder
+from search.snapshot import Results
 
 if TYPE_CHECKING:
     from kb.evaluation.answers import AnswerReport
@@ -86,20 +87,25 @@ def rank_with_kb(
 def rank_requests(
     kb: KnowledgeBase, ids: dict[str, str], requests: dict[str, SearchRequest], *, label: str, progress: Progress | None
 ) -> dict[str, dict[str, float]]:
-    """Each query's request through ``search_many`` in batches of :data:`BATCH`; article ids mapped back to document ids.
+    """Each query's ranking through ``search_many``, article ids mapped back to document ids.
 
     A query without a request (one the API would refuse) is left out, so it scores zero, as it would for a user.
     """
-    ranking: dict[str, dict[str, float]] = {}
+    found = search_in_batches(kb, requests, label=label, progress=progress)
+    return {qid: {ids[hit.article.id]: hit.score for hit in results.hits} for qid, results in found}
+
+
+def search_in_batches(
+    kb: KnowledgeBase, requests: dict[str, SearchRequest], *, label: str, progress: Progress | None
+) -> Iterator[tuple[str, Results]]:
+    """Each request's results through ``search_many`` (as an anonymous reader), in batches of :data:`BATCH`: one model call each."""
     items = list(requests.items())
     for start in range(0, len(items), BATCH):
         batch = items[start : start + BATCH]
         responses = kb.search_many([request for _, request in batch], view=PUBLIC)
-        for (qid, _), response in zip(batch, responses, strict=True):
-            ranking[qid] = {ids[hit.article.id]: hit.score for hit in response.results.hits}
+        yield from ((qid, response.results) for (qid, _), response in zip(batch, responses, strict=True))
         if progress:
             progress(label, min(start + BATCH, len(items)), len(items))
-    return ranking
 
 
 def _request(text: str, *, mode: str, locale: str, limit: int) -> SearchRequest | None:
