@@ -36,6 +36,7 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || PYTHON=$(PYTHON) sh tools/apt-install "for the load test" wrk
 	$(BIN)/python -m bench.search_latency --data $(DATA)
 	$(BIN)/python -m bench.vector_scale
+	$(BIN)/python -m bench.assist_latency
 
 # Search quality on the BEIR sets beside the project.
 eval: $(STAMP)

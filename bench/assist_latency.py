@@ -1,6 +1,6 @@
 """What agents' suggestions, bots' answers and LLM retrieval cost over HTTP, as ratios to a search in the same run.
 
-    python -m bench.assist_latency [--rounds 5]
+    python -m bench.assist_latency [--rounds 5]   # part of `make bench`; writes its section of docs/benchmarks.md
 
 `kb serve` over the bundled sample with the query cache off, so every request encodes. For each of the
 sample's English bench queries, a ~2,000-character ticket: the question written as an e-mail with a
@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import platform
 import random
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -29,11 +31,13 @@ from rich.console import Console
 
 from bench.noisy_tickets import email
 from bench.queries import SAMPLE_QUERIES
+from bench.report import write_section
 from bench.search_latency import timed_get, timed_request
 from bench.server import ROOT, running_server
 from kb.assist import Message, Ticket, ticket_request
 from kb.core.bootstrap import load_encoder
 from kb.core.settings import Settings
+from search.cpu import cpu_description
 from search.encoder import query_for_model
 from search.query import CONVERSATION_TOKENS, conversation_text
 
@@ -60,6 +64,7 @@ def ticket_for(question: str, rng: random.Random) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     rng = random.Random(7)
     questions = [query for query, locale in SAMPLE_QUERIES if locale == "en"]
@@ -84,17 +89,34 @@ def main() -> None:
         floors = encode_floors(Settings(data_dir=Path(folder)), questions, tickets)
     p50 = {surface: float(np.percentile(values, 50)) * 1000 for surface, values in times.items()}
     sizes = [sum(len(m["text"]) for m in t["messages"]) for t in tickets]
-    console.print(f"tickets: {len(tickets)}, {min(sizes)}–{max(sizes)} characters (median {int(np.median(sizes))})")
-    console.print(f"GET /v1/search p50 {p50['search']:.2f} ms")
+    floor = p50["search"] + floors[1] - floors[0]
+    lines = [
+        "## Agents and bots: speed",
+        "",
+        f"- command: `make bench  # = python -m bench.assist_latency --rounds {args.rounds}`",
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"- machine: {platform.machine()}, {cpu_description()}, {os.cpu_count()} cores",
+        f"- the sample help center, query cache off; {len(tickets)} questions, and tickets of {min(sizes)}–{max(sizes)} characters",
+        "",
+        "| request | p50 ms | ÷ search | target |",
+        "|---|---|---|---|",
+        f"| GET /v1/search | {p50['search']:.2f} | 1 | |",
+    ]
     for surface, target in (("suggestions", 2.0), ("answers", 1.5), ("retrieve", 1.5)):
-        console.print(f"POST /v1/{surface} p50 {p50[surface]:.2f} ms: **{p50[surface] / p50['search']:.2f}×** (target ≤ {target}×)")
-    console.print(f"the model alone, in this process: a question {floors[0]:.2f} ms, a ticket's conversation as kb reads it "
-                  f"({CONVERSATION_TOKENS} tokens at most) {floors[1]:.2f} ms: a search with the ticket's encode instead of the "
-                  f"question's would take {p50['search'] + floors[1] - floors[0]:.2f} ms, "
-                  f"{(p50['search'] + floors[1] - floors[0]) / p50['search']:.2f}× a search")  # fmt: skip
-    for name, (singles, batch) in (("tickets", suggest_batch), ("questions", answer_batch)):
-        console.print(f"{BATCH} {name}: {singles * 1000:.0f} ms as single calls, {batch * 1000:.0f} ms as one batch: "
-                      f"**{singles / batch:.2f}×** the throughput")  # fmt: skip
+        lines.append(f"| POST /v1/{surface} | {p50[surface]:.2f} | **{p50[surface] / p50['search']:.2f}×** | ≤ {target}× |")
+    lines += [
+        "",
+        f"The floor a suggestion stands on, in the same run: the model alone takes {floors[0]:.2f} ms on a question and "
+        f"{floors[1]:.2f} ms on a ticket's conversation as kb reads it ({CONVERSATION_TOKENS} tokens at most), so a search "
+        f"with the ticket's encode instead of the question's would take {floor:.2f} ms, {floor / p50['search']:.2f}× a search.",
+        "",
+    ]
+    for name, (singles, batch), goal in (("tickets", suggest_batch, ""), ("questions", answer_batch, " (target ≥ 3×)")):
+        lines.append(f"- {BATCH} {name}: {singles * 1000:.0f} ms as single calls, {batch * 1000:.0f} ms as one batch, "
+                     f"**{singles / batch:.2f}×** the throughput{goal}")  # fmt: skip
+    markdown = "\n".join(lines) + "\n"
+    console.print(markdown, markup=False, highlight=False)
+    write_section(args.out, "make bench: agents and bots", markdown)
 
 
 SURFACES = ["search", "suggestions", "answers", "retrieve"]

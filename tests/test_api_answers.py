@@ -157,3 +157,14 @@ def test_a_bad_question_is_a_clear_422_naming_the_field(client: TestClient, ques
 def test_a_bad_question_in_a_batch_is_named_by_its_place(client: TestClient) -> None:
     response = client.post("/v1/answers:batch", json={"questions": [PASSWORD, {"question": "refund", "locale": "xx"}]})
     assert_problem(response, 422, field="questions.1.locale")
+
+
+def test_a_batch_encodes_its_questions_in_one_model_call(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    encoder = served_kb(client).encoder
+    calls: list[int] = []
+    encode_queries = encoder.encode_queries
+    monkeypatch.setattr(encoder, "encode_queries", lambda texts: calls.append(len(texts)) or encode_queries(texts))
+    questions = [{"question": f"How do I cancel my subscription, case {n}?", "conversation": [{"role": "customer", "text": "Hi"}]}
+                 for n in range(3)]  # fmt: skip
+    assert client.post("/v1/answers:batch", json={"questions": questions}).status_code == 200
+    assert calls == [3]

@@ -174,3 +174,13 @@ def test_a_requester_given_twice_is_a_422_naming_the_ticket_in_a_batch(client: T
 def test_a_batch_of_too_many_tickets_is_refused(client: TestClient) -> None:
     response = client.post("/v1/suggestions:batch", json={"tickets": [REFUND_TICKET] * 101}, headers=key(client))
     assert_problem(response, 422)
+
+
+def test_a_batch_encodes_its_tickets_in_one_model_call(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    encoder = served_kb(client).encoder
+    calls: list[int] = []
+    encode_queries = encoder.encode_queries
+    monkeypatch.setattr(encoder, "encode_queries", lambda texts: calls.append(len(texts)) or encode_queries(texts))
+    tickets = [REFUND_TICKET, NOISY_TICKET, {"body": "How do I export my invoices as PDF?"}]
+    assert client.post("/v1/suggestions:batch", json={"tickets": tickets}, headers=key(client)).status_code == 200
+    assert calls == [3]
