@@ -163,7 +163,12 @@ def test_a_batch_encodes_its_questions_in_one_model_call(client: TestClient, mon
     encoder = served_kb(client).encoder
     calls: list[int] = []
     encode_queries = encoder.encode_queries
-    monkeypatch.setattr(encoder, "encode_queries", lambda texts: calls.append(len(texts)) or encode_queries(texts))
+
+    def counted(texts):
+        calls.append(len(texts))
+        return encode_queries(texts)
+
+    monkeypatch.setattr(encoder, "encode_queries", counted)
     questions = [{"question": f"How do I cancel my subscription, case {n}?", "conversation": [{"role": "customer", "text": "Hi"}]}
                  for n in range(3)]  # fmt: skip
     assert client.post("/v1/answers:batch", json={"questions": questions}).status_code == 200

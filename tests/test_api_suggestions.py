@@ -180,7 +180,12 @@ def test_a_batch_encodes_its_tickets_in_one_model_call(client: TestClient, monke
     encoder = served_kb(client).encoder
     calls: list[int] = []
     encode_queries = encoder.encode_queries
-    monkeypatch.setattr(encoder, "encode_queries", lambda texts: calls.append(len(texts)) or encode_queries(texts))
+
+    def counted(texts):
+        calls.append(len(texts))
+        return encode_queries(texts)
+
+    monkeypatch.setattr(encoder, "encode_queries", counted)
     tickets = [REFUND_TICKET, NOISY_TICKET, {"body": "How do I export my invoices as PDF?"}]
     assert client.post("/v1/suggestions:batch", json={"tickets": tickets}, headers=key(client)).status_code == 200
     assert calls == [3]
