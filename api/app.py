@@ -85,8 +85,10 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", CUSTOMER_TOKEN_HEADER],
-            expose_headers=["Link", "Retry-After"],
+            # An MCP client in a browser sends its protocol version on every request (and a session
+            # id, which the stateless /mcp ignores but must let through).
+            allow_headers=["Authorization", "Content-Type", CUSTOMER_TOKEN_HEADER, "Mcp-Protocol-Version", "Mcp-Session-Id"],
+            expose_headers=["Link", "Retry-After", "Mcp-Session-Id"],
             max_age=600,
         )
     app.add_middleware(PerReaderCaching)

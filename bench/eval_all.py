@@ -91,7 +91,7 @@ CURVE_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95)
 
 def answers_markdown(answers: AnswerReport) -> list[str]:
     """Bot answers on one set: risk-coverage at a few thresholds, the default's figures, kb against the plain threshold."""
-    outside = "a held-out quarter of its own articles' questions" if answers.out_of_scope == answers.dataset else answers.out_of_scope
+    outside = "a held-out quarter of its own titles' questions" if answers.out_of_scope == answers.dataset else answers.out_of_scope
     lines = [
         f"Bot answers (`kb eval --answers`): {answers.questions} questions ({answers.unanswerable} unanswerable), and "
         f"{answers.out_of_scope_questions} out-of-scope questions ({outside}). Answered share, precision of the first "

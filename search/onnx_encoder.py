@@ -104,12 +104,14 @@ class OnnxEncoder:
         # second session (``_side_by_side``). Queries on one thread each measured slower over HTTP (3.75 ms
         # p50 against 3.33 on the sample), builds on all cores per text slower (78 chunks/s against 96).
         self._model_file = model_file
+        self._query_model_file = export_dir / INT8_FILE if quantized_queries else model_file
         self._session = onnxruntime.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
         self._query_session = self._session
-        if quantized_queries and not quantized:
-            self._query_session = onnxruntime.InferenceSession(str(export_dir / INT8_FILE), providers=["CPUExecutionProvider"])
+        if self._query_model_file != model_file:
+            self._query_session = onnxruntime.InferenceSession(str(self._query_model_file), providers=["CPUExecutionProvider"])
         self._inputs = [node.name for node in self._session.get_inputs()]
-        self._workers: tuple[ThreadPoolExecutor, InferenceSession] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._single_threaded: dict[Path, InferenceSession] = {}
         self._workers_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -124,44 +126,54 @@ class OnnxEncoder:
         """
         if len(texts) < 2 or WORKERS < 2:
             return self._one_after_another(self._session, texts)
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        pool, session = self._side_by_side()
-        encodings = self._tokenizer.encode_batch(list(texts))
-        for row, vector in enumerate(pool.map(lambda encoding: self._encode_one(session, encoding), encodings)):
-            vectors[row] = vector
-        return vectors
+        return self._side_by_side(self._model_file, texts)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for search queries, each alone on every core: on the int8 model where asked for.
+        """Vectors for search queries, each alone: on the int8 model where asked for.
 
         Where the CPU's int8 weights must keep to 7 bits (x86 without VNNI), int8 documents fell below
         plain dense retrieval on two sets, but int8 queries against fp32 documents did not (within
         0.0018 nDCG@10 of fp32 on the four English sets measured) while a query's encode took 2.2 ms instead of 3.1
-        (`docs/benchmarks.md`). A query's vector still depends on its text alone.
+        (`docs/benchmarks.md`). A query's vector still depends on its text alone. One query runs on
+        every core (the lowest latency); a batch's run side by side, one thread each, as a build's
+        texts do: 32 questions of the sample in 35 ms against 46 one after another on two cores.
         """
-        return self._one_after_another(self._query_session, texts)
+        if len(texts) < 2 or WORKERS < 2:
+            return self._one_after_another(self._query_session, texts)
+        return self._side_by_side(self._query_model_file, texts)
 
     def count_tokens(self, text: str) -> int:
         """Model tokens in ``text`` without truncation, as the chunker needs."""
         # The batch call without offsets: the chunker counts tens of thousands of candidate windows.
         return len(self._counter.encode_batch_fast([text], add_special_tokens=False)[0].ids)
 
-    def _side_by_side(self) -> tuple[ThreadPoolExecutor, InferenceSession]:
-        """Threads, and a single-threaded session they share, to run many texts side by side.
+    def _side_by_side(self, model_file: Path, texts: Sequence[str]) -> np.ndarray:
+        """Each text alone, on threads that share a single-threaded session of ``model_file``.
 
-        Made on the first call with many texts (a build): a server that only encodes queries never
-        loads the model a second time. BEIR passages, int8: 110 a second on two such threads, 83 on
-        one run of two threads (fp32: 61 and 56).
+        The threads and sessions are made on the first call with many texts (a build, a batch of
+        queries): a server that only answers single queries never loads a model a second time. BEIR
+        passages, int8: 110 a second on two such threads, 83 on one run of two threads (fp32: 61 and 56).
         """
+        pool, session = self._workers(model_file)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        for row, vector in enumerate(pool.map(lambda encoding: self._encode_one(session, encoding), encodings)):
+            vectors[row] = vector
+        return vectors
+
+    def _workers(self, model_file: Path) -> tuple[ThreadPoolExecutor, InferenceSession]:
         with self._workers_lock:
-            if self._workers is None:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kb-encode")
+            if model_file not in self._single_threaded:
                 import onnxruntime
 
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = 1
-                session = onnxruntime.InferenceSession(str(self._model_file), options, providers=["CPUExecutionProvider"])
-                self._workers = (ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kb-encode"), session)
-            return self._workers
+                self._single_threaded[model_file] = onnxruntime.InferenceSession(
+                    str(model_file), options, providers=["CPUExecutionProvider"]
+                )
+            return self._pool, self._single_threaded[model_file]
 
     def _one_after_another(self, session: InferenceSession, texts: Sequence[str]) -> np.ndarray:
         """Each text alone on ``session``, one after another (a session of every core runs one text fastest)."""

@@ -60,6 +60,8 @@ class SearchSpec:
     """A helpdesk ticket, one message or many: read as a conversation even when it has no earlier turns."""
     snippets: bool = True
     """Whether the page's hits are excerpted (answers and retrieval quote sentences instead)."""
+    facets: bool = True
+    """Whether every match is counted by category, tag and locale (a search page's filters)."""
 
     @property
     def conversation(self) -> bool:
@@ -194,11 +196,12 @@ class QueryPipeline:
 
 SPECIAL_TOKENS = 2
 """[CLS] and [SEP]: the model's window holds them beside the text (``count_tokens`` leaves them out)."""
-CONVERSATION_TOKENS = 128
+CONVERSATION_TOKENS = 96
 """How much of a conversation the model reads: a query's encode grows with its length (attention, with
 the square), and a 2,000-character ticket filled the model's whole window (256 tokens), a third of a
-suggestion's time. doc2dial-dev, kb suggestions nDCG@10 by window: 256 0.9100, **128 0.9091**,
-96 0.9096, 64 0.9058: a plateau down to 96, so half the window costs nothing measurable."""
+suggestion's time. kb suggestions nDCG@10 by window, doc2dial-dev: 256 0.9100, 128 0.9091, **96
+0.9096**, 64 0.9058; doc2dial-dev-abstain: 128 0.9082, **96 0.9091**. A plateau down to 96 tokens,
+where the encode of a 2,000-character ticket takes about a third less than at 128."""
 
 
 def conversation_text(turns: Sequence[str], last: str, encoder: Encoder) -> str:
@@ -313,5 +316,5 @@ def rank(snapshot: IndexSnapshot, plan: QueryPlan, lexical: Scored, semantic: Sc
     lexical_only = mode == "keyword" or not plan.weights.semantic
     return snapshot.results(
         best_ids, best_scores, page=page, content_terms=content, candidates=(lexical, semantic), lexical_only=lexical_only,
-        snippets=plan.spec.snippets,
+        snippets=plan.spec.snippets, facets=plan.spec.facets,
     )  # fmt: skip

@@ -222,18 +222,19 @@ class IndexSnapshot:
         candidates: tuple[Scored, Scored] = (EMPTY, EMPTY),
         lexical_only: bool = False,
         snippets: bool = True,
+        facets: bool = True,
     ) -> Results:
-        """Ranked articles (each as its best chunk) paged, the page's hits excerpted (unless ``snippets`` is off), facets counted."""
+        """Ranked articles (each as its best chunk) paged, the page's hits excerpted and facets counted (unless asked not to)."""
         shown = list(zip(best_ids[page].tolist(), best_scores[page].tolist(), strict=True))
         wanted = self.lexical_index.term_mask(content_terms) if shown and snippets else np.zeros(0, dtype=bool)
         hits = [
             Hit(self.articles[self.chunk_article[cid]], self.chunks[cid], score, self._snippet(cid, wanted) if snippets else "", cid)
             for cid, score in shown
         ]
-        facets = self._facet_counts.count(self.chunk_article[best_ids])
+        counts = self._facet_counts.count(self.chunk_article[best_ids]) if facets else {}
         lexical, semantic = candidates
         return Results(
-            hits=hits, total=len(best_ids), facets=facets, content_terms=tuple(content_terms), lexical=lexical, semantic=semantic,
+            hits=hits, total=len(best_ids), facets=counts, content_terms=tuple(content_terms), lexical=lexical, semantic=semantic,
             lexical_only=lexical_only,
         )  # fmt: skip
 

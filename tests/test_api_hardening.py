@@ -173,6 +173,14 @@ def test_cors_answers_listed_origins_only(make_client) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
+def test_cors_lets_a_browser_mcp_client_send_its_protocol_headers(make_client) -> None:
+    client = make_client(cors_origins="https://app.example.org")
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, mcp-protocol-version"}
+    allowed = client.options("/mcp", headers={"Origin": "https://app.example.org"} | preflight)
+    assert allowed.status_code == 200
+    assert "mcp-protocol-version" in allowed.headers["access-control-allow-headers"].lower()
+
+
 def test_without_cors_origins_no_origin_is_allowed(make_client) -> None:
     client = make_client()
     response = client.get("/v1/search", params={"q": "x"}, headers={"Origin": "https://app.example.org"})

@@ -70,8 +70,21 @@ def test_holding_out_a_quarter_makes_its_only_questions_out_of_scope(tmp_path: P
     kept, _, outside = hold_out(dataset, AnswerKey({}, {}))
     held = {d.id for d in dataset.documents} - {d.id for d in kept.documents}
     orphaned = {qid for qid, docs in dataset.qrels.items() if set(docs) <= held}
-    assert {qid.removeprefix("out-of-scope:") for qid in outside} == orphaned == {"q2"}
+    assert {qid.removeprefix("out-of-scope:") for qid in outside} == orphaned == {"q1"}
     assert not orphaned & set(kept.queries)
+
+
+def test_holding_out_takes_every_article_of_a_subject_together(tmp_path: Path) -> None:
+    """A page's other paragraphs left in would still answer its held-out paragraph's questions."""
+    titles = ("rain", "snow", "wind", "fog", "sun", "hail")
+    docs = [(f"{title}-p{n}", title, f"Paragraph {n} about {title}.") for title in titles for n in range(3)]
+    queries = [(f"q-{doc_id}", f"What does paragraph {doc_id} say?", doc_id) for doc_id, _, _ in docs]
+    dataset = load_dataset(write_beir(tmp_path / "set", docs=docs, queries=queries))
+    kept, _, outside = hold_out(dataset, AnswerKey({}, {}))
+    kept_titles = {d.title for d in kept.documents}
+    held_titles = {d.title for d in dataset.documents} - kept_titles
+    assert held_titles and kept_titles
+    assert len(outside) == 3 * len(held_titles)
 
 
 def test_eval_measures_answers_with_unanswerable_and_out_of_scope_questions(tmp_path: Path, database_url: str) -> None:

@@ -103,6 +103,14 @@ def test_a_query_without_matches_has_empty_facets(sample_kb) -> None:
     assert (results.total, results.facets) == (0, {"category": {}, "tags": {}, "locale": {}})
 
 
+def test_a_search_that_needs_no_filters_counts_no_facets(sample_kb) -> None:
+    """Agents' and bots' searches: the same ranking, without the search page's counts."""
+    counted = sample_kb.search(SearchRequest(query="account", mode="keyword"), view=PUBLIC).results
+    uncounted = sample_kb.search(SearchRequest(query="account", mode="keyword", facets=False), view=PUBLIC).results
+    assert counted.facets["category"] and uncounted.facets == {}
+    assert [hit.article.id for hit in uncounted.hits] == [hit.article.id for hit in counted.hits]
+
+
 def test_paging_with_offset_continues_the_same_ranking(sample_kb) -> None:
     whole = top(sample_kb, "workspace", locale="en", limit=10)
     assert top(sample_kb, "workspace", locale="en", limit=5, offset=5) == whole[5:10]

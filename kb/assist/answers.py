@@ -97,6 +97,7 @@ def question_request(question: Question, *, limit: int = CANDIDATES) -> SearchRe
             locale=question.locale or query_language(" ".join((*context, question.question))),
             limit=limit,
             snippets=False,
+            facets=False,
         )
     except InvalidRequest as invalid:
         raise InvalidRequest(QUESTION_FIELDS.get(invalid.field, invalid.field), invalid.message) from None

@@ -15,7 +15,7 @@ always 1 at the top and the semantic features are empty, so it has a model of it
 from __future__ import annotations
 
 import math
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class AnswerFeatures:
     """The same share for the quoted sentences alone."""
 
     def values(self) -> tuple[float, ...]:
-        return astuple(self)
+        return tuple(getattr(self, name) for name in FEATURES)  # not astuple, which deep-copies each float
 
 
 FEATURES = tuple(AnswerFeatures.__dataclass_fields__)
@@ -61,12 +61,12 @@ class Calibration:
         return 1 / (1 + math.exp(-max(-60.0, min(60.0, logit))))
 
 
-# Fitted by `python -m bench.fit_confidence ../shared/data` on 2026-12-05 (see its docstring for what it pools).
+# Fitted by `python -m bench.fit_confidence ../shared/data` on 2026-12-06 (see its docstring for what it pools).
 # Weights in the order of FEATURES. The semantic side's best score says most; a best article that both
 # sides put first, well ahead of the next, adds to it. In the lexical-only model the margin and the share
 # of the question the section holds carry it (a score of 1 at the top says nothing there).
-HYBRID = Calibration(intercept=-5.8844, weights=(0.299, 1.91, 7.5271, -3.0436, 2.266, 0.7145, 1.4264, 0.4917, -1.0375))
-LEXICAL_ONLY = Calibration(intercept=-4.6665, weights=(0.1106, 4.4011, 0.0, 0.0, 4.4011, -0.6748, 0.0, 5.961, -0.4191))
+HYBRID = Calibration(intercept=-5.8543, weights=(1.3776, 2.0401, 6.664, -2.9959, 2.195, 0.7212, 1.3, 0.3306, -1.0149))
+LEXICAL_ONLY = Calibration(intercept=-5.1976, weights=(0.014, 4.3505, 0.0, 0.0, 4.3505, 0.014, 0.0, 5.5908, 0.1039))
 
 
 def calibration(*, lexical_only: bool) -> Calibration:

@@ -88,6 +88,7 @@ def ticket_request(ticket: Ticket, *, reduce: Callable[[str], str] = reduce_tick
         exclude=ticket.exclude,
         limit=ticket.limit,
         ticket=True,
+        facets=False,
         max_query_chars=MAX_TICKET_CHARS,
     )
 

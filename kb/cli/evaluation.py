@@ -30,7 +30,7 @@ def evaluate_command(
     ] = False,
     out_of_scope: Annotated[
         Path | None,
-        typer.Option(help="With --answers: a set whose questions kb must abstain on (the same set: hold out a quarter of its articles)."),
+        typer.Option(help="With --answers: a set whose questions kb must abstain on (the same set: hold out a quarter of its titles)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:

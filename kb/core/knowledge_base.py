@@ -216,6 +216,7 @@ class KnowledgeBase:
                 context=tuple(" ".join(turn.split()) for turn in r.context if turn.strip()),
                 ticket=r.ticket,
                 snippets=r.snippets,
+                facets=r.facets,
             )
             for r in requests
         ]

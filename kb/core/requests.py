@@ -41,6 +41,8 @@ class SearchRequest:
     """A helpdesk ticket: read as a conversation even without earlier turns (`search/query.py`)."""
     snippets: bool = True
     """Whether hits carry an excerpt: answers and retrieval quote whole sentences instead."""
+    facets: bool = True
+    """Whether matches are counted by category, tag and locale: a search page's filters, which agents and bots never see."""
     max_query_chars: int = field(default=1000, compare=False, repr=False)
 
     def __post_init__(self) -> None:

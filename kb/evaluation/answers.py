@@ -7,7 +7,7 @@ conversation before it. Three kinds of question are asked:
 - the set's answerable questions: an answer is right when its first citation is a relevant article;
 - its unanswerable ones (``answers.jsonl``: their page was removed): any answer is wrong;
 - out-of-scope questions — another set's, asked against this set's articles — that kb must abstain on.
-  Asked against itself (``--out-of-scope`` naming the same set), a quarter of the set's articles is
+  Asked against itself (``--out-of-scope`` naming the same set), a quarter of the set's subjects (titles) is
   held out and their questions become the out-of-scope ones: the only way to get out-of-scope questions
   in a language with one set (jsquad).
 
@@ -38,7 +38,7 @@ from search.encoder import Encoder
 OUT_OF_SCOPE_SAMPLE = 500
 """Out-of-scope questions asked per set: a fixed random sample of the other set's."""
 HELD_OUT_SHARE = 4
-"""Asked against itself, one article in this many is held out."""
+"""Asked against itself, one subject (title) in this many is held out, with all its articles."""
 TARGET_PRECISION = 0.9
 """Where the two ways of deciding are compared: the share each answers at this precision."""
 THRESHOLDS = tuple(round(step / 20, 2) for step in range(21))
@@ -288,13 +288,19 @@ def _sample(questions: dict[str, Question], size: int) -> dict[str, Question]:
     return {f"out-of-scope:{qid}": questions[qid] for qid in chosen}
 
 
-def hold_out(dataset: Dataset, key: AnswerKey) -> tuple[Dataset, AnswerKey, dict[str, Question]]:
-    """The set without one article in :data:`HELD_OUT_SHARE` (chosen by a hash of its id), and the questions only those answered.
+def _bucket(subject: str) -> int:
+    return int(hashlib.sha256(subject.encode()).hexdigest(), 16) % HELD_OUT_SHARE
 
-    A question with a relevant article left keeps it; one without any becomes out of scope (a sample
-    of :data:`OUT_OF_SCOPE_SAMPLE`).
+
+def hold_out(dataset: Dataset, key: AnswerKey) -> tuple[Dataset, AnswerKey, dict[str, Question]]:
+    """The set without one subject in :data:`HELD_OUT_SHARE`, and the questions only its articles answered.
+
+    A subject is a title (jsquad's paragraphs share their Wikipedia page's), chosen by a hash: holding
+    out paragraphs alone left their page's other paragraphs in, so a "held-out" question still had its
+    subject in the knowledge base, often its answer too. A question with a relevant article left keeps
+    it; one without any becomes out of scope (a sample of :data:`OUT_OF_SCOPE_SAMPLE`).
     """
-    held = {d.id for d in dataset.documents if int(hashlib.sha256(d.id.encode()).hexdigest(), 16) % HELD_OUT_SHARE == 0}
+    held = {d.id for d in dataset.documents if _bucket(d.title or d.id) == 0}
     qrels = {qid: {doc: grade for doc, grade in docs.items() if doc not in held} for qid, docs in dataset.qrels.items()}
     orphaned = {qid for qid, docs in qrels.items() if not docs}
     kept = Dataset(
