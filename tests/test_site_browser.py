@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright import sync_api
+
+from kb.assist import feedback_summary
+from tests.conftest import served_kb
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -146,6 +150,37 @@ def test_form_submits_to_the_search_page_without_javascript(no_js_tab: Tab) -> N
     sync_api.expect(page.locator(".result-count")).to_contain_text("results for “reset password”")
     sync_api.expect(page.locator(".result-snippet mark").first).to_be_visible()
     sync_api.expect(page.locator("#search-page-listbox")).to_be_hidden()
+
+
+def not_helpful_votes(client: TestClient, article_id: str) -> list[str | None]:
+    """The comments of the newest "not helpful" votes the ledger holds for an article."""
+    return [row.comment for row in feedback_summary(served_kb(client).engine, article_id).comments if row.outcome == "not_helpful"]
+
+
+def test_a_no_vote_with_a_comment_works_without_javascript(no_js_tab: Tab, client: TestClient) -> None:
+    page = no_js_tab.page
+    page.goto("/hc/en/articles/keyboard-shortcuts")
+    page.get_by_text("No", exact=True).click()  # <details>: opens without a script
+    page.get_by_label("It is hard to understand").check()
+    page.get_by_label("Tell us more (optional)").fill("Which shortcut opens search? Asked without JavaScript.")
+    page.get_by_role("button", name="Send feedback").click()
+    page.wait_for_url(re.compile(r"/hc/en/articles/keyboard-shortcuts\?voted=thanks#vote$"))
+    sync_api.expect(page.locator(".vote-status")).to_have_text("Thank you for your feedback.")
+    assert not_helpful_votes(client, "keyboard-shortcuts").count("Which shortcut opens search? Asked without JavaScript.") == 1
+
+
+def test_a_no_vote_with_a_comment_is_thanked_in_place_with_javascript(tab: Tab, client: TestClient) -> None:
+    page = tab.page
+    page.goto("/hc/ja/articles/reset-password")
+    page.get_by_text("いいえ", exact=True).click()
+    page.get_by_label("知りたいことが書かれていない").check()
+    page.get_by_label("詳しく教えてください（任意）").fill("SMS で再設定できますか？")
+    page.get_by_role("button", name="フィードバックを送信").click()
+    sync_api.expect(page.locator("#vote").get_by_role("status")).to_have_text("フィードバックをありがとうございました。")
+    assert page.url.endswith("/hc/ja/articles/reset-password")  # no page load: the forms gave way to the thanks
+    sync_api.expect(page.locator("[data-vote]")).to_be_hidden()
+    assert not_helpful_votes(client, "reset-password").count("SMS で再設定できますか？") == 1
+    assert tab.errors == []
 
 
 def test_pages_log_no_console_errors(tab: Tab) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import jinja2
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 from starlette.types import Scope
@@ -18,7 +18,7 @@ from starlette.types import Scope
 from api.deps import SESSION_COOKIE, KnowledgeBaseDep, customer, principal_of
 from api.rendering import article_html
 from api.schemas import article_url
-from api.site import messages
+from api.site import messages, votes
 from api.site.views import (
     PAGE_SIZE,
     LanguageLink,
@@ -33,8 +33,8 @@ from api.site.views import (
     search_url,
     table_of_contents,
 )
-from articles.model import LOCALES
-from kb.access import PUBLIC, View
+from articles.model import LOCALES, Article
+from kb.access import PUBLIC, Principal, View
 from kb.core import InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 from search.snapshot import Filters, Results
 
@@ -154,13 +154,20 @@ class SessionRefused(Exception):
     """The site's session cookie holds a token kb refuses: answered with a page, and the cookie cleared."""
 
 
-async def _site_view(request: Request, kb: KnowledgeBaseDep) -> View:
+async def _site_principal(request: Request, kb: KnowledgeBaseDep) -> Principal:
     try:
-        return (await principal_of(request, kb)).view
+        return await principal_of(request, kb)
     except HTTPException as refused:
         if refused.status_code == 401:
             raise SessionRefused(str(refused.detail)) from None
         raise
+
+
+SitePrincipalDep = Annotated[Principal, Depends(_site_principal)]
+
+
+async def _site_view(principal: SitePrincipalDep) -> View:
+    return principal.view
 
 
 SiteViewDep = Annotated[View, Depends(_site_view)]
@@ -255,11 +262,20 @@ def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, categor
 
 
 @router.get("/hc/{locale}/articles/{article_id}")
-def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, article_id: Line) -> Response:
+def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, article_id: Line, voted: Line = "") -> Response:
     article = kb.article(article_id, locale=locale, view=view) if locale in LOCALES else None
     if article is None:
         moved = kb.redirect(article_id, locale=locale, view=view) if locale in LOCALES else None
         return RedirectResponse(article_url(moved.id, moved.locale), 301) if moved else _not_found(kb, locale)
+    return _article(kb, view, article, vote_state=voted if voted in VOTE_STATES else None)
+
+
+VOTE_STATES = ("thanks", "already")
+"""What the article says where its vote form was, after a vote (``?voted=``: the page stays the same for everyone else)."""
+
+
+def _article(kb: KnowledgeBase, view: View, article: Article, *, vote_state: str | None = None, vote_error: str | None = None) -> Response:
+    locale, article_id = article.locale, article.id
     translations = [a for a in kb.translations(article_id, view=view) if a.locale != locale]
     category, updated = article.front.category, article.updated_at
     return _page(
@@ -267,6 +283,7 @@ def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, article_
         kb=kb,
         locale=locale,
         view=view,
+        status=400 if vote_error else 200,
         article=article,
         body=Markup(article_html(kb, article, view=view)),  # sanitised by nh3 in render_html
         toc=table_of_contents(article),
@@ -276,7 +293,55 @@ def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, article_
         translations=[LanguageLink(a.locale, messages.LOCALE_NAMES[a.locale], article_url(a.id, a.locale), False) for a in translations],
         languages=language_links(locale, {a.locale: article_url(a.id, a.locale) for a in (article, *translations)}),
         description=lead(article),
+        vote_url=f"{article_url(article_id, locale)}/vote",
+        vote_reasons=votes.REASONS,
+        vote_state=vote_state,
+        vote_error=vote_error,
     )
+
+
+@router.post("/hc/{locale}/articles/{article_id}/vote")
+def vote_on_article(
+    request: Request,
+    kb: KnowledgeBaseDep,
+    principal: SitePrincipalDep,
+    locale: Line,
+    article_id: Line,
+    vote: Annotated[Line, Form()] = "",
+    reason: Annotated[Line, Form()] = "",
+    comment: Annotated[Prose, Form()] = "",
+) -> Response:
+    """A reader's "was this article helpful?" (`api/site/votes.py`): the article again with thanks, or JSON for vote.js."""
+    article = kb.article(article_id, locale=locale, view=principal.view) if locale in LOCALES else None
+    if article is None:
+        return _not_found(kb, locale)
+    if not _same_site(request):
+        return _unavailable(kb, locale, 403, "forbidden")
+    as_json = "application/json" in request.headers.get("accept", "")
+    try:
+        ballot = votes.Vote(vote, reason or None, comment)
+        recorded, cookie = votes.cast(kb, article, ballot, principal=principal, cookie=request.cookies.get(votes.VOTES_COOKIE))
+    except InvalidRequest as refused:
+        if as_json:
+            return _secured(JSONResponse({"field": refused.field, "detail": refused.message}, status_code=400))
+        return _article(kb, principal.view, article, vote_error=refused.message)
+    state = VOTE_STATES[0] if recorded else VOTE_STATES[1]
+    if as_json:
+        response: Response = JSONResponse({"recorded": recorded, "message": messages.MESSAGES[locale][f"vote_{state}"]})
+    else:
+        response = RedirectResponse(f"{article_url(article.id, locale)}?voted={state}#vote", status_code=303)
+    response.set_cookie(
+        votes.VOTES_COOKIE, cookie, max_age=votes.COOKIE_DAYS * 86400, path="/hc", httponly=True, samesite="lax",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return _secured(response)
+
+
+def _same_site(request: Request) -> bool:
+    """A form post from this help center's own pages: a browser names the page's origin, and another site's is refused."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 @router.get("/hc/{locale}/search")
