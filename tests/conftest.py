@@ -57,6 +57,19 @@ class CountingEncoder:
         return self.inner.count_tokens(text)
 
 
+def count_query_encodes(monkeypatch: pytest.MonkeyPatch, encoder: Encoder) -> list[int]:
+    """How many texts each of ``encoder``'s query-encoding calls gets from now on (the calls still run)."""
+    calls: list[int] = []
+    encode_queries = encoder.encode_queries
+
+    def counted(texts: Sequence[str]) -> np.ndarray:
+        calls.append(len(texts))
+        return encode_queries(texts)
+
+    monkeypatch.setattr(encoder, "encode_queries", counted)
+    return calls
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One ONNX export of the model for the whole session, found by every Settings (the CLI's included)."""

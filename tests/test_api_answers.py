@@ -14,7 +14,7 @@ from api.routes.answers import AnswerOut, BatchOut
 from articles.parse import parse_article
 from kb.access.tokens import issue_customer_token
 from kb.assist.ledger import interaction
-from tests.conftest import JWT_SECRET, article_text, served_kb
+from tests.conftest import JWT_SECRET, article_text, count_query_encodes, served_kb
 from tests.problems import assert_problem
 from tests.test_api_agents import key
 
@@ -160,15 +160,7 @@ def test_a_bad_question_in_a_batch_is_named_by_its_place(client: TestClient) -> 
 
 
 def test_a_batch_encodes_its_questions_in_one_model_call(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    encoder = served_kb(client).encoder
-    calls: list[int] = []
-    encode_queries = encoder.encode_queries
-
-    def counted(texts):
-        calls.append(len(texts))
-        return encode_queries(texts)
-
-    monkeypatch.setattr(encoder, "encode_queries", counted)
+    calls = count_query_encodes(monkeypatch, served_kb(client).encoder)
     questions = [{"question": f"How do I cancel my subscription, case {n}?", "conversation": [{"role": "customer", "text": "Hi"}]}
                  for n in range(3)]  # fmt: skip
     assert client.post("/v1/answers:batch", json={"questions": questions}).status_code == 200

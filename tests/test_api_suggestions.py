@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from api.routes.suggestions import BatchOut, SuggestionsOut
 from kb.assist.ledger import interaction
-from tests.conftest import JWT_SECRET, served_kb
+from tests.conftest import JWT_SECRET, count_query_encodes, served_kb
 from tests.problems import assert_problem
 from tests.test_api_agents import key
 from tests.test_api_customers import ARTICLES, customer
@@ -177,15 +177,7 @@ def test_a_batch_of_too_many_tickets_is_refused(client: TestClient) -> None:
 
 
 def test_a_batch_encodes_its_tickets_in_one_model_call(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    encoder = served_kb(client).encoder
-    calls: list[int] = []
-    encode_queries = encoder.encode_queries
-
-    def counted(texts):
-        calls.append(len(texts))
-        return encode_queries(texts)
-
-    monkeypatch.setattr(encoder, "encode_queries", counted)
+    calls = count_query_encodes(monkeypatch, served_kb(client).encoder)
     tickets = [REFUND_TICKET, NOISY_TICKET, {"body": "How do I export my invoices as PDF?"}]
     assert client.post("/v1/suggestions:batch", json={"tickets": tickets}, headers=key(client)).status_code == 200
     assert calls == [3]

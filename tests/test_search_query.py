@@ -8,6 +8,7 @@ from kb.access import PUBLIC, STAFF
 from kb.core import SearchRequest
 from search.fuse import CONVERSATION_SEMANTIC
 from search.query import CONVERSATION_TOKENS, SPECIAL_TOKENS, SearchSpec, conversation_text
+from tests.conftest import count_query_encodes
 
 REQUESTS = [
     SearchRequest(query="I forgot my password", locale="en"),
@@ -33,14 +34,7 @@ def test_a_batch_of_searches_ranks_each_as_it_would_alone(sample_kb, view) -> No
 
 
 def test_a_batch_encodes_its_new_queries_in_one_model_call(sample_kb, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    encode_queries = sample_kb.encoder.encode_queries
-
-    def counted(texts):
-        calls.append(len(texts))
-        return encode_queries(texts)
-
-    monkeypatch.setattr(sample_kb.encoder, "encode_queries", counted)
+    calls = count_query_encodes(monkeypatch, sample_kb.encoder)
     texts = [f"how do I change plan number {n}" for n in range(4)]
     sample_kb.search_many([SearchRequest(query=text, locale="en") for text in texts], view=PUBLIC, observe_traffic=False)
     assert calls == [4]

@@ -325,7 +325,7 @@ def vote_on_article(
         if as_json:
             return _secured(JSONResponse({"field": refused.field, "detail": refused.message}, status_code=400))
         return _article(kb, principal.view, article, vote_error=refused.message)
-    state = VOTE_STATES[0] if recorded else VOTE_STATES[1]
+    state = "thanks" if recorded else "already"  # one of VOTE_STATES
     if as_json:
         response: Response = JSONResponse({"recorded": recorded, "message": messages.MESSAGES[locale][f"vote_{state}"]})
     else:
