@@ -98,6 +98,13 @@ def test_a_vote_posted_from_another_site_is_refused(reader: TestClient) -> None:
     assert votes_on(reader, "webhooks") == before
 
 
+def test_a_vote_with_an_unreadable_origin_is_refused_not_a_500(reader: TestClient) -> None:
+    before = votes_on(reader, "webhooks")
+    response = reader.post("/hc/en/articles/webhooks/vote", data={"vote": "helpful"}, headers={"Origin": "http://[::1"})
+    assert response.status_code == 403
+    assert votes_on(reader, "webhooks") == before
+
+
 UNSEEN = ["/hc/en/articles/escalation-matrix/vote", "/hc/en/articles/no-such-article/vote", "/hc/xx/articles/webhooks/vote"]
 
 

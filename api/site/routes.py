@@ -341,7 +341,12 @@ def vote_on_article(
 def _same_site(request: Request) -> bool:
     """A form post from this help center's own pages: a browser names the page's origin, and another site's is refused."""
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+    if origin is None:
+        return True
+    try:
+        return urlsplit(origin).netloc == request.headers.get("host", "")
+    except ValueError:  # e.g. an unbalanced IPv6 bracket: no origin this site could have
+        return False
 
 
 @router.get("/hc/{locale}/search")
