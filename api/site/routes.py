@@ -18,7 +18,8 @@ from starlette.types import Scope
 from api.deps import SESSION_COOKIE, KnowledgeBaseDep, customer, principal_of
 from api.rendering import article_html
 from api.schemas import article_url
-from api.site import messages, votes
+from api.site import messages, seo, votes
+from api.site.seo import PageMeta
 from api.site.views import (
     PAGE_SIZE,
     LanguageLink,
@@ -108,8 +109,17 @@ def _redirect(url: str) -> Response:
 
 
 def _page(
-    template: str, *, kb: KnowledgeBase, locale: str, view: View = PUBLIC, status: int = 200, **values: object
+    template: str,
+    *,
+    kb: KnowledgeBase,
+    locale: str,
+    view: View = PUBLIC,
+    status: int = 200,
+    meta: PageMeta | None = None,
+    **values: object,
 ) -> Response:
+    """A page of the site; ``meta`` (canonical address, the page in other locales) for every page a crawler
+    should index, none for error pages, which say ``noindex``."""
     context = {
         "signed_in": view.signed_in,
         "locale": locale,
@@ -119,8 +129,11 @@ def _page(
         "search_url": f"/hc/{locale}/search",
         "suggestions": SUGGESTIONS,
         "max_query": kb.settings.max_query_chars,
-        "languages": language_links(locale, {}),
+        "languages": language_links(locale, dict(meta.alternates) if meta else {}),
         "description": "",
+        "meta": meta,
+        "og_locales": seo.OG_LOCALES,
+        "json_ld": seo.json_ld,
         **values,
     }
     html = _templates.get_template(template).render(context)
@@ -171,6 +184,13 @@ async def _site_view(principal: SitePrincipalDep) -> View:
 
 
 SiteViewDep = Annotated[View, Depends(_site_view)]
+
+
+async def _site_origin(request: Request, kb: KnowledgeBaseDep) -> str:
+    return seo.site_origin(request, kb.settings)
+
+
+SiteOriginDep = Annotated[str, Depends(_site_origin)]
 
 
 def session_refused(request: Request, error: Exception) -> Response:
@@ -227,7 +247,7 @@ def help_center_root() -> Response:
 
 
 @router.get("/hc/{locale}")
-def home(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line) -> Response:
+def home(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     articles = kb.articles(view=view, filters=Filters(locale=locale))
@@ -236,13 +256,14 @@ def home(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line) -> Response:
         kb=kb,
         locale=locale,
         view=view,
+        meta=PageMeta(origin, f"/hc/{locale}", {code: f"/hc/{code}" for code in LOCALES}, DEFAULT_LOCALE),
         groups=category_groups(articles, locale, per_group=HOME_ARTICLES),
         description=messages.MESSAGES[locale]["hero_lead"],
     )
 
 
 @router.get("/hc/{locale}/categories/{category}")
-def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, category: Line) -> Response:
+def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, category: Line) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     articles = kb.articles(view=view, filters=Filters(locale=locale, category=category))
@@ -255,29 +276,52 @@ def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, categor
         kb=kb,
         locale=locale,
         view=view,
+        meta=PageMeta(
+            origin, category_url(locale, category), {code: category_url(code, category) for code in translated}, DEFAULT_LOCALE
+        ),
         group=group,
-        languages=language_links(locale, {code: category_url(code, category) for code in translated}),
         description=group.description,
     )
 
 
 @router.get("/hc/{locale}/articles/{article_id}")
-def article_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, article_id: Line, voted: Line = "") -> Response:
+def article_page(
+    kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, article_id: Line, voted: Line = ""
+) -> Response:
     article = kb.article(article_id, locale=locale, view=view) if locale in LOCALES else None
     if article is None:
         moved = kb.redirect(article_id, locale=locale, view=view) if locale in LOCALES else None
         return RedirectResponse(article_url(moved.id, moved.locale), 301) if moved else _not_found(kb, locale)
-    return _article(kb, view, article, vote_state=voted if voted in VOTE_STATES else None)
+    return _article(kb, view, origin, article, vote_state=voted if voted in VOTE_STATES else None)
 
 
 VOTE_STATES = ("thanks", "already")
 """What the article says where its vote form was, after a vote (``?voted=``: the page stays the same for everyone else)."""
 
 
-def _article(kb: KnowledgeBase, view: View, article: Article, *, vote_state: str | None = None, vote_error: str | None = None) -> Response:
+def _article(
+    kb: KnowledgeBase,
+    view: View,
+    origin: str,
+    article: Article,
+    *,
+    vote_state: str | None = None,
+    vote_error: str | None = None,
+) -> Response:
     locale, article_id = article.locale, article.id
     translations = [a for a in kb.translations(article_id, view=view) if a.locale != locale]
     category, updated = article.front.category, article.updated_at
+    t = messages.MESSAGES[locale]
+    crumbs = [(t["site_name"], f"{origin}/hc/{locale}")]
+    if category:
+        crumbs.append((messages.category_name(locale, category), origin + category_url(locale, category)))
+    path = article_url(article_id, locale)
+    crumbs.append((article.title, origin + path))
+    description = lead(article)
+    structured = seo.article_structured_data(
+        article, url=origin + path, description=description, site_name=t["site_name"], breadcrumb=crumbs
+    )
+    alternates = {a.locale: article_url(a.id, a.locale) for a in sorted((article, *translations), key=lambda a: a.locale)}
     return _page(
         "article.html",
         kb=kb,
@@ -291,8 +335,8 @@ def _article(kb: KnowledgeBase, view: View, article: Article, *, vote_state: str
         category=Link(messages.category_name(locale, category), category_url(locale, category)) if category else None,
         updated=(updated.date().isoformat(), messages.format_date(locale, updated)) if updated else None,
         translations=[LanguageLink(a.locale, messages.LOCALE_NAMES[a.locale], article_url(a.id, a.locale), False) for a in translations],
-        languages=language_links(locale, {a.locale: article_url(a.id, a.locale) for a in (article, *translations)}),
-        description=lead(article),
+        meta=PageMeta(origin, path, alternates, DEFAULT_LOCALE, kind="article", structured_data=tuple(structured)),
+        description=description,
         vote_url=f"{article_url(article_id, locale)}/vote",
         vote_reasons=votes.REASONS,
         vote_state=vote_state,
@@ -305,6 +349,7 @@ def vote_on_article(
     request: Request,
     kb: KnowledgeBaseDep,
     principal: SitePrincipalDep,
+    origin: SiteOriginDep,
     locale: Line,
     article_id: Line,
     vote: Annotated[Line, Form()] = "",
@@ -324,7 +369,7 @@ def vote_on_article(
     except InvalidRequest as refused:
         if as_json:
             return _secured(JSONResponse({"field": refused.field, "detail": refused.message}, status_code=400))
-        return _article(kb, principal.view, article, vote_error=refused.message)
+        return _article(kb, principal.view, origin, article, vote_error=refused.message)
     state = "thanks" if recorded else "already"  # one of VOTE_STATES
     if as_json:
         response: Response = JSONResponse({"recorded": recorded, "message": messages.MESSAGES[locale][f"vote_{state}"]})
@@ -350,7 +395,9 @@ def _same_site(request: Request) -> bool:
 
 
 @router.get("/hc/{locale}/search")
-def search_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, q: Prose = "", page: Line = "1") -> Response:
+def search_page(
+    kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, q: Prose = "", page: Line = "1"
+) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
     query, number = q.strip(), page_number(page)
@@ -371,7 +418,9 @@ def search_page(kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, q: Prose 
     if not values["results"]:
         values["groups"] = category_groups(kb.articles(view=view, filters=Filters(locale=locale)), locale, per_group=0)
     urls = {code: search_url(code, query) if query else f"/hc/{code}/search" for code in LOCALES}
-    return _page("search.html", kb=kb, locale=locale, view=view, status=status, languages=language_links(locale, urls), **values)
+    # Results pages are for readers, not for an index: endless and thin, they say noindex (robots.txt skips them too).
+    meta = PageMeta(origin, search_url(locale, query, number) if query else urls[locale], urls, DEFAULT_LOCALE, indexable=False)
+    return _page("search.html", kb=kb, locale=locale, view=view, status=status, meta=meta, **values)
 
 
 def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int) -> Results:
@@ -379,6 +428,18 @@ def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int
         query=query, locale=locale, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, max_query_chars=kb.settings.max_query_chars
     )
     return kb.search(request, view=view).results
+
+
+@router.get("/sitemap.xml")
+def sitemap(kb: KnowledgeBaseDep, origin: SiteOriginDep) -> Response:
+    """Every public, published page in each locale, with its last change from Git: what a crawler may index."""
+    pages = seo.sitemap_pages(kb.articles(view=PUBLIC))
+    return _secured(Response(seo.sitemap_xml(pages, origin), media_type="application/xml"))
+
+
+@router.get("/robots.txt")
+def robots(kb: KnowledgeBaseDep, origin: SiteOriginDep) -> Response:
+    return _secured(Response(seo.robots_txt(origin), media_type="text/plain"))
 
 
 @router.get("/hc/{rest:path}")

@@ -286,6 +286,7 @@ class Auditor:
                 shown = any(s.category == category and s.locale == locale and s.key in reader.visible for s in self.subjects)
                 if not shown and page.status_code != 404:
                     self._finding(reader, "site category", page, f"answered {page.status_code} for a category of hidden articles only")
+        self._probe(reader, forbidden, "sitemap", "GET", "/sitemap.xml")
 
     def _changes(self, reader: Reader, forbidden: dict[str, str]) -> None:
         """The feed may name a hidden article only to say it is gone: a reader who saw it must drop their copy.
@@ -331,7 +332,7 @@ class Auditor:
     def _surface_probes(self) -> int:
         per_subject = sum(LOOKUPS + 4 + len(s.old_ids) for s in self.subjects)  # + the article page, a vote, a citation, MCP's get
         listing = 1 + len(LOCALES) + len(self.categories)
-        site = len(LOCALES) * (2 + len(self.categories))
+        site = len(LOCALES) * (2 + len(self.categories)) + 1  # + the sitemap
         return per_subject + listing + site + 1 + 4  # + the change feed's first page and the staff-only surfaces
 
     def _reader_probes(self, reader: Reader) -> int:

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         description="Web origins (comma-separated, e.g. https://app.example.com) whose pages may call the API "
         "from a browser. Unset: none, only the help center's own pages. `*` is refused.",
     )
+    site_url: str | None = Field(
+        default=None,
+        description="The help center's public origin (https://help.example.com), written into canonical links, "
+        "the sitemap, robots.txt and Open Graph tags. Unset: the origin each request was made to; set it behind "
+        "a reverse proxy.",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413 above).")
     max_query_bytes: int = Field(
         default=16_384, ge=1024, description="Longest query string accepted, in bytes as sent (414 above)."
@@ -171,6 +177,17 @@ class Settings(BaseSettings):
             if origin == "*" or parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
                 raise ValueError(f"{origin!r} is not an origin; list each one as https://host[:port] (`*` is refused)")
         return items
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        """An origin only: pages and the sitemap append their own paths to it."""
+        if value is None:
+            return None
+        parts = urlsplit(value.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} is not an origin; write it as https://host[:port], without a path")
+        return value.rstrip("/")
 
     @property
     def content_path(self) -> Path:
