@@ -27,8 +27,8 @@ from typing_extensions import TypedDict  # pydantic needs it, not typing's, befo
 
 from api.deps import knowledge_base_of, principal_of
 from api.ratelimits import rate_limited
-from api.routes.answers import CitationOut, citation_out
-from api.schemas import article_url
+from api.routes.answers import AnnouncedOut, CitationOut, announced_out, citation_out
+from api.schemas import AnnouncementOut, announcement_out, article_url
 from articles.model import LOCALES
 from kb.access import PUBLIC, STAFF_ROLES, Principal, authenticate
 from kb.assist import Answer, Message, Question, Ticket, answer, question_request, suggest, ticket_request
@@ -106,6 +106,7 @@ class SuggestionOut(TypedDict):
     score: float
     revision: str
     sendable: Annotated[bool, Field(description="Whether any customer may be sent it: false for internal or segment articles.")]
+    announcement: Annotated[AnnouncementOut | None, Field(description="For an announcement, its window; an active one comes first.")]
 
 
 class SuggestionsOut(TypedDict):
@@ -122,6 +123,9 @@ class AnswerOut(TypedDict):
     handoff: Annotated[bool, Field(description="Whether a person should take over.")]
     reason: Annotated[str | None, Field(description="Why kb abstained: no_match or low_confidence.")]
     confidence: float
+    announcements: Annotated[
+        list[AnnouncedOut], Field(description="Active announcements the question matches (an outage it asks about): say them first.")
+    ]
     answer: Annotated[str, Field(description="The answer: sentences quoted from the cited section; empty when kb abstained.")]
     citations: list[CitationOut]
 
@@ -188,7 +192,7 @@ class Tools:
         suggestions = [
             SuggestionOut(**_place(s.hit), section=list(s.hit.chunk.heading_path), passage=s.passage.text,
                           matched_terms=list(s.passage.matched), score=round(s.hit.score, 6), revision=s.hit.article.revision,
-                          sendable=s.sendable)
+                          sendable=s.sendable, announcement=announcement_out(s.hit.article, active=s.announced))
             for s in found.suggestions
         ]  # fmt: skip
         return SuggestionsOut(interaction_id=found.interaction_id, commit=found.commit, query=found.query, suggestions=suggestions)
@@ -324,4 +328,6 @@ def _hit(hit: Hit) -> HitOut:
 def _answer(found: Answer) -> AnswerOut:
     citations = [citation_out(citation) for citation in found.citations]
     return AnswerOut(interaction_id=found.interaction_id, commit=found.commit, abstained=found.abstained, handoff=found.handoff,
-                     reason=found.reason, confidence=round(found.confidence, 6), answer=found.text, citations=citations)  # fmt: skip
+                     reason=found.reason, confidence=round(found.confidence, 6),
+                     announcements=[announced_out(news) for news in found.announcements], answer=found.text,
+                     citations=citations)  # fmt: skip

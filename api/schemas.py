@@ -95,6 +95,21 @@ SEARCH_OUT = TypeAdapter(SearchOut)
 """Writes a search response as JSON."""
 
 
+class AnnouncementOut(TypedDict):
+    severity: Annotated[str, Field(description="info, maintenance or incident.")]
+    starts: Annotated[dt.datetime | None, Field(description="When its window opens; null: since it was published.")]
+    ends: Annotated[dt.datetime | None, Field(description="When its window closes; null: while it is published.")]
+    active: Annotated[bool, Field(description="Whether the window is open now: banners show it, answers and suggestions put it first.")]
+
+
+def announcement_out(article: Article, *, active: bool) -> AnnouncementOut | None:
+    """An article's announcement window, or None for an ordinary article."""
+    front = article.front
+    if not front.is_announcement:
+        return None
+    return AnnouncementOut(severity=front.severity or "info", starts=front.starts, ends=front.ends, active=active)
+
+
 class ArticleSummary(BaseModel):
     id: str
     title: str
@@ -106,6 +121,7 @@ class ArticleSummary(BaseModel):
     revision: str
     audience: str | list[str] | None = Field(default=None, description=AUDIENCE_DESCRIPTION)
     status: str | None = Field(default=None, description=STATUS_DESCRIPTION)
+    announcement: AnnouncementOut | None = Field(default=None, description="For kind: announcement, its window; null otherwise.")
 
     @classmethod
     def of(cls, article: Article, *, staff: bool) -> ArticleSummary:
@@ -121,6 +137,7 @@ class ArticleSummary(BaseModel):
             revision=article.revision,
             audience=audience,
             status=status,
+            announcement=announcement_out(article, active=article.front.active_at(dt.datetime.now(dt.UTC))),
         )
 
 

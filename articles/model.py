@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 LOCALES: tuple[str, ...] = ("en", "ja")
 """Locales kb can analyse; an article in any other locale is rejected rather than indexed badly."""
@@ -19,6 +19,9 @@ _ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 _DURATION = re.compile(r"^(\d+)([dw])$")
 
 Status = Literal["published", "draft", "archived"]
+Kind = Literal["article", "announcement"]
+Severity = Literal["info", "maintenance", "incident"]
+ANNOUNCEMENT_FIELDS = ("severity", "starts", "ends")
 
 
 class FrontMatter(BaseModel):
@@ -44,6 +47,10 @@ class FrontMatter(BaseModel):
     last_reviewed: dt.date | None = None
     keywords: tuple[str, ...] = ()
     redirect_from: tuple[str, ...] = ()
+    kind: Kind = Field(default="article", description="announcement: shown as a banner while active (starts … ends).")
+    severity: Severity | None = Field(default=None, description="An announcement's: info (the default), maintenance or incident.")
+    starts: dt.datetime | None = Field(default=None, description="When an announcement's banner appears; absent: at once.")
+    ends: dt.datetime | None = Field(default=None, description="When it goes; absent: while the article is published.")
 
     @field_validator("id")
     @classmethod
@@ -86,6 +93,43 @@ class FrontMatter(BaseModel):
                 f"and none of {', '.join(AUDIENCE_KEYWORDS)}"
             )
         return tuple(value)
+
+    @field_validator(*ANNOUNCEMENT_FIELDS)
+    @classmethod
+    def _announcement_only(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and info.data.get("kind") != "announcement":
+            raise ValueError("only an announcement has one; add kind: announcement, or remove it")
+        return value
+
+    @field_validator("starts", "ends", mode="before")
+    @classmethod
+    def _moment(cls, value: object) -> object:
+        """A window's edge is a moment: a bare date would leave its hour and time zone to guesswork."""
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            raise ValueError(f"needs a time and a UTC offset, e.g. {value.isoformat()}T09:00:00+09:00 or {value.isoformat()}T00:00:00Z")
+        return value
+
+    @field_validator("starts", "ends")
+    @classmethod
+    def _with_offset(cls, value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"needs a UTC offset, e.g. {value.isoformat()}+09:00 or {value.isoformat()}Z")
+        starts = info.data.get("starts")
+        if info.field_name == "ends" and starts is not None and value <= starts:
+            raise ValueError(f"must be after starts ({starts.isoformat()})")
+        return value
+
+    @property
+    def is_announcement(self) -> bool:
+        return self.kind == "announcement"
+
+    def active_at(self, moment: dt.datetime) -> bool:
+        """Whether an announcement's banner shows at ``moment`` (an aware datetime): from starts, until ends."""
+        if not self.is_announcement:
+            return False
+        return (self.starts is None or self.starts <= moment) and (self.ends is None or moment < self.ends)
 
     @field_validator("review_every")
     @classmethod

@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
+from articles.parse import parse_article
 from kb.core.settings import Settings
 from search.encoder import Encoder
 from tests.conftest import make_settings, serve_in_thread
@@ -198,3 +199,12 @@ def test_the_examples_are_found() -> None:
     """A change to the README's fences must not quietly leave the examples untested."""
     assert len(BLOCKS) >= 3
     assert any(".venv/bin/kb" in line for block in BLOCKS for line in block.lines)
+
+
+def test_the_readmes_front_matter_examples_are_valid_articles() -> None:
+    """Each ```yaml block that opens with `---` is an article's front matter a writer may copy as it stands."""
+    blocks = re.findall(r"```yaml\n(---\n.*?---\n)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2
+    for number, front in enumerate(blocks):
+        article = parse_article(f"en/example-{number}.md", (front + "\nText.\n").encode())
+        assert article.title

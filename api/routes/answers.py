@@ -12,9 +12,9 @@ from typing_extensions import TypedDict
 
 from api.deps import CUSTOMER_TOKEN_HEADER, KnowledgeBaseDep, PrincipalDep, batch_item, customer_token_view
 from api.routes.suggestions import MessageIn
-from api.schemas import article_url
+from api.schemas import AnnouncementOut, article_url
 from kb.access import Principal, View
-from kb.assist import Answer, Citation, Message, Question, answer, question_request
+from kb.assist import Announced, Answer, Citation, Message, Question, answer, question_request
 from kb.core import InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 
 router = APIRouter(prefix="/v1", tags=["agents"])
@@ -52,6 +52,10 @@ class CitationOut(TypedDict):
     quote: Annotated[str, Field(description="Whole sentences of the section, verbatim: GET /v1/citations/resolve finds them again.")]
 
 
+class AnnouncedOut(CitationOut):
+    announcement: AnnouncementOut
+
+
 class AnswerOut(TypedDict):
     interaction_id: Annotated[str, Field(description="Quote it in POST /v1/feedback: resolved, rejected or escalated.")]
     commit: str
@@ -61,6 +65,11 @@ class AnswerOut(TypedDict):
     message: Annotated[str | None, Field(description="The reason in words, for logs and bot builders.")]
     confidence: Annotated[float, Field(description="The calibrated probability that the cited article answers the question.")]
     threshold: Annotated[float, Field(description="The confidence below which kb abstains (KB_ANSWER_MIN_CONFIDENCE).")]
+    announcements: Annotated[
+        list[AnnouncedOut],
+        Field(description="Active announcements the question matches (an outage it asks about), most severe first: show them "
+              "before the answer, even when kb abstains."),
+    ]
     answer: Annotated[str, Field(description="The answer: sentences quoted from the cited section; empty when kb abstains.")]
     citations: list[CitationOut]
 
@@ -131,9 +140,15 @@ def _out(result: Answer, threshold: float) -> AnswerOut:
         message=ABSTAINED.get(result.reason) if result.reason else None,
         confidence=round(result.confidence, 4),
         threshold=threshold,
+        announcements=[announced_out(news) for news in result.announcements],
         answer=result.text,
         citations=[citation_out(citation) for citation in result.citations],
     )
+
+
+def announced_out(news: Announced) -> AnnouncedOut:
+    window = AnnouncementOut(severity=news.severity, starts=news.starts, ends=news.ends, active=True)
+    return AnnouncedOut(**citation_out(news.citation), announcement=window)
 
 
 def citation_out(citation: Citation) -> CitationOut:

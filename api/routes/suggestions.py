@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from api.deps import KnowledgeBaseDep, PrincipalDep, batch_item, customer_token_view
-from api.schemas import AUDIENCE_DESCRIPTION, STATUS_DESCRIPTION, access_of, article_url
+from api.schemas import AUDIENCE_DESCRIPTION, STATUS_DESCRIPTION, AnnouncementOut, access_of, announcement_out, article_url
 from kb.access import PUBLIC, STAFF_ROLES, Principal, View, customer_view
 from kb.assist import DEFAULT_SUGGESTIONS, Message, Suggestion, Suggestions, Ticket, suggest, ticket_request
 from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
@@ -67,6 +67,9 @@ class SuggestionOut(TypedDict):
     ]
     audience: Annotated[str | list[str] | None, Field(description=AUDIENCE_DESCRIPTION)]
     status: Annotated[str | None, Field(description=STATUS_DESCRIPTION)]
+    announcement: Annotated[
+        AnnouncementOut | None, Field(description="For an announcement, its window; an active one comes first. Null otherwise.")
+    ]
 
 
 class SuggestionsOut(TypedDict):
@@ -169,4 +172,5 @@ def _suggestion_out(suggestion: Suggestion, *, commit: str) -> SuggestionOut:
         sendable=suggestion.sendable,
         audience=audience,
         status=status,
+        announcement=announcement_out(article, active=suggestion.announced),
     )

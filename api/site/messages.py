@@ -73,6 +73,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vote_thanks": "Thank you for your feedback.",
         "vote_already": "Thank you: your vote on this version of the article is already counted.",
         "vote_failed": "Your feedback could not be sent. Please try again.",
+        "announcements_label": "Service announcements",
+        "severity_info": "Notice",
+        "severity_maintenance": "Maintenance",
+        "severity_incident": "Incident",
+        "announcement_until": "until {when}",
+        "announcement_from": "from {when}",
+        "announcement_ended": "This announcement ended {when}.",
+        "announcement_scheduled": "Scheduled {window}.",
+        "announcement_active": "In effect {window}.",
     },
     "ja": {
         "site_name": "ヘルプセンター",
@@ -143,6 +152,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vote_thanks": "フィードバックをありがとうございました。",
         "vote_already": "ありがとうございます。この版の記事へのご評価はすでに受け付けています。",
         "vote_failed": "フィードバックを送信できませんでした。もう一度お試しください。",
+        "announcements_label": "サービスからのお知らせ",
+        "severity_info": "お知らせ",
+        "severity_maintenance": "メンテナンス",
+        "severity_incident": "障害",
+        "announcement_until": "{when}まで",
+        "announcement_from": "{when}から",
+        "announcement_ended": "このお知らせは{when}に終了しました。",
+        "announcement_scheduled": "予定：{window}",
+        "announcement_active": "実施中：{window}",
     },
 }
 
@@ -191,3 +209,13 @@ def format_date(locale: str, value: dt.datetime | dt.date) -> str:
     if locale == "ja":
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def format_moment(locale: str, value: dt.datetime) -> str:
+    """A date and time as written, in the offset the writer gave it (the only time zone kb knows of it)."""
+    offset = value.strftime("%z")
+    zone = "UTC" if offset in ("", "+0000") else f"UTC{offset[:3]}:{offset[3:]}"
+    clock = f"{value.hour:02d}:{value.minute:02d}"
+    if locale == "ja":
+        return f"{format_date(locale, value)} {clock}（{zone}）"
+    return f"{format_date(locale, value)}, {clock} {zone}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,8 @@ from api.site.views import (
     PAGE_SIZE,
     LanguageLink,
     Link,
+    announcement_notice,
+    banners,
     category_groups,
     category_url,
     language_links,
@@ -132,6 +135,7 @@ def _page(
         "languages": language_links(locale, dict(meta.alternates) if meta else {}),
         "description": "",
         "meta": meta,
+        "banners": banners(kb.announcements(view=view, locale=locale), locale),
         "og_locales": seo.OG_LOCALES,
         "json_ld": seo.json_ld,
         **values,
@@ -337,6 +341,7 @@ def _article(
         translations=[LanguageLink(a.locale, messages.LOCALE_NAMES[a.locale], article_url(a.id, a.locale), False) for a in translations],
         meta=PageMeta(origin, path, alternates, DEFAULT_LOCALE, kind="article", structured_data=tuple(structured)),
         description=description,
+        announcement=announcement_notice(article, dt.datetime.now(dt.UTC)),
         vote_url=f"{article_url(article_id, locale)}/vote",
         vote_reasons=votes.REASONS,
         vote_state=vote_state,

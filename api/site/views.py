@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,6 +51,29 @@ class TocEntry:
     anchor: str
     title: str
     level: int
+
+
+@dataclass(frozen=True)
+class Banner:
+    """An active announcement across the top of every page."""
+
+    title: str
+    url: str
+    severity: str
+    locale: str
+    """The announcement's language: the reader's where it is translated, else the one it was written in."""
+    until: str
+    """"until …" in the reader's language, or empty for an announcement without an end."""
+
+
+@dataclass(frozen=True)
+class AnnouncementNotice:
+    """What an announcement's own page says of its window: open, to come, or over."""
+
+    severity: str
+    text: str
+    state: str
+    """``active``, ``scheduled`` or ``ended``."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +141,43 @@ def lead(article: Article, *, chars: int = 160) -> str:
     return " ".join(text.split())[:chars]
 
 
+
+
+def banners(announcements: list[Article], locale: str) -> list[Banner]:
+    """Banners for the active announcements ``kb.announcements`` chose, in its order."""
+    t = messages.MESSAGES[locale]
+    return [
+        Banner(
+            title=a.title,
+            url=article_url(a.id, a.locale),
+            severity=a.front.severity or "info",
+            locale=a.locale,
+            until=t["announcement_until"].format(when=messages.format_moment(locale, a.front.ends)) if a.front.ends else "",
+        )
+        for a in announcements
+    ]
+
+
+def announcement_notice(article: Article, moment: dt.datetime) -> AnnouncementNotice | None:
+    """An announcement's window in words for its own page (a past one stays readable, saying it ended)."""
+    front, locale = article.front, article.locale
+    if not front.is_announcement:
+        return None
+    t = messages.MESSAGES[locale]
+    severity = front.severity or "info"
+    if front.ends is not None and front.ends <= moment:
+        return AnnouncementNotice(severity, t["announcement_ended"].format(when=messages.format_moment(locale, front.ends)), "ended")
+    window = " ".join(
+        part
+        for part in (
+            t["announcement_from"].format(when=messages.format_moment(locale, front.starts)) if front.starts else "",
+            t["announcement_until"].format(when=messages.format_moment(locale, front.ends)) if front.ends else "",
+        )
+        if part
+    )
+    if front.starts is not None and moment < front.starts:
+        return AnnouncementNotice(severity, t["announcement_scheduled"].format(window=window), "scheduled")
+    return AnnouncementNotice(severity, t["announcement_active"].format(window=window) if window else "", "active")
 
 
 def result_view(hit: Hit, locale: str) -> ResultView:

@@ -3,7 +3,7 @@
 What the API and other callers use is named here; the modules beside it are its parts.
 """
 
-from kb.assist.answers import Answer, Citation, Question, answer, question_request
+from kb.assist.answers import Announced, Answer, Citation, Question, answer, question_request
 from kb.assist.citations import MAX_QUOTE_CHARS, CitationRef, CitationStatus, Resolution, resolve_citation
 from kb.assist.feedback import (
     OUTCOMES,
@@ -24,6 +24,7 @@ __all__ = [
     "MAX_TICKET_CHARS",
     "OUTCOMES",
     "REASONS",
+    "Announced",
     "Answer",
     "Citation",
     "CitationRef",

@@ -7,10 +7,13 @@ most of the question (`search/passages.py`), quoted verbatim so a bot can show t
 find them again (`GET /v1/citations/resolve`). Whether to answer at all is decided by a confidence
 read off the retrieval (:mod:`kb.assist.confidence`) against the deployment's threshold
 (``KB_ANSWER_MIN_CONFIDENCE``): below it, or when nothing matches, kb abstains and asks for a person.
+An active announcement among the question's first hits (an outage the customer is asking about) is
+given first, answered or not (:mod:`kb.core.announcements`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +23,7 @@ from kb.access.rules import View
 from kb.assist.confidence import AnswerFeatures, calibration
 from kb.assist.ledger import Shown, record_interactions
 from kb.assist.suggestions import Message
+from kb.core import announcements
 from kb.core.knowledge_base import KnowledgeBase
 from kb.core.requests import InvalidRequest, SearchRequest
 from search.analyze import query_language
@@ -27,7 +31,10 @@ from search.passages import Passage, best_passage, weight_within
 from search.snapshot import Hit, IndexSnapshot, Results
 
 CANDIDATES = 2
-"""Articles retrieved per question: the best, and the next for the margin between them."""
+"""Articles the answer is judged on: the best, and the next for the margin between them."""
+ANNOUNCEMENT_DEPTH = 5
+"""Articles retrieved per question: an active announcement among them matches the question and is given
+first. The confidence reads the first :data:`CANDIDATES` only, so the depth does not change it."""
 ANSWER_CHARS = 500
 """An answer's quote: three or four sentences. Longer than an agent's passage (360): a bot's reader cannot
 open the ticket's article beside it. On doc2dial-dev's questions whose first citation was right, the quote
@@ -69,6 +76,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Announced:
+    """An active announcement a question matches, cited where it answers, with its window."""
+
+    citation: Citation
+    severity: str
+    starts: dt.datetime | None
+    ends: dt.datetime | None
+
+    @classmethod
+    def of(cls, hit: Hit, commit: str, quote: str) -> Announced:
+        front = hit.article.front
+        return cls(Citation.of(hit, commit, quote), announcements.severity(hit.article), front.starts, front.ends)
+
+
+@dataclass(frozen=True)
 class Answer:
     interaction_id: str
     commit: str
@@ -81,9 +103,11 @@ class Answer:
     """The calibrated probability that the best article answers the question (0 when nothing matched)."""
     text: str
     citations: list[Citation]
+    announcements: list[Announced]
+    """Active announcements the question matches, most severe first, each quoted where it answers."""
 
 
-def question_request(question: Question, *, limit: int = CANDIDATES) -> SearchRequest:
+def question_request(question: Question, *, limit: int = ANNOUNCEMENT_DEPTH) -> SearchRequest:
     """The search a question asks for; bad input is refused with the answer request's own field names.
 
     Without a locale, the articles in the question's own language (by its script): a bot answers a
@@ -109,16 +133,36 @@ def answer(kb: KnowledgeBase, requests: Sequence[SearchRequest], *, view: View, 
     Every answer, abstentions included, is recorded in the ledger, so the bot's feedback (resolved,
     escalated…) points back at what it was given.
     """
-    snapshot = kb.snapshot
+    snapshot, moment = kb.snapshot, announcements.now()
     responses = kb.search_many(requests, view=view, snapshot=snapshot)
     threshold = kb.settings.answer_min_confidence
     judged = [judge(snapshot, response.results) for response in responses]
-    shown = [[Shown.of(best.hit)] if best is not None and confidence >= threshold else [] for confidence, best in judged]
+    announced = [_announced(snapshot, response.results, moment) for response in responses]
+    given = [
+        [*news, *([best.hit] if best is not None and confidence >= threshold and best.hit not in news else [])]
+        for (confidence, best), news in zip(judged, announced, strict=True)
+    ]
+    shown = [[Shown.of(hit) for hit in hits] for hits in given]
     ids = record_interactions(kb.writer, "answer", principal_kind=principal_kind, commit=snapshot.commit, shown=shown)
     return [
-        _answer(interaction, snapshot.commit, confidence, best, threshold)
-        for interaction, (confidence, best) in zip(ids, judged, strict=True)
+        _answer(interaction, snapshot.commit, confidence, best, threshold, _quoted(snapshot, results, news))
+        for interaction, (confidence, best), news, results in zip(
+            ids, judged, announced, (response.results for response in responses), strict=True
+        )
     ]
+
+
+def _announced(snapshot: IndexSnapshot, results: Results, moment: dt.datetime) -> list[Hit]:
+    """The hits that are announcements open at ``moment``, most severe first."""
+    active = [hit for hit in results.hits if hit.article.front.active_at(moment)]
+    return sorted(active, key=lambda hit: announcements.SEVERITY_ORDER[announcements.severity(hit.article)])
+
+
+def _quoted(snapshot: IndexSnapshot, results: Results, hits: list[Hit]) -> list[Announced]:
+    """Each announcement cited with the sentences of its matching section that hold most of the question."""
+    wanted = snapshot.lexical_index.term_mask(results.content_terms)
+    quotes = [best_passage(hit.chunk.text, snapshot.matches(hit.chunk_id, wanted), max_chars=ANSWER_CHARS).text for hit in hits]
+    return [Announced.of(hit, snapshot.commit, quote) for hit, quote in zip(hits, quotes, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -163,10 +207,12 @@ def answer_features(snapshot: IndexSnapshot, results: Results, *, passage_weight
     )
 
 
-def _answer(interaction: str, commit: str, confidence: float, best: Best | None, threshold: float) -> Answer:
+def _answer(
+    interaction: str, commit: str, confidence: float, best: Best | None, threshold: float, news: list[Announced]
+) -> Answer:
     if best is None:
-        return Answer(interaction, commit, True, True, "no_match", 0.0, "", [])
+        return Answer(interaction, commit, True, True, "no_match", 0.0, "", [], news)
     if confidence < threshold:
-        return Answer(interaction, commit, True, True, "low_confidence", confidence, "", [])
+        return Answer(interaction, commit, True, True, "low_confidence", confidence, "", [], news)
     quote = best.passage.text
-    return Answer(interaction, commit, False, False, None, confidence, quote, [Citation.of(best.hit, commit, quote)])
+    return Answer(interaction, commit, False, False, None, confidence, quote, [Citation.of(best.hit, commit, quote)], news)

@@ -5,17 +5,20 @@ conversation it is: its subject and first message open it, and its last customer
 query, read with every turn before it (`search/query.py`). The agent searches with their own view, so
 internal articles are suggested too; each suggestion says whether the requester may be sent it
 (``sendable``), judged by the requester's own view, so an agent never pastes an internal or another
-segment's article to a customer by mistake.
+segment's article to a customer by mistake. An active announcement among them (an outage the ticket is
+about) comes first.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kb.access.rules import View
 from kb.assist.ledger import Shown, record_interactions
 from kb.assist.tickets import reduce_ticket_text
+from kb.core import announcements
 from kb.core.knowledge_base import KnowledgeBase
 from kb.core.requests import MAX_CONTEXT_CHARS, InvalidRequest, SearchRequest
 from search.passages import Passage, best_passage
@@ -52,6 +55,8 @@ class Suggestion:
     passage: Passage
     sendable: bool
     """Whether the requester may see the article, so may be sent it."""
+    announced: bool = False
+    """Whether the article is an announcement open now: such suggestions come first."""
 
 
 @dataclass(frozen=True)
@@ -101,10 +106,11 @@ def suggest(
     ``sendable`` is judged by each ticket's requester. Tickets are not customers' searches: they never
     move the traffic mix that customers' queries are weighed by.
     """
-    snapshot = kb.snapshot
+    snapshot, moment = kb.snapshot, announcements.now()
     responses = kb.search_many(requests, view=view, snapshot=snapshot, observe_traffic=False)
     found = [
-        _suggestions(snapshot, response.results, requester) for response, requester in zip(responses, requesters, strict=True)
+        _suggestions(snapshot, response.results, requester, moment)
+        for response, requester in zip(responses, requesters, strict=True)
     ]
     shown = [[Shown.of(s.hit) for s in items] for items in found]
     ids = record_interactions(kb.writer, "suggestion", principal_kind=principal_kind, commit=snapshot.commit, shown=shown)
@@ -114,9 +120,16 @@ def suggest(
     ]
 
 
-def _suggestions(snapshot: IndexSnapshot, results: Results, requester: View) -> list[Suggestion]:
+def _suggestions(snapshot: IndexSnapshot, results: Results, requester: View, moment: dt.datetime) -> list[Suggestion]:
     wanted = snapshot.lexical_index.term_mask(results.content_terms)
-    return [
-        Suggestion(hit, best_passage(hit.chunk.text, snapshot.matches(hit.chunk_id, wanted)), sendable=requester.can_see(hit.article))
+    found = [
+        Suggestion(
+            hit,
+            best_passage(hit.chunk.text, snapshot.matches(hit.chunk_id, wanted)),
+            sendable=requester.can_see(hit.article),
+            announced=hit.article.front.active_at(moment),
+        )
         for hit in results.hits
     ]
+    first = sorted((s for s in found if s.announced), key=lambda s: announcements.SEVERITY_ORDER[announcements.severity(s.hit.article)])
+    return first + [s for s in found if not s.announced]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
@@ -13,7 +14,7 @@ from sqlalchemy import Engine
 
 from articles.model import Article
 from kb.access.rules import View
-from kb.core import failpoints
+from kb.core import announcements, failpoints
 from kb.core.changes import feed_is_empty, record_changes
 from kb.core.db import DatabaseVectorStore
 from kb.core.indexer import BuildReport, ChunkSettings, Indexer, Progress
@@ -259,6 +260,12 @@ class KnowledgeBase:
         snapshot = snapshot or self.snapshot
         allowed = snapshot.visible_articles(view) & snapshot.filtered_articles(Filters(locale=article.locale))
         return snapshot.related(article, allowed_articles=allowed, limit=RELATED_ARTICLES, floor=RELATED_FLOOR)
+
+    def announcements(self, *, view: View, locale: str, moment: dt.datetime | None = None) -> list[Article]:
+        """Announcements active now (or at ``moment``) that ``view`` may see, in ``locale`` where translated."""
+        snapshot = self.snapshot
+        candidates = [a for a in snapshot.articles if a.front.is_announcement]
+        return announcements.active(candidates, view=view, locale=locale, moment=moment or announcements.now())
 
     def articles(self, *, view: View, filters: Filters = Filters()) -> list[Article]:
         """Visible articles matching ``filters``, ordered by (id, locale) for stable cursor paging."""

@@ -1,0 +1,46 @@
+"""Announcements: articles with ``kind: announcement`` that show across the site, the widget and the
+assistants' answers while their window (``starts`` … ``ends``) is open.
+
+An announcement is an article first: it is indexed, searched and readable at its address before, during
+and after its window. Only while active does it also become a banner and move to the front of a bot's
+answer or an agent's suggestions that it matches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from articles.model import Article
+from kb.access.rules import View
+
+SEVERITY_ORDER = {"incident": 0, "maintenance": 1, "info": 2}
+"""The order banners show in: an outage before planned work before a notice."""
+
+
+def severity(article: Article) -> str:
+    """An announcement's severity; ``info`` when its front matter names none."""
+    return article.front.severity or "info"
+
+
+def now() -> dt.datetime:
+    """The moment windows are judged at: the wall clock, in UTC (tests move it with time-machine)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def active(articles: Iterable[Article], *, view: View, locale: str, moment: dt.datetime) -> list[Article]:
+    """Announcements open at ``moment`` that ``view`` may see, one per id, most severe then newest first.
+
+    Each in ``locale`` where it is translated, else in the language it was written in: an outage is
+    worth telling a reader in a language they may read less well, rather than not at all.
+    """
+    chosen: dict[str, Article] = {}
+    for article in articles:
+        if not article.front.active_at(moment) or not view.can_see(article):
+            continue
+        held = chosen.get(article.id)
+        if held is None or (article.locale == locale and held.locale != locale):
+            chosen[article.id] = article
+    opened = {a.id: a.front.starts or a.updated_at or dt.datetime.min.replace(tzinfo=dt.UTC) for a in chosen.values()}
+    newest_first = sorted(chosen.values(), key=lambda a: opened[a.id], reverse=True)
+    return sorted(newest_first, key=lambda a: SEVERITY_ORDER[severity(a)])
