@@ -30,6 +30,7 @@ from api.routes import (
     search,
     suggestions,
     webhooks,
+    widget,
 )
 from api.site import routes as site
 from kb.core import CatchUp, Settings, SyncLoop, check_settings, open_knowledge_base
@@ -73,7 +74,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.include_router(health.router)
     limited = [Depends(rate_limited)]
     app.include_router(search.router)  # limited route by route: GET /v1/search counts its caller itself
-    for module in (articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, webhooks, site):
+    routers = (articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, widget, webhooks, site)
+    for module in routers:
         app.include_router(module.router, dependencies=limited)
     app.router.routes.append(mcp.route)  # authenticates and counts each request itself
     # Added innermost first: size limits see a request before anything reads it, and the caching

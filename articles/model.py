@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from articles.contexts import context_problem
+
 LOCALES: tuple[str, ...] = ("en", "ja")
 """Locales kb can analyse; an article in any other locale is rejected rather than indexed badly."""
 
@@ -47,6 +49,9 @@ class FrontMatter(BaseModel):
     last_reviewed: dt.date | None = None
     keywords: tuple[str, ...] = ()
     redirect_from: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = Field(
+        default=(), description="Where in the product it helps: URL path globs (/settings/billing/**) or product areas (billing)."
+    )
     kind: Kind = Field(default="article", description="announcement: shown as a banner while active (starts … ends).")
     severity: Severity | None = Field(default=None, description="An announcement's: info (the default), maintenance or incident.")
     starts: dt.datetime | None = Field(default=None, description="When an announcement's banner appears; absent: at once.")
@@ -93,6 +98,14 @@ class FrontMatter(BaseModel):
                 f"and none of {', '.join(AUDIENCE_KEYWORDS)}"
             )
         return tuple(value)
+
+    @field_validator("contexts")
+    @classmethod
+    def _contexts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        problems = [problem for context in value if (problem := context_problem(context))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     @field_validator(*ANNOUNCEMENT_FIELDS)
     @classmethod

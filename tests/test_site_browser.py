@@ -5,63 +5,32 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from playwright import sync_api
 
 from kb.assist import feedback_summary
+from tests.browser import Tab, launched, open_tab
 from tests.conftest import served_kb
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOTS = Path("/tmp")
-
-@dataclass
-class Tab:
-    """A page and everything it reported as an error: console errors (CSP violations among them) and exceptions."""
-
-    page: sync_api.Page
-    errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    # A missing browser fails the run rather than skipping it: `make test` installs it, so its absence is a bug.
-    assert CHROMIUM.exists(), "needs Debian's chromium: apt-get install -y chromium (`make install` does it)"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _open_tab(browser: sync_api.Browser, live_server: str, **options: Any) -> Iterator[Tab]:
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, **options)
-    tab = Tab(context.new_page())
-    tab.page.on("console", lambda message: tab.errors.append(message.text) if message.type == "error" else None)
-    tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
-    yield tab
-    context.close()
+    yield from launched()
 
 
 @pytest.fixture
 def tab(browser: sync_api.Browser, live_server: str) -> Iterator[Tab]:
-    yield from _open_tab(browser, live_server)
+    yield from open_tab(browser, live_server)
 
 
 @pytest.fixture
 def no_js_tab(browser: sync_api.Browser, live_server: str) -> Iterator[Tab]:
-    yield from _open_tab(browser, live_server, java_script_enabled=False)
+    yield from open_tab(browser, live_server, java_script_enabled=False)
 
 
 def suggestions(page: sync_api.Page, box: str) -> sync_api.Locator:

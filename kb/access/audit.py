@@ -53,6 +53,8 @@ class Subject:
     old_ids: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     """Checked against the tags facet of search results."""
+    contexts: tuple[str, ...] = ()
+    """Where in the product it helps: the in-product widget is asked about those pages."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -145,6 +147,9 @@ class Auditor:
         self.progress = progress or (lambda _: None)
         self.report = AuditReport()
         self.categories = sorted({s.category for s in self.subjects if s.category})
+        contexts = {context for s in self.subjects for context in s.contexts}
+        self.areas = ",".join(sorted(c for c in contexts if not c.startswith("/"))[:20])
+        self.widget_pages = sorted({page_of(c) for c in contexts if c.startswith("/")}) or ["/"]
         self.known = {s.key for s in self.subjects}
         self.tags = {s.key: s.tags for s in self.subjects}
 
@@ -287,6 +292,9 @@ class Auditor:
                 if not shown and page.status_code != 404:
                     self._finding(reader, "site category", page, f"answered {page.status_code} for a category of hidden articles only")
         self._probe(reader, forbidden, "sitemap", "GET", "/sitemap.xml")
+        for locale in LOCALES:
+            for path in self.widget_pages:
+                self._probe(reader, forbidden, "widget", "GET", "/v1/widget", params={"locale": locale, "path": path, "areas": self.areas})
 
     def _changes(self, reader: Reader, forbidden: dict[str, str]) -> None:
         """The feed may name a hidden article only to say it is gone: a reader who saw it must drop their copy.
@@ -332,7 +340,7 @@ class Auditor:
     def _surface_probes(self) -> int:
         per_subject = sum(LOOKUPS + 4 + len(s.old_ids) for s in self.subjects)  # + the article page, a vote, a citation, MCP's get
         listing = 1 + len(LOCALES) + len(self.categories)
-        site = len(LOCALES) * (2 + len(self.categories)) + 1  # + the sitemap
+        site = len(LOCALES) * (2 + len(self.categories) + len(self.widget_pages)) + 1  # + the sitemap
         return per_subject + listing + site + 1 + 4  # + the change feed's first page and the staff-only surfaces
 
     def _reader_probes(self, reader: Reader) -> int:
@@ -466,4 +474,11 @@ def subject_of(article: Article) -> Subject:
         text=text,
         old_ids=article.front.redirect_from,
         tags=article.front.tags,
+        contexts=article.front.contexts,
     )
+
+
+def page_of(glob: str) -> str:
+    """A product page a path glob matches (``/settings/{billing,data}/**`` → ``/settings/billing/x``)."""
+    first = re.sub(r"\{([^,}]*)[^}]*\}", r"\1", glob)
+    return re.sub(r"\[[^\]]*\]|\*\*|[*?]", "x", first)

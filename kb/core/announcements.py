@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from articles.model import Article
 from kb.access.rules import View
+from kb.core.contexts import one_per_id
 
 SEVERITY_ORDER = {"incident": 0, "maintenance": 1, "info": 2}
 """The order banners show in: an outage before planned work before a notice."""
@@ -34,13 +35,7 @@ def active(articles: Iterable[Article], *, view: View, locale: str, moment: dt.d
     Each in ``locale`` where it is translated, else in the language it was written in: an outage is
     worth telling a reader in a language they may read less well, rather than not at all.
     """
-    chosen: dict[str, Article] = {}
-    for article in articles:
-        if not article.front.active_at(moment) or not view.can_see(article):
-            continue
-        held = chosen.get(article.id)
-        if held is None or (article.locale == locale and held.locale != locale):
-            chosen[article.id] = article
-    opened = {a.id: a.front.starts or a.updated_at or dt.datetime.min.replace(tzinfo=dt.UTC) for a in chosen.values()}
-    newest_first = sorted(chosen.values(), key=lambda a: opened[a.id], reverse=True)
+    chosen = one_per_id((a for a in articles if a.front.active_at(moment) and view.can_see(a)), locale)
+    opened = {a.id: a.front.starts or a.updated_at or dt.datetime.min.replace(tzinfo=dt.UTC) for a in chosen}
+    newest_first = sorted(chosen, key=lambda a: opened[a.id], reverse=True)
     return sorted(newest_first, key=lambda a: SEVERITY_ORDER[severity(a)])

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from articles.model import Article
 from kb.access.rules import View
-from kb.core import announcements, failpoints
+from kb.core import announcements, contexts, failpoints
 from kb.core.changes import feed_is_empty, record_changes
 from kb.core.db import DatabaseVectorStore
 from kb.core.indexer import BuildReport, ChunkSettings, Indexer, Progress
@@ -266,6 +266,10 @@ class KnowledgeBase:
         snapshot = self.snapshot
         candidates = [a for a in snapshot.articles if a.front.is_announcement]
         return announcements.active(candidates, view=view, locale=locale, moment=moment or announcements.now())
+
+    def for_page(self, *, view: View, locale: str, path: str | None, areas: frozenset[str]) -> list[Article]:
+        """The articles for a page of the company's product (their ``contexts:``), most specific first."""
+        return contexts.for_page(self.snapshot.articles, view=view, locale=locale, path=path, areas=areas)
 
     def articles(self, *, view: View, filters: Filters = Filters()) -> list[Article]:
         """Visible articles matching ``filters``, ordered by (id, locale) for stable cursor paging."""
