@@ -11,7 +11,8 @@ DATA ?= ../shared/data
 install: $(STAMP)
 
 # torch is installed first and pinned: an unpinned torch would pull a multi-GB CUDA build.
-# Chromium (Debian's package) drives the help-center browser tests; it is installed when missing, by
+# Chromium (Debian's package) drives the help-center browser tests, with Noto CJK for Japanese text (screenshots,
+# axe's contrast checks); each is installed when missing, by
 # tools/apt-install, which says so and waits while another apt holds apt's locks.
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	command -v chromium >/dev/null || PYTHON=$(PYTHON) sh tools/apt-install "for the browser tests" chromium
+	test -d /usr/share/fonts/opentype/noto || PYTHON=$(PYTHON) sh tools/apt-install "for Japanese text in the browser" fonts-noto-cjk
 	touch $(STAMP)
 
 serve: $(STAMP)

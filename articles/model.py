@@ -49,6 +49,9 @@ class FrontMatter(BaseModel):
     last_reviewed: dt.date | None = None
     keywords: tuple[str, ...] = ()
     redirect_from: tuple[str, ...] = ()
+    promoted: int | None = Field(
+        default=None, ge=1, description="Its place among the home page's popular articles (1 first), until article views order them."
+    )
     contexts: tuple[str, ...] = Field(
         default=(), description="Where in the product it helps: URL path globs (/settings/billing/**) or product areas (billing)."
     )

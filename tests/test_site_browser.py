@@ -186,3 +186,41 @@ def test_screenshots_of_home_and_article(tab: Tab) -> None:
     for name in ("site-home.png", "site-article.png", "site-article-mobile.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000
     assert tab.errors == []
+
+
+PAGES = ["/hc/{locale}", "/hc/{locale}/search?q=password", "/hc/{locale}/articles/reset-password", "/hc/{locale}/categories/account"]
+
+
+def luminance(css_colour: str) -> float:
+    """Relative luminance of a computed ``rgb(r, g, b)`` colour, 0 (black) to 1 (white)."""
+    channels = [int(part) / 255 for part in re.findall(r"\d+", css_colour)[:3]]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_theme_follows_the_readers_system_setting(browser: sync_api.Browser, live_server: str, scheme: str) -> None:
+    with contextlib.contextmanager(open_tab)(browser, live_server, color_scheme=scheme) as tab:
+        tab.page.goto("/hc/en/articles/reset-password")
+        background = luminance(tab.page.evaluate("getComputedStyle(document.querySelector('.article')).backgroundColor"))
+        text = luminance(tab.page.evaluate("getComputedStyle(document.querySelector('.article-body')).color"))
+        assert (background > text) == (scheme == "light")
+        assert tab.errors == []
+
+
+def test_printing_an_article_leaves_the_article_alone(tab: Tab) -> None:
+    page = tab.page
+    page.goto("/hc/en/articles/reset-password")
+    page.emulate_media(media="print")
+    for hidden in (".site-header", ".site-footer", ".vote", ".related", ".toc"):
+        sync_api.expect(page.locator(hidden).first).to_be_hidden()
+    sync_api.expect(page.locator("h1")).to_be_visible()
+
+
+@pytest.mark.parametrize("locale", ["en", "ja"])
+def test_no_page_is_wider_than_a_360px_screen(browser: sync_api.Browser, live_server: str, locale: str) -> None:
+    with contextlib.contextmanager(open_tab)(browser, live_server) as tab:
+        tab.page.set_viewport_size({"width": 360, "height": 740})
+        for url in PAGES:
+            tab.page.goto(url.format(locale=locale))
+            assert tab.page.evaluate("document.documentElement.scrollWidth") <= 360, url

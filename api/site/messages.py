@@ -9,7 +9,6 @@ LOCALE_NAMES = {"en": "English", "ja": "日本語"}
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
-        "site_name": "Help Center",
         "skip_to_content": "Skip to content",
         "hero_title": "How can we help?",
         "hero_lead": "Search our guides and answers, or browse by topic.",
@@ -36,6 +35,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "articles_count_many": "{count} articles",
         "see_all": "See all {count} articles",
         "other_articles": "Other articles",
+        "popular_title": "Popular articles",
+        "footer_links_label": "More from us",
         "breadcrumb_label": "Breadcrumb",
         "toc_title": "On this page",
         "updated": "Updated {date}",
@@ -84,7 +85,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "announcement_active": "In effect {window}.",
     },
     "ja": {
-        "site_name": "ヘルプセンター",
         "skip_to_content": "本文へスキップ",
         "hero_title": "どのようなことでお困りですか？",
         "hero_lead": "ガイドやよくある質問を検索するか、トピックから探してください。",
@@ -111,6 +111,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "articles_count_many": "{count} 件の記事",
         "see_all": "{count} 件の記事をすべて表示",
         "other_articles": "その他の記事",
+        "popular_title": "よく読まれている記事",
+        "footer_links_label": "関連リンク",
         "breadcrumb_label": "パンくずリスト",
         "toc_title": "目次",
         "updated": "更新日: {date}",
@@ -163,43 +165,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "announcement_active": "実施中：{window}",
     },
 }
-
-CATEGORIES: dict[str, dict[str, tuple[str, str]]] = {
-    "en": {
-        "getting-started": ("Getting started", "Set up your workspace and learn the basics."),
-        "account": ("Account & sign-in", "Passwords, two-factor authentication and your profile."),
-        "billing": ("Billing & plans", "Plans, invoices, payment methods and refunds."),
-        "integrations": ("Integrations & API", "Connect Slack, GitHub, webhooks and the REST API."),
-        "security": ("Security & admin", "Single sign-on, audit logs, encryption and sessions."),
-        "troubleshooting": ("Troubleshooting", "Error codes and fixes for common problems."),
-    },
-    "ja": {
-        "getting-started": ("はじめに", "ワークスペースの作成と基本的な使い方。"),
-        "account": ("アカウントとサインイン", "パスワード、2 段階認証、プロフィール。"),
-        "billing": ("お支払いとプラン", "プラン、請求書、お支払い方法、返金。"),
-        "integrations": ("連携と API", "Slack、GitHub、Webhook、REST API との連携。"),
-        "security": ("セキュリティと管理", "シングルサインオン、監査ログ、暗号化、セッション。"),
-        "troubleshooting": ("トラブルシューティング", "エラーコードとよくある問題の解決方法。"),
-    },
-}
-"""Names of the sample's categories; any other category shows its slug, humanised, until .kb/site.yml names it."""
-
-CATEGORY_ORDER = ("getting-started", "account", "billing", "integrations", "security", "troubleshooting")
-
-
-def category_name(locale: str, slug: str) -> str:
-    known = CATEGORIES.get(locale, {}).get(slug)
-    return known[0] if known else slug.replace("-", " ").replace("_", " ").capitalize()
-
-
-def category_description(locale: str, slug: str) -> str:
-    known = CATEGORIES.get(locale, {}).get(slug)
-    return known[1] if known else ""
-
-
-def category_sort_key(slug: str) -> tuple[int, str]:
-    return (CATEGORY_ORDER.index(slug), "") if slug in CATEGORY_ORDER else (len(CATEGORY_ORDER), slug)
-
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 

@@ -33,19 +33,19 @@ from api.site.views import (
     last_page,
     lead,
     page_number,
+    popular,
     result_page,
     search_url,
     table_of_contents,
 )
 from articles.model import LOCALES, Article
 from kb.access import PUBLIC, Principal, View
-from kb.core import InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
+from kb.core import LOGO_TYPES, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink
 from search.snapshot import Filters, Results
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 STATIC_URL = "/hc/static"
-DEFAULT_LOCALE = "en"
 HOME_ARTICLES = 6
 """Articles listed per category card on the home page; the category page lists them all."""
 SUGGESTIONS = 5
@@ -123,7 +123,13 @@ def _page(
 ) -> Response:
     """A page of the site; ``meta`` (canonical address, the page in other locales) for every page a crawler
     should index, none for error pages, which say ``noindex``."""
+    site = kb.site()
     context = {
+        "site_name": site.site_name(locale),
+        "brand_css": brand_css_url(site),
+        "logo_url": logo_url(kb),
+        "contact": _link(site, site.contact, locale) if site.contact else None,
+        "footer_links": [_link(site, link, locale) for link in site.footer_links],
         "signed_in": view.signed_in,
         "locale": locale,
         "t": messages.MESSAGES[locale],
@@ -144,6 +150,47 @@ def _page(
     return _secured(HTMLResponse(html, status_code=status))
 
 
+def _link(site: SiteConfig, link: SiteLink, locale: str) -> Link:
+    return Link(site.text(link.label, locale), link.url)
+
+
+def brand_css_url(site: SiteConfig) -> str:
+    """The brand colours' stylesheet, named after them, so a change of colour is never served from a cache."""
+    digest = hashlib.sha256(site.colors.model_dump_json().encode()).hexdigest()[:10]
+    return f"/hc/brand.css?v={digest}"
+
+
+def logo_url(kb: KnowledgeBase) -> str | None:
+    logo = kb.logo()
+    return f"/hc/brand/logo?v={hashlib.sha256(logo).hexdigest()[:10]}" if logo is not None else None
+
+
+@router.get("/hc/brand.css")
+def brand_css(kb: KnowledgeBaseDep) -> Response:
+    """.kb/site.yml's colours as the custom properties site.css reads (CSP allows no inline style)."""
+    colors = kb.site().colors
+    css = (
+        f":root {{ --brand: {colors.brand}; --brand-dark: color-mix(in srgb, {colors.brand} 82%, black); }}\n"
+        f"@media (prefers-color-scheme: dark) {{ :root {{ --brand-on-dark: {colors.brand_on_dark}; }} }}\n"
+    )
+    response = Response(css, media_type="text/css")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return _secured(response)
+
+
+@router.get("/hc/brand/logo")
+def brand_logo(kb: KnowledgeBaseDep) -> Response:
+    """The logo .kb/site.yml names, from the served commit; an SVG cannot run script or load anything."""
+    site, logo = kb.site(), kb.logo()
+    if logo is None or site.logo is None:
+        return _not_found(kb, site.default_locale)
+    suffix = "." + site.logo.rsplit(".", 1)[-1].lower()
+    response = Response(logo, media_type=LOGO_TYPES[suffix])
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    _secured(response).headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
 def _not_found(kb: KnowledgeBase, locale: str) -> Response:
     """One page for every missing thing, built from the locale alone: a hidden article looks exactly like a missing one."""
     return _unavailable(kb, locale, 404, "not_found")
@@ -156,12 +203,12 @@ def is_site_page(path: str) -> bool:
 
 def invalid_input(request: Request, error: Exception) -> Response:
     """A page, in the reader's locale, for an address whose text kb refuses (a control character in it, say)."""
-    return _unavailable(request.app.state.kb, request.path_params.get("locale", DEFAULT_LOCALE), 400, "bad_request")
+    return _unavailable(request.app.state.kb, request.path_params.get("locale", ""), 400, "bad_request")
 
 
 def _unavailable(kb: KnowledgeBase, locale: str, status: int, message: str) -> Response:
     """The page for what the site cannot show, with the ``message`` title and lead of the reader's locale."""
-    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    locale = locale if locale in LOCALES else kb.site().default_locale
     t = messages.MESSAGES[locale]
     return _page("unavailable.html", kb=kb, locale=locale, status=status, code=status,
                  title=t[f"{message}_title"], lead=t[f"{message}_lead"])  # fmt: skip
@@ -199,15 +246,15 @@ SiteOriginDep = Annotated[str, Depends(_site_origin)]
 
 def session_refused(request: Request, error: Exception) -> Response:
     """A 401 page, in the reader's locale, that signs them out: the next page they open is the public one."""
-    locale = request.path_params.get("locale", DEFAULT_LOCALE)
+    locale = request.path_params.get("locale", "")
     kb: KnowledgeBase = request.app.state.kb
-    response = _page("session_expired.html", kb=kb, locale=locale if locale in LOCALES else DEFAULT_LOCALE, status=401)
+    response = _page("session_expired.html", kb=kb, locale=locale if locale in LOCALES else kb.site().default_locale, status=401)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("/hc/session")
-def sign_in(request: Request, kb: KnowledgeBaseDep, jwt: Line, return_to: Line = f"/hc/{DEFAULT_LOCALE}") -> Response:
+def sign_in(request: Request, kb: KnowledgeBaseDep, jwt: Line, return_to: Line = "") -> Response:
     """Where the company's login sends a customer: ``jwt`` is their token; the site keeps it in a cookie.
 
     ``return_to`` must be a page of this help center, so the link cannot send anyone elsewhere.
@@ -216,7 +263,7 @@ def sign_in(request: Request, kb: KnowledgeBaseDep, jwt: Line, return_to: Line =
         customer(kb.settings, jwt, source="the jwt parameter")
     except HTTPException as refused:
         raise SessionRefused(str(refused.detail)) from None
-    response = _redirect(return_to if _on_this_site(return_to) else f"/hc/{DEFAULT_LOCALE}")
+    response = _redirect(return_to if _on_this_site(return_to) else f"/hc/{kb.site().default_locale}")
     response.set_cookie(
         SESSION_COOKIE, jwt, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
     )
@@ -234,34 +281,35 @@ def _on_this_site(url: str) -> bool:
 
 
 @router.get("/hc/signout")
-def sign_out(locale: Line = DEFAULT_LOCALE) -> Response:
-    response = _redirect(f"/hc/{locale if locale in LOCALES else DEFAULT_LOCALE}")
+def sign_out(kb: KnowledgeBaseDep, locale: Line = "") -> Response:
+    response = _redirect(f"/hc/{locale if locale in LOCALES else kb.site().default_locale}")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("/")
-def root() -> Response:
-    return _redirect(f"/hc/{DEFAULT_LOCALE}")
+def root(kb: KnowledgeBaseDep) -> Response:
+    return _redirect(f"/hc/{kb.site().default_locale}")
 
 
 @router.get("/hc")
-def help_center_root() -> Response:
-    return _redirect(f"/hc/{DEFAULT_LOCALE}")
+def help_center_root(kb: KnowledgeBaseDep) -> Response:
+    return _redirect(f"/hc/{kb.site().default_locale}")
 
 
 @router.get("/hc/{locale}")
 def home(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
-    articles = kb.articles(view=view, filters=Filters(locale=locale))
+    articles, site = kb.articles(view=view, filters=Filters(locale=locale)), kb.site()
     return _page(
         "home.html",
         kb=kb,
         locale=locale,
         view=view,
-        meta=PageMeta(origin, f"/hc/{locale}", {code: f"/hc/{code}" for code in LOCALES}, DEFAULT_LOCALE),
-        groups=category_groups(articles, locale, per_group=HOME_ARTICLES),
+        meta=PageMeta(origin, f"/hc/{locale}", {code: f"/hc/{code}" for code in LOCALES}, site.default_locale),
+        groups=category_groups(articles, locale, site, per_group=HOME_ARTICLES),
+        popular=popular(articles),
         description=messages.MESSAGES[locale]["hero_lead"],
     )
 
@@ -273,7 +321,8 @@ def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep
     articles = kb.articles(view=view, filters=Filters(locale=locale, category=category))
     if not articles:  # a category of hidden articles only is as absent as one that does not exist
         return _not_found(kb, locale)
-    group = category_groups(articles, locale)[0]
+    site = kb.site()
+    group = category_groups(articles, locale, site)[0]
     translated = [code for code in LOCALES if kb.articles(view=view, filters=Filters(locale=code, category=category))]
     return _page(
         "category.html",
@@ -281,7 +330,7 @@ def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep
         locale=locale,
         view=view,
         meta=PageMeta(
-            origin, category_url(locale, category), {code: category_url(code, category) for code in translated}, DEFAULT_LOCALE
+            origin, category_url(locale, category), {code: category_url(code, category) for code in translated}, site.default_locale
         ),
         group=group,
         description=group.description,
@@ -315,15 +364,15 @@ def _article(
     locale, article_id = article.locale, article.id
     translations = [a for a in kb.translations(article_id, view=view) if a.locale != locale]
     category, updated = article.front.category, article.updated_at
-    t = messages.MESSAGES[locale]
-    crumbs = [(t["site_name"], f"{origin}/hc/{locale}")]
+    site = kb.site()
+    crumbs = [(site.site_name(locale), f"{origin}/hc/{locale}")]
     if category:
-        crumbs.append((messages.category_name(locale, category), origin + category_url(locale, category)))
+        crumbs.append((site.category_name(category, locale), origin + category_url(locale, category)))
     path = article_url(article_id, locale)
     crumbs.append((article.title, origin + path))
     description = lead(article)
     structured = seo.article_structured_data(
-        article, url=origin + path, description=description, site_name=t["site_name"], breadcrumb=crumbs
+        article, url=origin + path, description=description, site_name=site.site_name(locale), breadcrumb=crumbs
     )
     alternates = {a.locale: article_url(a.id, a.locale) for a in sorted((article, *translations), key=lambda a: a.locale)}
     return _page(
@@ -336,10 +385,10 @@ def _article(
         body=Markup(article_html(kb, article, view=view)),  # sanitised by nh3 in render_html
         toc=table_of_contents(article),
         related=[Link(r.title, article_url(r.id, r.locale)) for r in kb.related(article, view=view)],
-        category=Link(messages.category_name(locale, category), category_url(locale, category)) if category else None,
+        category=Link(site.category_name(category, locale), category_url(locale, category)) if category else None,
         updated=(updated.date().isoformat(), messages.format_date(locale, updated)) if updated else None,
         translations=[LanguageLink(a.locale, messages.LOCALE_NAMES[a.locale], article_url(a.id, a.locale), False) for a in translations],
-        meta=PageMeta(origin, path, alternates, DEFAULT_LOCALE, kind="article", structured_data=tuple(structured)),
+        meta=PageMeta(origin, path, alternates, site.default_locale, kind="article", structured_data=tuple(structured)),
         description=description,
         announcement=announcement_notice(article, dt.datetime.now(dt.UTC)),
         vote_url=f"{article_url(article_id, locale)}/vote",
@@ -419,12 +468,12 @@ def search_page(
         else:
             if not found.hits and number > 1:  # past the end, e.g. an old link after a reindex
                 return _redirect(search_url(locale, query, last_page(found.total)))
-            values |= result_page(found, locale=locale, query=query, page=number)
+            values |= result_page(found, locale=locale, query=query, page=number, site=kb.site())
     if not values["results"]:
-        values["groups"] = category_groups(kb.articles(view=view, filters=Filters(locale=locale)), locale, per_group=0)
+        values["groups"] = category_groups(kb.articles(view=view, filters=Filters(locale=locale)), locale, kb.site(), per_group=0)
     urls = {code: search_url(code, query) if query else f"/hc/{code}/search" for code in LOCALES}
     # Results pages are for readers, not for an index: endless and thin, they say noindex (robots.txt skips them too).
-    meta = PageMeta(origin, search_url(locale, query, number) if query else urls[locale], urls, DEFAULT_LOCALE, indexable=False)
+    meta = PageMeta(origin, search_url(locale, query, number) if query else urls[locale], urls, kb.site().default_locale, indexable=False)
     return _page("search.html", kb=kb, locale=locale, view=view, status=status, meta=meta, **values)
 
 
@@ -451,5 +500,5 @@ def robots(kb: KnowledgeBaseDep, origin: SiteOriginDep) -> Response:
 def unknown_page(kb: KnowledgeBaseDep, rest: Line) -> Response:
     """Anything else under /hc gets the site's own 404 page (a trailing slash is forgiven) rather than JSON."""
     if rest.endswith("/"):
-        return _redirect("/hc/" + rest.rstrip("/") if rest.strip("/") else f"/hc/{DEFAULT_LOCALE}")
+        return _redirect("/hc/" + rest.rstrip("/") if rest.strip("/") else f"/hc/{kb.site().default_locale}")
     return _not_found(kb, rest.split("/", 1)[0])

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from api.schemas import article_url
 from api.site import messages
 from articles.model import LOCALES, Article
-from kb.core import MAX_OFFSET
+from kb.core import MAX_OFFSET, SiteConfig
 from search.snapshot import Hit, Results
 
 PAGE_SIZE = 10
@@ -105,9 +105,9 @@ def _by_title(articles: Iterable[Article]) -> list[Article]:
     return sorted(articles, key=lambda article: article.title.casefold())
 
 
-def category_groups(articles: list[Article], locale: str, *, per_group: int | None = None) -> list[CategoryGroup]:
-    """Articles by category in the help center's topic order; articles without a category come last."""
-    slugs = sorted({a.front.category for a in articles if a.front.category}, key=messages.category_sort_key)
+def category_groups(articles: list[Article], locale: str, site: SiteConfig, *, per_group: int | None = None) -> list[CategoryGroup]:
+    """Articles by category in .kb/site.yml's order; articles without a category come last."""
+    slugs = sorted({a.front.category for a in articles if a.front.category}, key=site.category_order)
     groups = []
     for slug in [*slugs, None]:
         members = _by_title(a for a in articles if a.front.category == slug)
@@ -116,8 +116,8 @@ def category_groups(articles: list[Article], locale: str, *, per_group: int | No
         groups.append(
             CategoryGroup(
                 slug=slug or "",
-                name=messages.category_name(locale, slug) if slug else messages.MESSAGES[locale]["other_articles"],
-                description=messages.category_description(locale, slug) if slug else "",
+                name=site.category_name(slug, locale) if slug else messages.MESSAGES[locale]["other_articles"],
+                description=site.category_description(slug, locale) if slug else "",
                 url=category_url(locale, slug) if slug else None,
                 articles=[Link(a.title, article_url(a.id, a.locale)) for a in members[:per_group]],
                 total=len(members),
@@ -141,6 +141,15 @@ def lead(article: Article, *, chars: int = 160) -> str:
     return " ".join(text.split())[:chars]
 
 
+
+
+POPULAR_ARTICLES = 6
+
+
+def popular(articles: list[Article]) -> list[Link]:
+    """The home page's popular articles: those the front matter promotes, in its order (article views refine it later)."""
+    promoted = sorted((a for a in articles if a.front.promoted is not None), key=lambda a: (a.front.promoted, a.title.casefold()))
+    return [Link(a.title, article_url(a.id, a.locale)) for a in promoted[:POPULAR_ARTICLES]]
 
 
 def banners(announcements: list[Article], locale: str) -> list[Banner]:
@@ -180,9 +189,9 @@ def announcement_notice(article: Article, moment: dt.datetime) -> AnnouncementNo
     return AnnouncementNotice(severity, t["announcement_active"].format(window=window) if window else "", "active")
 
 
-def result_view(hit: Hit, locale: str) -> ResultView:
+def result_view(hit: Hit, locale: str, site: SiteConfig) -> ResultView:
     article, chunk = hit.article, hit.chunk
-    category = messages.category_name(locale, article.front.category) if article.front.category else ""
+    category = site.category_name(article.front.category, locale) if article.front.category else ""
     return ResultView(
         title=article.title,
         url=article_url(article.id, article.locale, chunk.anchor),
@@ -205,13 +214,13 @@ def last_page(total: int) -> int:
     return min(math.ceil(total / PAGE_SIZE), MAX_PAGE)
 
 
-def result_page(results: Results, *, locale: str, query: str, page: int) -> dict[str, object]:
+def result_page(results: Results, *, locale: str, query: str, page: int, site: SiteConfig) -> dict[str, object]:
     """The results of one page, their count, and the links to the pages around it."""
     last = last_page(results.total)
     first = max(1, min(page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
     numbered = range(first, min(last, first + PAGE_LINKS - 1) + 1)
     return {
-        "results": [result_view(hit, locale) for hit in results.hits],
+        "results": [result_view(hit, locale, site) for hit in results.hits],
         "total": results.total,
         "pages": [Link(str(n), search_url(locale, query, n)) for n in numbered] if last > 1 else [],
         "previous_url": search_url(locale, query, page - 1) if page > 1 else None,

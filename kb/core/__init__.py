@@ -11,10 +11,12 @@ from kb.core.knowledge_base import KnowledgeBase, SearchResponse
 from kb.core.requests import MAX_LIMIT, MAX_OFFSET, InvalidRequest, SearchRequest
 from kb.core.security import check_settings
 from kb.core.settings import Settings
+from kb.core.siteconfig import LOGO_TYPES, SiteConfig, SiteConfigError, SiteLink, parse_site_config
 from kb.core.sync import SyncLoop
 from kb.core.text import Line, Prose, refusal
 
 __all__ = [
+    "LOGO_TYPES",
     "MAX_CHANGES_PAGE",
     "MAX_LIMIT",
     "MAX_OFFSET",
@@ -28,12 +30,16 @@ __all__ = [
     "SearchRequest",
     "SearchResponse",
     "Settings",
+    "SiteConfig",
+    "SiteConfigError",
+    "SiteLink",
     "SyncLoop",
     "change_page",
     "check_settings",
     "decode_cursor",
     "encode_cursor",
     "open_knowledge_base",
+    "parse_site_config",
     "refusal",
     "unavailable_reason",
 ]

@@ -21,6 +21,7 @@ from kb.core.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.core.locks import WriterLock
 from kb.core.requests import SearchRequest
 from kb.core.settings import Settings
+from kb.core.siteconfig import MAX_LOGO_BYTES, SITE_FILE, SiteConfig, site_config_or_defaults
 from kb.core.writer import BackgroundWriter
 from search.analyze import Analyzer
 from search.encoder import CachedEncoder, Encoder
@@ -82,6 +83,8 @@ class KnowledgeBase:
         self._reindexing = threading.Lock()
         self._previews: OrderedDict[str, IndexSnapshot] = OrderedDict()
         self._stopping = threading.Event()
+        self._site: tuple[str, SiteConfig, bytes | None] | None = None
+        """The served commit's .kb/site.yml and logo, read once per commit."""
         traffic = TrafficMix(window=settings.fusion_window) if settings.fusion_window else None
         self.queries = QueryPipeline(
             encoder=encoder, analyzer=self.analyzer, depth=settings.search_depth, cache_size=settings.query_cache_size, traffic=traffic
@@ -261,6 +264,26 @@ class KnowledgeBase:
         allowed = snapshot.visible_articles(view) & snapshot.filtered_articles(Filters(locale=article.locale))
         return snapshot.related(article, allowed_articles=allowed, limit=RELATED_ARTICLES, floor=RELATED_FLOOR)
 
+    def site(self) -> SiteConfig:
+        """The served commit's .kb/site.yml (the defaults while there is none, or it is broken)."""
+        return self._site_at(self.snapshot.commit)[1]
+
+    def logo(self) -> bytes | None:
+        """The logo .kb/site.yml names, as committed; None without one, or when it is missing or too large."""
+        return self._site_at(self.snapshot.commit)[2]
+
+    def _site_at(self, commit: str) -> tuple[str, SiteConfig, bytes | None]:
+        cached = self._site
+        if cached is None or cached[0] != commit:
+            with self.open_repo() as repo:
+                config = site_config_or_defaults(_file_at(repo, commit, SITE_FILE), commit=commit)
+                logo = _file_at(repo, commit, config.logo) if config.logo else None
+            if logo is not None and len(logo) > MAX_LOGO_BYTES:
+                log.warning("not serving the logo %s at %s: larger than %d bytes", config.logo, commit[:12], MAX_LOGO_BYTES)
+                logo = None
+            cached = self._site = (commit, config, logo)  # two threads may read it at once: both get the same
+        return cached
+
     def announcements(self, *, view: View, locale: str, moment: dt.datetime | None = None) -> list[Article]:
         """Announcements active now (or at ``moment``) that ``view`` may see, in ``locale`` where translated."""
         snapshot = self.snapshot
@@ -290,3 +313,10 @@ class KnowledgeBase:
         self.writer.close()
         self.engine.dispose()
         self.repo.close()
+
+
+def _file_at(repo: ContentRepo, commit: str, path: str) -> bytes | None:
+    try:
+        return repo.read_blob(commit, path)
+    except (FileNotFoundError, ValueError):  # ValueError: a path validate_path refuses
+        return None

@@ -22,6 +22,7 @@ from articles.parse import InvalidArticle, is_article_path, parse_article
 from articles.render import render_html
 from kb.access.published import select_articles, with_audience
 from kb.access.rules import ACCESS_FILE, parse_access_rules
+from kb.core.siteconfig import MAX_LOGO_BYTES, SITE_FILE, SiteConfigError, parse_site_config
 from search.encoder import Encoder
 
 TRANSLATIONS_FILE = ".kb/translations.yml"
@@ -160,8 +161,23 @@ def check_folder(root: Path) -> CheckReport:
         except InvalidArticle as invalid:
             errors.append(invalid.error)
     active, rejected = select_articles(parsed, rules)
-    across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors
+    across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors + site_errors(root)
     return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path))
+
+
+def site_errors(root: Path) -> list[ArticleError]:
+    """.kb/site.yml's problem, if any, and a logo it names that is not in the folder (or too large to serve)."""
+    try:
+        site = parse_site_config(_read(root / SITE_FILE))
+    except SiteConfigError as broken:
+        return [ArticleError(SITE_FILE, broken.field, broken.reason)]
+    if site.logo is not None:
+        logo = _read(root / site.logo)
+        if logo is None:
+            return [ArticleError(SITE_FILE, "logo", f"{site.logo} is not in the content repository")]
+        if len(logo) > MAX_LOGO_BYTES:
+            return [ArticleError(SITE_FILE, "logo", f"{site.logo} is {len(logo)} bytes; kb serves logos up to {MAX_LOGO_BYTES}")]
+    return []
 
 
 def _read(file: Path) -> bytes | None:
