@@ -201,7 +201,7 @@ def test_no_reader_finds_a_canary_of_an_article_hidden_from_them(harness: Harnes
     assert report.total > 5000
     assert set(report.probes) == {
         "search", "search (POST)", "autocomplete", "site search", "article", "article at a ref", "article page",
-        "history", "diff", "redirect", "article listing", "site home", "site category", "change feed",
+        "history", "diff", "redirect", "article listing", "site home", "site category", "sitemap", "widget", "change feed",
         "search preview", "proposals", "access explain", "suggestions", "article feedback", "feedback", "citation",
         "answers", "retrieve", "mcp search_articles", "mcp answer_question", "mcp get_article",
     }  # fmt: skip

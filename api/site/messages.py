@@ -6,6 +6,8 @@ import datetime as dt
 
 LOCALE_NAMES = {"en": "English", "ja": "日本語"}
 """Each locale named in its own language, as a reader looks for it in a language switcher."""
+LANGUAGE_NAMES = {"en": {"en": "English", "ja": "Japanese"}, "ja": {"en": "英語", "ja": "日本語"}}
+"""Each locale named in the reader's language, for sentences about it ("shown in English")."""
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -36,6 +38,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "see_all": "See all {count} articles",
         "other_articles": "Other articles",
         "popular_title": "Popular articles",
+        "untranslated_note": "This article isn’t available in {reader} yet, so it is shown in {language}.",
+        "outdated_note": "This translation may be out of date: the {language} original was updated on {date}.",
+        "read_original": "Read the original",
+        "switched_note": "That page isn’t available in {reader}, so here is the {reader} help center instead.",
         "footer_links_label": "More from us",
         "breadcrumb_label": "Breadcrumb",
         "toc_title": "On this page",
@@ -112,6 +118,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "see_all": "{count} 件の記事をすべて表示",
         "other_articles": "その他の記事",
         "popular_title": "よく読まれている記事",
+        "untranslated_note": "この記事はまだ{reader}に翻訳されていないため、{language}で表示しています。",
+        "outdated_note": "この翻訳は最新ではない可能性があります。原文（{language}）は{date}に更新されました。",
+        "read_original": "原文を読む",
+        "switched_note": "お探しのページは{reader}では提供されていないため、{reader}のヘルプセンターのホームを表示しています。",
         "footer_links_label": "関連リンク",
         "breadcrumb_label": "パンくずリスト",
         "toc_title": "目次",

@@ -37,6 +37,7 @@ from api.site.views import (
     result_page,
     search_url,
     table_of_contents,
+    translation_note,
 )
 from articles.model import LOCALES, Article
 from kb.access import PUBLIC, Principal, View
@@ -143,6 +144,7 @@ def _page(
         "meta": meta,
         "banners": banners(kb.announcements(view=view, locale=locale), locale),
         "og_locales": seo.OG_LOCALES,
+        "language_names": messages.LANGUAGE_NAMES[locale],
         "json_ld": seo.json_ld,
         **values,
     }
@@ -298,18 +300,21 @@ def help_center_root(kb: KnowledgeBaseDep) -> Response:
 
 
 @router.get("/hc/{locale}")
-def home(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line) -> Response:
+def home(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, untranslated: Line = "") -> Response:
+    """The help center's home; ``?untranslated=1``: the language switch came from a page this language lacks."""
     if locale not in LOCALES:
         return _not_found(kb, locale)
     articles, site = kb.articles(view=view, filters=Filters(locale=locale)), kb.site()
+    reader = messages.LANGUAGE_NAMES[locale][locale]
     return _page(
         "home.html",
         kb=kb,
         locale=locale,
         view=view,
         meta=PageMeta(origin, f"/hc/{locale}", {code: f"/hc/{code}" for code in LOCALES}, site.default_locale),
-        groups=category_groups(articles, locale, site, per_group=HOME_ARTICLES),
+        groups=category_groups(_offered(kb, view, locale), locale, site, per_group=HOME_ARTICLES),
         popular=popular(articles),
+        switched_note=messages.MESSAGES[locale]["switched_note"].format(reader=reader) if untranslated else "",
         description=messages.MESSAGES[locale]["hero_lead"],
     )
 
@@ -318,7 +323,7 @@ def home(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale:
 def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, category: Line) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
-    articles = kb.articles(view=view, filters=Filters(locale=locale, category=category))
+    articles = _offered(kb, view, locale, category=category)
     if not articles:  # a category of hidden articles only is as absent as one that does not exist
         return _not_found(kb, locale)
     site = kb.site()
@@ -341,11 +346,34 @@ def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep
 def article_page(
     kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, article_id: Line, voted: Line = ""
 ) -> Response:
-    article = kb.article(article_id, locale=locale, view=view) if locale in LOCALES else None
+    article = _readable(kb, view, article_id, locale)
     if article is None:
         moved = kb.redirect(article_id, locale=locale, view=view) if locale in LOCALES else None
         return RedirectResponse(article_url(moved.id, moved.locale), 301) if moved else _not_found(kb, locale)
-    return _article(kb, view, origin, article, vote_state=voted if voted in VOTE_STATES else None)
+    return _article(kb, view, origin, article, locale, vote_state=voted if voted in VOTE_STATES else None)
+
+
+def _readable(kb: KnowledgeBase, view: View, article_id: str, locale: str) -> Article | None:
+    """The article in ``locale``; without a translation there, in the default language (then any) it exists in."""
+    if locale not in LOCALES:
+        return None
+    article = kb.article(article_id, locale=locale, view=view)
+    if article is not None:
+        return article
+    default = kb.site().default_locale
+    others = sorted(kb.translations(article_id, view=view), key=lambda a: (a.locale != default, a.locale))
+    return others[0] if others else None
+
+
+def _offered(kb: KnowledgeBase, view: View, locale: str, *, category: str | None = None) -> list[Article]:
+    """What a listing in ``locale`` offers: its articles, and the default language's ones not translated yet."""
+    own = kb.articles(view=view, filters=Filters(locale=locale, category=category))
+    default = kb.site().default_locale
+    if locale == default:
+        return own
+    translated = {a.id for a in own}
+    untranslated = [a for a in kb.articles(view=view, filters=Filters(locale=default, category=category)) if a.id not in translated]
+    return own + untranslated
 
 
 VOTE_STATES = ("thanks", "already")
@@ -357,18 +385,21 @@ def _article(
     view: View,
     origin: str,
     article: Article,
+    locale: str,
     *,
     vote_state: str | None = None,
     vote_error: str | None = None,
 ) -> Response:
-    locale, article_id = article.locale, article.id
-    translations = [a for a in kb.translations(article_id, view=view) if a.locale != locale]
+    """``article`` on a page in ``locale``: its own language's, or another's while it is not translated yet."""
+    article_id = article.id
+    translations = [a for a in kb.translations(article_id, view=view) if a.locale != article.locale]
     category, updated = article.front.category, article.updated_at
     site = kb.site()
+    original = next((a for a in translations if a.locale == site.default_locale), None)
     crumbs = [(site.site_name(locale), f"{origin}/hc/{locale}")]
     if category:
         crumbs.append((site.category_name(category, locale), origin + category_url(locale, category)))
-    path = article_url(article_id, locale)
+    path = article_url(article_id, article.locale)
     crumbs.append((article.title, origin + path))
     description = lead(article)
     structured = seo.article_structured_data(
@@ -388,7 +419,11 @@ def _article(
         category=Link(site.category_name(category, locale), category_url(locale, category)) if category else None,
         updated=(updated.date().isoformat(), messages.format_date(locale, updated)) if updated else None,
         translations=[LanguageLink(a.locale, messages.LOCALE_NAMES[a.locale], article_url(a.id, a.locale), False) for a in translations],
-        meta=PageMeta(origin, path, alternates, site.default_locale, kind="article", structured_data=tuple(structured)),
+        meta=PageMeta(
+            origin, path, alternates, site.default_locale, kind="article", structured_data=tuple(structured),
+            indexable=article.locale == locale,  # an untranslated stand-in: its own page is the one to index
+        ),
+        translation_note=translation_note(article, locale, original, site.default_locale),
         description=description,
         announcement=announcement_notice(article, dt.datetime.now(dt.UTC)),
         vote_url=f"{article_url(article_id, locale)}/vote",
@@ -411,7 +446,7 @@ def vote_on_article(
     comment: Annotated[Prose, Form()] = "",
 ) -> Response:
     """A reader's "was this article helpful?" (`api/site/votes.py`): the article again with thanks, or JSON for vote.js."""
-    article = kb.article(article_id, locale=locale, view=principal.view) if locale in LOCALES else None
+    article = _readable(kb, principal.view, article_id, locale)
     if article is None:
         return _not_found(kb, locale)
     if not _same_site(request):
@@ -423,7 +458,7 @@ def vote_on_article(
     except InvalidRequest as refused:
         if as_json:
             return _secured(JSONResponse({"field": refused.field, "detail": refused.message}, status_code=400))
-        return _article(kb, principal.view, origin, article, vote_error=refused.message)
+        return _article(kb, principal.view, origin, article, locale, vote_error=refused.message)
     state = "thanks" if recorded else "already"  # one of VOTE_STATES
     if as_json:
         response: Response = JSONResponse({"recorded": recorded, "message": messages.MESSAGES[locale][f"vote_{state}"]})

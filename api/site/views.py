@@ -26,6 +26,8 @@ PAGE_LINKS = 7
 class Link:
     title: str
     url: str
+    lang: str | None = None
+    """The article's language where it differs from the page's: offered untranslated."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,28 @@ class Banner:
 
 
 @dataclass(frozen=True)
+class TranslationNote:
+    """Why an article is not in the reader's language as they might expect: untranslated, or behind its original."""
+
+    text: str
+    original: Link | None = None
+
+
+def translation_note(article: Article, locale: str, original: Article | None, default_locale: str) -> TranslationNote | None:
+    """What an article page says of its language: shown untranslated in ``article.locale``, or a translation
+    last changed before its original in the default language was (the original's date, and a link to it)."""
+    t, names = messages.MESSAGES[locale], messages.LANGUAGE_NAMES[locale]
+    if article.locale != locale:
+        return TranslationNote(t["untranslated_note"].format(reader=names[locale], language=names[article.locale]))
+    if original is None or article.locale == default_locale or original.updated_at is None or article.updated_at is None:
+        return None
+    if original.updated_at <= article.updated_at:
+        return None
+    text = t["outdated_note"].format(language=names[original.locale], date=messages.format_date(locale, original.updated_at))
+    return TranslationNote(text, Link(t["read_original"], article_url(original.id, original.locale), original.locale))
+
+
+@dataclass(frozen=True)
 class AnnouncementNotice:
     """What an announcement's own page says of its window: open, to come, or over."""
 
@@ -94,9 +118,9 @@ def search_url(locale: str, query: str, page: int = 1) -> str:
 
 
 def language_links(locale: str, urls: dict[str, str]) -> list[LanguageLink]:
-    """One link per locale: to ``urls[locale]`` where the page exists in it, else to that locale's home."""
+    """One link per locale: to ``urls[locale]`` where the page exists in it, else to that locale's home, which says so."""
     return [
-        LanguageLink(locale=code, name=messages.LOCALE_NAMES[code], url=urls.get(code, f"/hc/{code}"), current=code == locale)
+        LanguageLink(code, messages.LOCALE_NAMES[code], urls.get(code, f"/hc/{code}?untranslated=1"), current=code == locale)
         for code in LOCALES
     ]
 
@@ -119,7 +143,7 @@ def category_groups(articles: list[Article], locale: str, site: SiteConfig, *, p
                 name=site.category_name(slug, locale) if slug else messages.MESSAGES[locale]["other_articles"],
                 description=site.category_description(slug, locale) if slug else "",
                 url=category_url(locale, slug) if slug else None,
-                articles=[Link(a.title, article_url(a.id, a.locale)) for a in members[:per_group]],
+                articles=[Link(a.title, article_url(a.id, locale), a.locale if a.locale != locale else None) for a in members[:per_group]],
                 total=len(members),
             )
         )

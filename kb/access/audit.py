@@ -33,6 +33,8 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Ve
 MCP_TOOLS_PER_QUERY = 2
 LOOKUPS = 5
 """Requests about one article by id: lookup, lookup at two refs, history, diff."""
+UNTRANSLATED_MARK = 'class="article" aria-labelledby="article-title" lang="'
+"""How the site marks an article shown in another language than the page's (api/site/templates/article.html)."""
 ARTICLE_LINK = re.compile(r"/hc/(?P<locale>[a-z]{2})/articles/(?P<id>[a-z0-9_-]+)")
 """A link to an article's page: hits, related articles, translations and listings all carry one."""
 
@@ -224,7 +226,11 @@ class Auditor:
         self._citation(reader, forbidden, subject, visible=visible)
         self._mcp(reader, forbidden, "get_article", {"id": subject.id, "locale": subject.locale}, allowed=(subject.id,))
         page = self._probe(reader, forbidden, "article page", "GET", f"/hc/{subject.locale}/articles/{subject.id}", allowed=(subject.id,))
-        if not visible and page.status_code != 404:
+        # Hidden in this language, the page may offer a translation the reader may see, as for one never written
+        # (its words are checked like every page's); anything else must be the missing article's 404.
+        stand_in = any((subject.id, code) in reader.visible for code in LOCALES if code != subject.locale)
+        offered = stand_in and page.status_code == 200 and UNTRANSLATED_MARK in page.text
+        if not visible and page.status_code != 404 and not offered:
             self._finding(reader, "article page", page, f"answered {page.status_code} for an article the reader may not see")
         for old in subject.old_ids:
             moved = self._probe(
@@ -288,7 +294,8 @@ class Auditor:
             self._probe(reader, forbidden, "site search", "GET", f"/hc/{locale}/search")
             for category in self.categories:
                 page = self._probe(reader, forbidden, "site category", "GET", f"/hc/{locale}/categories/{category}", allowed=(category,))
-                shown = any(s.category == category and s.locale == locale and s.key in reader.visible for s in self.subjects)
+                # A language's category page also offers the default language's untranslated articles.
+                shown = any(s.category == category and s.key in reader.visible for s in self.subjects)
                 if not shown and page.status_code != 404:
                     self._finding(reader, "site category", page, f"answered {page.status_code} for a category of hidden articles only")
         self._probe(reader, forbidden, "sitemap", "GET", "/sitemap.xml")
@@ -436,10 +443,19 @@ class Auditor:
         asked = ARTICLE_LINK.search(str(response.request.url))
         for link in ARTICLE_LINK.finditer(seen):
             key = (link["id"], link["locale"])
-            if key in self.known and key not in reader.visible and link.group(0) != (asked.group(0) if asked else None):
+            hidden = key in self.known and key not in reader.visible and link.group(0) != (asked.group(0) if asked else None)
+            if hidden and not self._stand_in(reader, seen, link):
                 self._finding(reader, surface, response, f"links to {key[0]} ({key[1]}), hidden from the reader")
         if response.status_code >= 500:
             self._finding(reader, surface, response, f"server error {response.status_code}")
+
+    @staticmethod
+    def _stand_in(reader: Reader, seen: str, link: re.Match[str]) -> bool:
+        """A listing's link to another language's article offered untranslated (``<a href=… lang="en">``):
+        the reader may see that language's article, and the link reads the same whether this language's is
+        hidden or was never written."""
+        marked = re.match(r'" lang="([a-z]{2})"', seen[link.end() : link.end() + 12])
+        return marked is not None and (link["id"], marked[1]) in reader.visible
 
     def _send(self, reader: Reader, method: str, url: str, *, params: Any, json: Any, headers: dict[str, str] | None = None) -> Response:
         """One request; a 429 is waited out (Retry-After) and sent again, so the audit works within the limits."""
