@@ -29,6 +29,9 @@ class WidgetOut(BaseModel):
     announcements: list[ArticleSummary] = Field(description="Active announcements the reader may see, most severe first.")
     articles: list[ArticleSummary] = Field(description="Articles whose `contexts:` match the page, most specific first.")
     help_center: str = Field(description="The help center's home in the locale, for a link out of the panel.")
+    contact: str | None = Field(
+        description="The contact page when .kb/site.yml names a support channel; add q= (the search) and read= (article ids read)."
+    )
 
 
 @router.get("/widget", response_model=WidgetOut)
@@ -54,4 +57,5 @@ def widget(
         announcements=[ArticleSummary.of(a, staff=staff) for a in kb.announcements(view=view, locale=locale)],
         articles=[ArticleSummary.of(a, staff=staff) for a in kb.for_page(view=view, locale=locale, path=path, areas=declared)],
         help_center=f"/hc/{locale}",
+        contact=f"/hc/{locale}/contact" if kb.site().support is not None else None,
     )

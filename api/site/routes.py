@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from functools import cache
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -19,7 +20,7 @@ from starlette.types import Scope
 from api.deps import SESSION_COOKIE, KnowledgeBaseDep, customer, principal_of
 from api.rendering import article_html
 from api.schemas import article_url
-from api.site import messages, seo, votes
+from api.site import contact, messages, seo, votes
 from api.site.seo import PageMeta
 from api.site.views import (
     PAGE_SIZE,
@@ -27,6 +28,7 @@ from api.site.views import (
     Link,
     announcement_notice,
     banners,
+    category_facets,
     category_groups,
     category_url,
     language_links,
@@ -41,9 +43,10 @@ from api.site.views import (
 )
 from articles.model import LOCALES, Article
 from kb.access import PUBLIC, Principal, View
-from kb.core import LOGO_TYPES, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink
+from kb.core import LOGO_TYPES, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
 from search.snapshot import Filters, Results
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 STATIC_URL = "/hc/static"
@@ -376,7 +379,7 @@ def _offered(kb: KnowledgeBase, view: View, locale: str, *, category: str | None
     return own + untranslated
 
 
-VOTE_STATES = ("thanks", "already")
+VOTE_STATES = ("thanks", "sorry", "already")
 """What the article says where its vote form was, after a vote (``?voted=``: the page stays the same for everyone else)."""
 
 
@@ -430,7 +433,86 @@ def _article(
         vote_reasons=votes.REASONS,
         vote_state=vote_state,
         vote_error=vote_error,
+        support_url=_support_url(kb, locale, article, None) if vote_state == "sorry" else None,
     )
+
+
+def _support_url(kb: KnowledgeBase, locale: str, article: Article | None, reason: str | None, query: str = "") -> str | None:
+    """The contact page with what the reader did, when the company names a way to reach a person."""
+    if kb.site().support is None:
+        return None
+    trail = contact.Trail(locale=locale, query=query, articles=(article,) if article else (), reason=reason or "")
+    return contact.contact_url(locale, trail)
+
+
+@router.get("/hc/{locale}/contact")
+def contact_page(
+    kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, q: Prose = "", read: Line = "", reason: Line = ""
+) -> Response:
+    """How to reach a person, with the search, the articles read and the vote's reason carried along."""
+    support = kb.site().support
+    if locale not in LOCALES or support is None:
+        return _not_found(kb, locale)
+    try:
+        trail = contact.read_trail(kb, view, locale=locale, query=q, read=read, reason=reason)
+    except InvalidRequest:
+        trail = contact.Trail(locale=locale, query=q.strip()[:500])  # a mangled trail is dropped, never a dead end
+    return _contact(kb, view, origin, support, trail)
+
+
+def _contact(
+    kb: KnowledgeBase, view: View, origin: str, support: Support, trail: contact.Trail, *, status: int = 200, **values: object
+) -> Response:
+    locale = trail.locale
+    if support.url:
+        action: str | None = contact.helpdesk_url(support.url, trail, origin)
+    else:
+        action = contact.mailto(support.email, trail, origin) if support.email else None
+    pages = {code: f"/hc/{code}/contact" for code in LOCALES}
+    return _page(
+        "contact.html", kb=kb, locale=locale, view=view, status=status,
+        meta=PageMeta(origin, pages[locale], pages, kb.site().default_locale, indexable=False),
+        kind=support.kind, action_url=action, address=support.email,
+        trail_lines=trail.summary(origin).split("\n"), trail_params=trail.params(), **values,
+    )  # fmt: skip
+
+
+@router.post("/hc/{locale}/contact")
+def send_contact(
+    request: Request,
+    kb: KnowledgeBaseDep,
+    view: SiteViewDep,
+    origin: SiteOriginDep,
+    locale: Line,
+    email: Annotated[Line, Form()] = "",
+    message: Annotated[Prose, Form()] = "",
+    trail: Annotated[Line, Form()] = "",
+) -> Response:
+    """A request the reader writes on the site, posted to the company's webhook with their trail."""
+    support = kb.site().support
+    if locale not in LOCALES or support is None or support.webhook is None:
+        return _not_found(kb, locale)
+    if not _same_site(request):
+        return _unavailable(kb, locale, 403, "forbidden")
+    params = dict(parse_qsl(trail))
+    try:
+        carried = contact.read_trail(
+            kb, view, locale=locale, query=params.get("q", ""), read=params.get("read", ""), reason=params.get("reason", "")
+        )
+    except InvalidRequest:
+        carried = contact.Trail(locale=locale)
+    typed = {"email": email, "message": message}
+    try:
+        checked_email, checked_message = contact.checked_message(email, message)
+    except InvalidRequest as refused:
+        return _contact(kb, view, origin, support, carried, status=400, error=refused.message, field=refused.field, **typed)
+    try:
+        contact.post_to_webhook(support, carried, origin, email=checked_email, message=checked_message)
+    except contact.WebhookFailed as failed:
+        log.warning("the support webhook did not take a contact request: %s", failed)
+        failure = messages.MESSAGES[locale]["contact_failed"]
+        return _contact(kb, view, origin, support, carried, status=502, error=failure, field="", **typed)
+    return _page("contact.html", kb=kb, locale=locale, view=view, kind="sent", trail_lines=[], trail_params="", action_url=None)
 
 
 @router.post("/hc/{locale}/articles/{article_id}/vote")
@@ -459,9 +541,11 @@ def vote_on_article(
         if as_json:
             return _secured(JSONResponse({"field": refused.field, "detail": refused.message}, status_code=400))
         return _article(kb, principal.view, origin, article, locale, vote_error=refused.message)
-    state = "thanks" if recorded else "already"  # one of VOTE_STATES
+    state = "already" if not recorded else "sorry" if ballot.outcome == "not_helpful" else "thanks"  # one of VOTE_STATES
     if as_json:
-        response: Response = JSONResponse({"recorded": recorded, "message": messages.MESSAGES[locale][f"vote_{state}"]})
+        reached = _support_url(kb, locale, article, ballot.reason) if state == "sorry" else None
+        body = {"recorded": recorded, "message": messages.MESSAGES[locale][f"vote_{state}"], "contact_url": reached}
+        response: Response = JSONResponse(body)
     else:
         response = RedirectResponse(f"{article_url(article.id, locale)}?voted={state}#vote", status_code=303)
     response.set_cookie(
@@ -485,25 +569,37 @@ def _same_site(request: Request) -> bool:
 
 @router.get("/hc/{locale}/search")
 def search_page(
-    kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, q: Prose = "", page: Line = "1"
+    kb: KnowledgeBaseDep,
+    view: SiteViewDep,
+    origin: SiteOriginDep,
+    locale: Line,
+    q: Prose = "",
+    page: Line = "1",
+    category: Line = "",
 ) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
-    query, number = q.strip(), page_number(page)
+    query, number, site = q.strip(), page_number(page), kb.site()
     values: dict[str, object] = {
-        "query": query, "results": [], "total": None, "error": None,
+        "query": query, "results": [], "total": None, "error": None, "facets": [],
         "pages": [], "page": number, "last_page": 0, "previous_url": None, "next_url": None,
+        "support_url": _support_url(kb, locale, None, None, query) if query else None,
     }  # fmt: skip
     status = 200
     if query:
         try:
-            found = _search(kb, view, query=query, locale=locale, page=number)
+            found = _search(kb, view, query=query, locale=locale, page=number, category=category)
+            # Each topic's count is over the whole query, so the other topics stay reachable from a filtered page.
+            every = _search(kb, view, query=query, locale=locale, page=1) if category else found
         except InvalidRequest as error:
             values["error"], status = error.message, 400
         else:
             if not found.hits and number > 1:  # past the end, e.g. an old link after a reindex
-                return _redirect(search_url(locale, query, last_page(found.total)))
-            values |= result_page(found, locale=locale, query=query, page=number, site=kb.site())
+                return _redirect(search_url(locale, query, last_page(found.total), category))
+            values |= result_page(found, locale=locale, query=query, page=number, site=site, category=category)
+            counts = every.facets.get("category", {})
+            if len(counts) > 1 or category:
+                values["facets"] = category_facets(counts, locale=locale, query=query, category=category, site=site)
     if not values["results"]:
         values["groups"] = category_groups(kb.articles(view=view, filters=Filters(locale=locale)), locale, kb.site(), per_group=0)
     urls = {code: search_url(code, query) if query else f"/hc/{code}/search" for code in LOCALES}
@@ -512,9 +608,10 @@ def search_page(
     return _page("search.html", kb=kb, locale=locale, view=view, status=status, meta=meta, **values)
 
 
-def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int) -> Results:
+def _search(kb: KnowledgeBase, view: View, *, query: str, locale: str, page: int, category: str = "") -> Results:
     request = SearchRequest(
-        query=query, locale=locale, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, max_query_chars=kb.settings.max_query_chars
+        query=query, locale=locale, category=category or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+        max_query_chars=kb.settings.max_query_chars,
     )
     return kb.search(request, view=view).results
 

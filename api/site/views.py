@@ -112,9 +112,26 @@ def category_url(locale: str, slug: str) -> str:
     return f"/hc/{locale}/categories/{slug}"
 
 
-def search_url(locale: str, query: str, page: int = 1) -> str:
-    params = {"q": query} | ({"page": str(page)} if page > 1 else {})
+def search_url(locale: str, query: str, page: int = 1, category: str = "") -> str:
+    params = {"q": query} | ({"category": category} if category else {}) | ({"page": str(page)} if page > 1 else {})
     return f"/hc/{locale}/search?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    count: int
+    url: str
+    current: bool
+
+
+def category_facets(counts: dict[str, int], *, locale: str, query: str, category: str, site: SiteConfig) -> list[Facet]:
+    """"All topics" and each category with its matches (counted over every match, not the page), in the site's order."""
+    total = sum(counts.values())
+    facets = [Facet(messages.MESSAGES[locale]["filter_all"], total, search_url(locale, query), not category)]
+    for slug in sorted(counts, key=site.category_order):
+        facets.append(Facet(site.category_name(slug, locale), counts[slug], search_url(locale, query, category=slug), slug == category))
+    return facets
 
 
 def language_links(locale: str, urls: dict[str, str]) -> list[LanguageLink]:
@@ -238,7 +255,7 @@ def last_page(total: int) -> int:
     return min(math.ceil(total / PAGE_SIZE), MAX_PAGE)
 
 
-def result_page(results: Results, *, locale: str, query: str, page: int, site: SiteConfig) -> dict[str, object]:
+def result_page(results: Results, *, locale: str, query: str, page: int, site: SiteConfig, category: str = "") -> dict[str, object]:
     """The results of one page, their count, and the links to the pages around it."""
     last = last_page(results.total)
     first = max(1, min(page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
@@ -246,8 +263,8 @@ def result_page(results: Results, *, locale: str, query: str, page: int, site: S
     return {
         "results": [result_view(hit, locale, site) for hit in results.hits],
         "total": results.total,
-        "pages": [Link(str(n), search_url(locale, query, n)) for n in numbered] if last > 1 else [],
-        "previous_url": search_url(locale, query, page - 1) if page > 1 else None,
-        "next_url": search_url(locale, query, page + 1) if page < last else None,
+        "pages": [Link(str(n), search_url(locale, query, n, category)) for n in numbered] if last > 1 else [],
+        "previous_url": search_url(locale, query, page - 1, category) if page > 1 else None,
+        "next_url": search_url(locale, query, page + 1, category) if page < last else None,
         "last_page": last,
     }

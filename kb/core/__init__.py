@@ -11,7 +11,7 @@ from kb.core.knowledge_base import KnowledgeBase, SearchResponse
 from kb.core.requests import MAX_LIMIT, MAX_OFFSET, InvalidRequest, SearchRequest
 from kb.core.security import check_settings
 from kb.core.settings import Settings
-from kb.core.siteconfig import LOGO_TYPES, SiteConfig, SiteConfigError, SiteLink, parse_site_config
+from kb.core.siteconfig import LOGO_TYPES, SiteConfig, SiteConfigError, SiteLink, Support, parse_site_config
 from kb.core.sync import SyncLoop
 from kb.core.text import Line, Prose, refusal
 
@@ -33,6 +33,7 @@ __all__ = [
     "SiteConfig",
     "SiteConfigError",
     "SiteLink",
+    "Support",
     "SyncLoop",
     "change_page",
     "check_settings",

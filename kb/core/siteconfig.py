@@ -99,6 +99,56 @@ LIGHT_SURFACE, DARK_SURFACE = "#ffffff", "#111827"
 """The page surfaces brand colours are shown on, in the light and the dark theme (site.css)."""
 
 
+SUPPORT_FIELDS = ("query", "articles", "locale", "reason", "summary")
+"""What a helpdesk URL template may carry: ``{query}``, ``{articles}`` (their addresses), ``{locale}``,
+``{reason}`` (a "not helpful" vote's) and ``{summary}`` (all of it as sentences)."""
+
+
+class Support(BaseModel):
+    """How a customer reaches a person when the help center did not help: exactly one channel."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = Field(default=None, description="A helpdesk's new-request URL, with the SUPPORT_FIELDS placeholders.")
+    email: str | None = Field(default=None, description="An address the reader's mail program writes to, the details filled in.")
+    webhook: str | None = Field(default=None, description="A URL kb posts the request to as JSON (the reader writes it on the site).")
+
+    @field_validator("url", "webhook")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/{}]+\S*$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _placeholders(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        unknown = sorted(set(re.findall(r"\{([^}]*)\}", value)) - set(SUPPORT_FIELDS))
+        if unknown:
+            known = ", ".join("{" + name + "}" for name in SUPPORT_FIELDS)
+            raise ValueError(f"unknown placeholder(s) {', '.join('{' + name + '}' for name in unknown)}; use {known}")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[^\s@<>\"]+@[^\s@<>\"]+\.[^\s@<>\"]+$", value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @property
+    def kind(self) -> str:
+        return "url" if self.url else "email" if self.email else "webhook"
+
+
+def _one_channel(value: Support | None) -> Support | None:
+    if value is not None and sum(channel is not None for channel in (value.url, value.email, value.webhook)) != 1:
+        raise ValueError("name exactly one channel: url (a helpdesk's new-request page), email or webhook")
+    return value
+
+
 class Colors(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -140,6 +190,9 @@ class SiteConfig(BaseModel):
     default_locale: Literal["en", "ja"] = "en"
     contact: SiteLink | None = Field(default=None, description="Where a reader reaches the company: shown in the header and footer.")
     footer_links: tuple[SiteLink, ...] = ()
+    support: Annotated[Support | None, AfterValidator(_one_channel)] = Field(
+        default=None, description="Where the help center sends a reader it did not help, with what they searched and read."
+    )
     categories: tuple[Category, ...] = Field(default=(), description="Names, descriptions and order; unlisted ones follow, by slug.")
 
     @field_validator("logo")

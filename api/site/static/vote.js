@@ -20,6 +20,11 @@
       .then(function (data) {
         box.hidden = true;
         status.textContent = data.message;
+        var contact = document.querySelector("[data-contact]");
+        if (contact && data.contact_url) {
+          contact.href = data.contact_url;
+          contact.parentNode.hidden = false;
+        }
       })
       .catch(function (error) {
         status.textContent = error.message || status.getAttribute("data-failed");

@@ -22,6 +22,7 @@
       none: "No articles match. Try other words, or visit the help center.", back: "Back", open: "Open in the help center",
       visit: "Visit the help center", loading: "Loading…", failed: "Help could not be loaded. Try again later.",
       announcements: "Service announcements", count: (n) => `${n} ${n === 1 ? "result" : "results"}`,
+      contact: "Contact support",
       severity: { info: "Notice", maintenance: "Maintenance", incident: "Incident" },
     },
     ja: {
@@ -30,7 +31,7 @@
       none: "該当する記事はありません。別の言葉で検索するか、ヘルプセンターをご覧ください。", back: "戻る",
       open: "ヘルプセンターで開く", visit: "ヘルプセンターへ", loading: "読み込み中…",
       failed: "ヘルプを読み込めませんでした。しばらくしてからお試しください。", announcements: "サービスからのお知らせ",
-      count: (n) => `${n} 件`, severity: { info: "お知らせ", maintenance: "メンテナンス", incident: "障害" },
+      contact: "サポートに問い合わせる", count: (n) => `${n} 件`, severity: { info: "お知らせ", maintenance: "メンテナンス", incident: "障害" },
     },
   }[locale];
 
@@ -77,7 +78,7 @@
     .reader .content pre { overflow: auto; background: #f3f4f6; padding: 8px; border-radius: 6px; }
     .reader .content a { color: #3730a3; }
     .back { border: 0; background: transparent; color: #3730a3; padding: 6px 0; cursor: pointer; font-weight: 600; }
-    .foot { padding: 10px 16px; border-top: 1px solid #e3e6ec; font-size: 14px; }
+    .foot { display: flex; justify-content: space-between; gap: 12px; padding: 10px 16px; border-top: 1px solid #e3e6ec; font-size: 14px; }
     .foot a, .out { color: #3730a3; }
     @media (prefers-color-scheme: dark) {
       :host { color: #e5e7eb; }
@@ -91,7 +92,7 @@
     @media print { :host { display: none; } }
   `;
 
-  const state = { token: null, path: location.pathname, areas: script.dataset.areas || "", loaded: false, context: null };
+  const state = { token: null, path: location.pathname, areas: script.dataset.areas || "", loaded: false, context: null, read: [] };
 
   // The host element and its shadow root: the page's styles cannot reach inside, nor the panel's out.
   const host = document.createElement("div");
@@ -129,6 +130,8 @@
   const reader = el("article", { class: "reader", hidden: true, "aria-labelledby": "kb-reader-title" }, back, readerTitle, content, el("p", {}, openLink));
   readerTitle.id = "kb-reader-title";
   const helpCenter = el("a", { href: absolute(`/hc/${locale}`), target: "_blank", rel: "noopener", text: TEXT.visit });
+  // A person, with what the reader searched and read here, when the company names a support channel.
+  const contact = el("a", { class: "contact", target: "_blank", rel: "noopener", text: TEXT.contact, hidden: true });
   const panel = el(
     "section",
     { id: "kb-panel", class: "panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "kb-title", hidden: true },
@@ -137,7 +140,7 @@
     form,
     status,
     el("div", { class: "body" }, browse, reader),
-    el("div", { class: "foot" }, helpCenter),
+    el("div", { class: "foot" }, helpCenter, contact),
   );
   const launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "kb-panel" });
   launcher.append(el("span", { "aria-hidden": "true", text: "?" }), el("span", { text: TEXT.help }));
@@ -173,9 +176,20 @@
     message.textContent = items.length ? "" : empty;
   }
 
+  function updateContact() {
+    const page = state.context && state.context.contact;
+    contact.hidden = !page;
+    if (!page) return;
+    const params = new URLSearchParams();
+    if (input.value.trim()) params.set("q", input.value.trim());
+    if (state.read.length) params.set("read", state.read.join(","));
+    contact.href = absolute(params.size ? `${page}?${params}` : page);
+  }
+
   function showContext() {
     const context = state.context;
     if (!context) return;
+    updateContact();
     news.replaceChildren(
       ...context.announcements.map((item) => {
         const severity = (item.announcement && item.announcement.severity) || "info";
@@ -229,6 +243,8 @@
     try {
       const article = await api(`/v1/articles/${encodeURIComponent(id)}?${new URLSearchParams({ locale: articleLocale })}`);
       readerTitle.textContent = article.title;
+      state.read = [...state.read.filter((read) => read !== article.id), article.id].slice(-10);
+      updateContact();
       readerTitle.lang = article.locale;
       content.innerHTML = article.html; // sanitised by kb (nh3) before it left the server
       for (const link of content.querySelectorAll("a[href]")) {
@@ -280,6 +296,7 @@
     search();
   });
   input.addEventListener("input", () => {
+    updateContact();
     clearTimeout(searchTimer);
     searchTimer = setTimeout(search, 150);
   });
