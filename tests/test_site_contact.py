@@ -90,7 +90,9 @@ def test_a_webhook_request_is_posted_as_json_with_the_trail(make_client, webhook
     assert [a["id"] for a in request["articles"]] == ["invoices"]
 
 
-@pytest.mark.parametrize(("form", "field"), [({"email": "not-an-address", "message": "Help"}, "email"), ({"email": "a@b.example", "message": " "}, "message")])
+@pytest.mark.parametrize(
+    ("form", "field"), [({"email": "not-an-address", "message": "Help"}, "email"), ({"email": "a@b.example", "message": " "}, "message")]
+)
 def test_a_webhook_request_with_bad_input_is_refused_naming_the_field(make_client, webhook, form: dict, field: str) -> None:
     url, received = webhook
     site = make_client(with_support(f'webhook: "{url}"'))
