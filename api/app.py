@@ -33,6 +33,7 @@ from api.routes import (
     widget,
 )
 from api.site import routes as site
+from api.site.pagecache import PageCache
 from kb.core import CatchUp, Settings, SyncLoop, check_settings, open_knowledge_base
 from search.encoder import Encoder
 from versioning.webhooks import Deliveries
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.state.settings = settings
     app.state.deliveries = Deliveries()
     app.state.rate_limits = RateLimits(settings)
+    app.state.page_cache = PageCache()
     problems.install(app)
     app.exception_handler(RequestValidationError)(_invalid_input)  # as problems.install registers its handlers
     app.add_exception_handler(site.SessionRefused, site.session_refused)

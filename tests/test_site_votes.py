@@ -65,7 +65,7 @@ def test_after_a_vote_the_article_thanks_the_reader_instead_of_asking(reader: Te
 
 def test_javascript_gets_the_thanks_as_json(reader: TestClient) -> None:
     response = reader.post("/hc/ja/articles/reset-password/vote", data={"vote": "helpful"}, headers={"Accept": "application/json"})
-    assert response.json() == {"recorded": True, "message": "フィードバックをありがとうございました。"}
+    assert response.json() == {"recorded": True, "message": "フィードバックをありがとうございました。", "contact_url": None}
     assert response.headers["cache-control"] == "no-store" and VOTES_COOKIE in response.cookies
 
 

@@ -21,6 +21,7 @@ from api.deps import SESSION_COOKIE, KnowledgeBaseDep, customer, principal_of
 from api.rendering import article_html
 from api.schemas import article_url
 from api.site import contact, messages, seo, votes
+from api.site.pagecache import PageCache, etag_of, matches
 from api.site.seo import PageMeta
 from api.site.views import (
     PAGE_SIZE,
@@ -347,13 +348,30 @@ def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep
 
 @router.get("/hc/{locale}/articles/{article_id}")
 def article_page(
-    kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, article_id: Line, voted: Line = ""
+    request: Request, kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, article_id: Line, voted: Line = ""
 ) -> Response:
+    """An article, rendered once per commit, locale, view and what else it shows (`pagecache.py`), with an ETag."""
+    snapshot = kb.snapshot
     article = _readable(kb, view, article_id, locale)
     if article is None:
         moved = kb.redirect(article_id, locale=locale, view=view) if locale in LOCALES else None
         return RedirectResponse(article_url(moved.id, moved.locale), 301) if moved else _not_found(kb, locale)
-    return _article(kb, view, origin, article, locale, vote_state=voted if voted in VOTE_STATES else None)
+    vote_state = voted if voted in VOTE_STATES else None
+    now = dt.datetime.now(dt.UTC)
+    news = [(a.id, a.locale) for a in kb.announcements(view=view, locale=locale, moment=now)]
+    notice = announcement_notice(article, now)
+    etag = etag_of(snapshot.commit, locale, article.key, view, origin, news, notice.state if notice else "", vote_state)
+    cache: PageCache = request.app.state.page_cache
+    if matches(request.headers.get("if-none-match"), etag):
+        response = Response(status_code=304)
+    elif (page := cache.get(etag)) is not None:
+        response = HTMLResponse(page)
+    else:
+        response = _article(kb, view, origin, article, locale, vote_state=vote_state, moment=now)
+        cache.put(etag, bytes(response.body))
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-cache"  # revalidate: a 304 costs a lookup, and a merge shows at once
+    return _secured(response)
 
 
 def _readable(kb: KnowledgeBase, view: View, article_id: str, locale: str) -> Article | None:
@@ -392,6 +410,7 @@ def _article(
     *,
     vote_state: str | None = None,
     vote_error: str | None = None,
+    moment: dt.datetime | None = None,
 ) -> Response:
     """``article`` on a page in ``locale``: its own language's, or another's while it is not translated yet."""
     article_id = article.id
@@ -428,7 +447,7 @@ def _article(
         ),
         translation_note=translation_note(article, locale, original, site.default_locale),
         description=description,
-        announcement=announcement_notice(article, dt.datetime.now(dt.UTC)),
+        announcement=announcement_notice(article, moment or dt.datetime.now(dt.UTC)),
         vote_url=f"{article_url(article_id, locale)}/vote",
         vote_reasons=votes.REASONS,
         vote_state=vote_state,
