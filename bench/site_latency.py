@@ -18,10 +18,8 @@ import http.client
 import os
 import platform
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -33,12 +31,11 @@ from bench.queries import SAMPLE_QUERIES
 from bench.report import write_section
 from bench.search_latency import timed_get
 from bench.server import ROOT, _free_port, running_server
+from examples.product_page import serving_product_page
 from search.cpu import cpu_description
 
 IDLE_SECONDS = 0.01
 WIDGET_OPENINGS = 20
-EXAMPLE_PAGE = ROOT / "examples" / "widget" / "index.html"
-README_KB = "http://127.0.0.1:8000"
 
 console = Console()
 
@@ -123,46 +120,27 @@ def _revalidated(connection: http.client.HTTPConnection, path: str) -> float:
 
 def _widget_first_paint(kb_url: str, port: int) -> list[float]:
     """Seconds from the click on Help to the panel's first article link painted, over fresh page loads."""
-    page_bytes = EXAMPLE_PAGE.read_text(encoding="utf-8").replace(README_KB, kb_url).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(page_bytes)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     timings = []
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-            for _ in range(WIDGET_OPENINGS):
-                context = browser.new_context()
-                page = context.new_page()
-                page.goto(f"http://127.0.0.1:{port}/settings/billing")
-                launcher = page.get_by_role("button", name="Help", exact=True)
-                launcher.wait_for()
-                elapsed = page.evaluate(
-                    """async () => {
-                      const host = document.querySelector('[data-kb-widget]').shadowRoot;
-                      const started = performance.now();
-                      host.querySelector('.launcher').click();
-                      while (!host.querySelector('ul.list a')) await new Promise((done) => requestAnimationFrame(done));
-                      await new Promise((done) => requestAnimationFrame(done));
-                      return performance.now() - started;
-                    }"""
-                )
-                timings.append(elapsed / 1000)
-                context.close()
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_product_page(port, kb_url) as product, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        for _ in range(WIDGET_OPENINGS):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{product}/settings/billing")
+            page.get_by_role("button", name="Help", exact=True).wait_for()
+            elapsed = page.evaluate(
+                """async () => {
+                  const host = document.querySelector('[data-kb-widget]').shadowRoot;
+                  const started = performance.now();
+                  host.querySelector('.launcher').click();
+                  while (!host.querySelector('ul.list a')) await new Promise((done) => requestAnimationFrame(done));
+                  await new Promise((done) => requestAnimationFrame(done));
+                  return performance.now() - started;
+                }"""
+            )
+            timings.append(elapsed / 1000)
+            context.close()
+        browser.close()
     return timings
 
 

@@ -6,17 +6,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import time_machine
 from playwright import sync_api
 
 from api.app import create_app
+from examples.product_page import serving_product_page
 from kb.access.tokens import issue_customer_token
 from kb.core.settings import SAMPLE_CONTENT, SAMPLE_HISTORY
 from search.encoder import Encoder
@@ -25,8 +23,6 @@ from tests.conftest import JWT_SECRET, _free_port, article_text, make_settings, 
 from tests.gitutil import USER_EMAIL, USER_NAME, commit_files, git
 from versioning.bootstrap import create_repo_from_history
 
-EXAMPLE_PAGE = Path(__file__).resolve().parent.parent / "examples" / "widget" / "index.html"
-README_KB = "http://127.0.0.1:8000"
 INCIDENT = "Sign-in errors with single sign-on"
 DURING = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
 AFTER = dt.datetime(2026, 12, 6, 13, 0, tzinfo=dt.UTC)
@@ -45,24 +41,6 @@ class Sites:
     """The example product page's origin: listed in kb's KB_CORS_ORIGINS, as a company would list its app."""
 
 
-def _product_server(port: int, kb_url: str) -> ThreadingHTTPServer:
-    """The example page for every path (a single-page app's server would do the same), pointing at ``kb_url``."""
-    page = EXAMPLE_PAGE.read_text(encoding="utf-8").replace(README_KB, kb_url).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
-
-
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory, module_database_url: str, model: Encoder) -> Iterator[Sites]:
     root = tmp_path_factory.mktemp("widget")
@@ -76,15 +54,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory, module_database_url: str, mo
         data_dir=root / "data", repo_path=root / "content", database_url=module_database_url,
         cors_origins=(product,), jwt_secret=JWT_SECRET,
     )  # fmt: skip
-    with serve_in_thread(create_app(settings, encoder=model)) as kb_url:
-        server = _product_server(port, kb_url)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield Sites(kb=kb_url, product=product)
-        finally:
-            server.shutdown()
-            server.server_close()
+    with serve_in_thread(create_app(settings, encoder=model)) as kb_url, serving_product_page(port, kb_url):
+        yield Sites(kb=kb_url, product=product)
 
 
 @pytest.fixture(scope="module")

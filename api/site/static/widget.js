@@ -36,9 +36,12 @@
   }[locale];
 
   const CSS = `
-    :host { all: initial; position: fixed; inset: auto 16px 16px auto; z-index: 2147483000;
-            font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Hiragino Sans", "Noto Sans JP", sans-serif;
-            color: #1f2937; color-scheme: light dark; }
+    :host { all: initial; position: fixed; inset: auto 16px 16px auto; z-index: 2147483000; color-scheme: light dark; }
+    /* On the panel and the launcher, not only :host: the page's own rules (* { font-family: … }) win on the host. */
+    .panel, .launcher { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Hiragino Sans",
+              "Hiragino Kaku Gothic ProN", "Noto Sans JP", "Noto Sans CJK JP", "Yu Gothic UI", Meiryo, sans-serif;
+              letter-spacing: normal; text-align: left; }
+    .panel { color: #1f2937; }
     * { box-sizing: border-box; }
     [hidden] { display: none !important; }
     .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
@@ -70,7 +73,7 @@
     .list a { display: block; padding: 9px 2px; text-decoration: none; font-weight: 600; color: #3730a3; }
     .list a:hover { text-decoration: underline; }
     .list p { margin: 0 0 9px; font-size: 13px; color: #4b5563; }
-    mark { background: #fde68a; color: inherit; }
+    mark { background: #fde68a; color: #1f2937; }
     .message { color: #5b6472; }
     .reader h3 { font-size: 19px; text-transform: none; letter-spacing: 0; color: #111827; margin: 8px 0; }
     .reader .content { font-size: 14px; overflow-wrap: anywhere; }
@@ -81,8 +84,8 @@
     .foot { display: flex; justify-content: space-between; gap: 12px; padding: 10px 16px; border-top: 1px solid #e3e6ec; font-size: 14px; }
     .foot a, .out { color: #3730a3; }
     @media (prefers-color-scheme: dark) {
-      :host { color: #e5e7eb; }
-      .panel { background: #111827; border-color: #374151; }
+      .panel { background: #111827; border-color: #374151; color: #e5e7eb; }
+      mark { background: #854d0e; color: #e5e7eb; }
       input { background: #1f2937; border-color: #6b7280; }
       form, .foot { border-color: #374151; } .list li { border-color: #1f2937; }
       .list a, .back, .foot a, .out, .reader .content a { color: #c7d2fe; }
@@ -97,6 +100,7 @@
   // The host element and its shadow root: the page's styles cannot reach inside, nor the panel's out.
   const host = document.createElement("div");
   host.setAttribute("data-kb-widget", "");
+  host.lang = locale; // read aloud in its own language, whatever the page's
   const root = host.attachShadow({ mode: "open" });
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(CSS);
