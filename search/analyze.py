@@ -6,6 +6,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import bm25s.stopwords
 import Stemmer
@@ -64,6 +65,37 @@ class Token:
     """False for function words ("the", "was", "する"): they rank, but alone they match nothing."""
     weight: float = 1.0
     """How much the term counts when a query is scored (:data:`ENGLISH_FUNCTION_WEIGHT`)."""
+    pair: bool = False
+    """A character pair of a Japanese run, not a word: it finds compounds, and lies inside other words too."""
+
+
+class Word(NamedTuple):
+    """A word of a query as a chunk can hold it: as its own term, or spelled out, every character pair of it present.
+
+    Spelled out is how a compound that the text's words split otherwise holds it; a chunk holding only
+    some of the pairs holds pieces of other words (ワー of ワークスペース, ード of コード), not this one.
+    A tuple, not a dataclass: a query's words are hashed tens of times a search.
+    """
+
+    term: str
+    pairs: tuple[str, ...]
+    """Its spelling's character pairs, in order (none for a word of one character)."""
+
+
+Need = tuple[Word, ...]
+"""Where a character pair of a query counts: in a document holding a content word it lies across in the
+query, one of one or two (ワー of パスワード: パスワード; 階認 of 段階認証: 段階 or 認証). A document holding
+none of them holds the pair inside other words (ワークスペース). A pair touching no content word (した of
+しました: a light verb and an auxiliary) counts nowhere: grammar is no evidence of a topic.
+
+jsquad nDCG@10, keyword / hybrid, by what a pair across two words needs: either content word 0.9422 /
+0.9419; either word, function words too 0.9420 / 0.9417; both words 0.9417 / 0.9414; the first 0.9419 /
+0.9416; the last 0.9418 / 0.9415; pairs counted everywhere (before) 0.9418 / 0.9415. Pairs of
+grammar counted everywhere instead of nowhere: 0.9417 / 0.9414 (with both words). Either, not both: a
+pair across two words adds that they stand together, and a text's compound often holds one of them
+inside a word the query's split does not make (a word of one character has no pairs to be spelled out
+with). Content words only: a function word (為る, 居る) stands in nearly every document, so holding a
+pair to it holds it to nothing, and reading its postings cost more than the rest of the query."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +108,38 @@ class QueryTerms:
     """Each term's weight in that score, in the same order."""
     content: list[str]
     """The distinct terms of content words: what the answer gate weighs, and the only terms highlighted."""
+    needs: tuple[Need | None, ...] = ()
+    """Per term, in the same order: None for a word, which counts wherever it stands; a Japanese character
+    pair's :data:`Need`, for a pair inside an unrelated word of a chunk neither scores, covers nor is
+    marked. Empty for a query without pairs."""
+    words: tuple[Word, ...] = ()
+    """Every content word that a pair of the query needs, each once."""
+
+    @cached_property
+    def pairs_only(self) -> dict[str, tuple[Need, ...]]:
+        """The terms that stand in the query only as character pairs, never as a word, each with the needs of its places."""
+        places: dict[str, dict[Need, None]] = {}
+        words = set()
+        for term, need in zip(self.terms, self.needs, strict=False):  # no needs: no pairs
+            if need is None:
+                words.add(term)
+            else:
+                places.setdefault(term, {})[need] = None
+        return {term: tuple(needs) for term, needs in places.items() if term not in words}
+
+    def followed_by(self, later: QueryTerms) -> QueryTerms:
+        """This text's terms then ``later``'s, as one query; the content words ``later``'s own when it has any.
+
+        How a conversation's last turn is read after the turns before it (`search/query.py`).
+        """
+        needs = (self.needs or (None,) * len(self.terms)) + (later.needs or (None,) * len(later.terms))
+        return QueryTerms(
+            terms=self.terms + later.terms,
+            weights=self.weights + later.weights,
+            content=later.content if later.content else list(dict.fromkeys(self.content)),
+            needs=needs if self.needs or later.needs else (),
+            words=tuple(dict.fromkeys((*self.words, *later.words))),
+        )
 
 
 class Analyzer:
@@ -106,10 +170,12 @@ class Analyzer:
         return [token.term for token in self.tokens(text)]
 
     def query(self, text: str) -> QueryTerms:
-        """A query's terms, and which of them are content words."""
+        """A query's terms, which of them are content words, and where its character pairs count."""
         tokens = self.tokens(text)
         content = list(dict.fromkeys(t.term for t in tokens if t.content))
-        return QueryTerms([t.term for t in tokens], [t.weight for t in tokens], content)
+        needs = _needs(tokens)
+        words = tuple(dict.fromkeys(word for need in needs if need for word in need))
+        return QueryTerms([t.term for t in tokens], [t.weight for t in tokens], content, needs, words)
 
     def tokens(self, text: str) -> list[Token]:
         """Index terms with their character spans in ``text``."""
@@ -187,7 +253,36 @@ def _bigrams(text: str, start: int, end: int, *, within: list[tuple[int, int]]) 
 
     if end - start == 1:
         return [Token(text[start], start, end, content(start, end))]
-    return [Token(text[i : i + 2], i, i + 2, content(i, i + 2)) for i in range(start, end - 1)]
+    return [Token(text[i : i + 2], i, i + 2, content(i, i + 2), pair=True) for i in range(start, end - 1)]
+
+
+def _needs(tokens: list[Token]) -> tuple[Need | None, ...]:
+    """Per token, None for a word; for a character pair, the content words of the query it lies across (:data:`Need`).
+
+    A pair that is a whole word of two characters is that word, and counts as a word does. One pass over
+    the pairs and the words beside them: a ticket of thousands of characters is analysed for every suggestion.
+    """
+    pair_at = {token.start: token.term for token in tokens if token.pair}
+    if not pair_at:
+        return ()
+    word_at: dict[int, Word] = {}  # each character of a Japanese content word: the word (Sudachi's words never overlap)
+    whole: set[int] = set()  # where a word of two characters starts: the pair there is the word
+    for token in tokens:
+        if token.pair or not (token.start in pair_at or token.start - 1 in pair_at):  # a word of a Japanese run only
+            continue
+        if token.end - token.start == 2:
+            whole.add(token.start)
+        if token.content:
+            word = Word(token.term, tuple(pair_at[i] for i in range(token.start, token.end - 1)))
+            word_at.update(dict.fromkeys(range(token.start, token.end), word))
+    needs: list[Need | None] = []
+    for token in tokens:
+        if not token.pair or token.start in whole:
+            needs.append(None)
+            continue
+        first, second = word_at.get(token.start), word_at.get(token.start + 1)
+        needs.append(tuple(word for word in (first, second if second != first else None) if word is not None))
+    return tuple(needs)
 
 
 _IDENTIFIER = re.compile(r"(?<![^\W_])(?=[^\W\d_]*\d)(?=\d*[^\W\d_])[^\W_]{2,}")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import bm25s
 import numpy as np
+
+from search.analyze import Need, Word
+from search.pairs import Holders, Postings, held_scores
 
 
 class LexicalIndex:
@@ -23,21 +26,36 @@ class LexicalIndex:
         self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
         if documents:
             self._bm25.index([list(doc) for doc in documents], show_progress=False)
+        self._holders: Holders | None = None
 
     def scores(
-        self, terms: Sequence[str], *, weights: Sequence[float] | None = None, allowed: np.ndarray | None = None
+        self,
+        terms: Sequence[str],
+        *,
+        weights: Sequence[float] | None = None,
+        needs: Sequence[Need | None] = (),
+        holders: Holders | None = None,
+        allowed: np.ndarray | None = None,
     ) -> np.ndarray:
         """BM25 score of every document, each term counted with its weight (1 by default); documents
         outside ``allowed`` (a boolean mask) score 0.
 
         A term the query repeats counts again, as in plain BM25 (bm25s, Lucene): in Japanese a word
         and the bigrams inside it repeat what matters (jsquad, nDCG@10: 0.9409 against 0.9350 once each).
+        A Japanese character pair (a term whose ``needs`` entry is not None) counts only in the documents
+        that hold a word it lies across (`search/pairs.py`): elsewhere it is a piece of another word.
+        ``holders`` says where those words are when the caller knows (an article holds what its chunks
+        hold), else they are read from this index.
         """
         scores = np.zeros(self.size, dtype=np.float32)
         if self.size == 0:
             return scores
         weights = [1.0] * len(terms) if weights is None else weights
         mask = None if allowed is None else allowed.astype(np.float32)
+        if any(need is not None for need in needs):
+            holders = holders or self.holders([word for need in needs if need for word in need])
+            scores = held_scores(self._postings_of, terms, weights, needs, holders)
+            return scores if mask is None else scores * mask
         for weight in dict.fromkeys(weights):
             ids = self._bm25.get_tokens_ids([term for term, w in zip(terms, weights, strict=True) if w == weight])
             if ids and weight:
@@ -45,10 +63,33 @@ class LexicalIndex:
         return scores
 
     def search(
-        self, terms: Sequence[str], *, k: int, weights: Sequence[float] | None = None, allowed: np.ndarray | None = None
+        self,
+        terms: Sequence[str],
+        *,
+        k: int,
+        weights: Sequence[float] | None = None,
+        needs: Sequence[Need | None] = (),
+        allowed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best documents with a positive score, best first, as (ids, scores)."""
-        return top_k(self.scores(terms, weights=weights, allowed=allowed), k)
+        return top_k(self.scores(terms, weights=weights, needs=needs, allowed=allowed), k)
+
+    def holders(self, words: Sequence[Word]) -> Holders:
+        """Which documents hold each of ``words`` (`search/pairs.py`), in any order.
+
+        Kept for the last query's words: its scores, its articles' and its coverage (the answer gate) read
+        the same ones. Threads share them safely: the last words and their holders are read and replaced whole.
+        """
+        last = self._holders
+        if last is not None and last.row.keys() >= set(words):
+            return last
+        self._holders = holders = Holders.read(self._postings_of, list(dict.fromkeys(words)))
+        return holders
+
+    @property
+    def _postings_of(self) -> Postings:
+        postings = self._bm25.scores
+        return Postings(postings["data"], postings["indices"], postings["indptr"], self._bm25.vocab_dict, self.size)
 
     def term_mask(self, terms: Sequence[str]) -> np.ndarray:
         """Which of the index's term ids are among ``terms``, as a boolean array over its vocabulary."""
@@ -57,6 +98,10 @@ class LexicalIndex:
         mask = np.zeros(len(self._bm25.vocab_dict), dtype=bool)
         mask[self._bm25.get_tokens_ids(list(terms))] = True
         return mask
+
+    def term_id(self, term: str) -> int | None:
+        """The id of ``term``, None when the index never saw it."""
+        return self._bm25.vocab_dict.get(term) if self.size else None
 
     def term_ids(self, terms: Sequence[str]) -> np.ndarray:
         """The ids of ``terms``, every one of which the index holds (terms of an indexed chunk)."""
@@ -74,22 +119,30 @@ class LexicalIndex:
         """The IDF of ``terms``, each counted once, a term the index never saw with the highest there is (as :meth:`coverage` counts)."""
         return sum(self._postings(term)[0] for term in dict.fromkeys(terms))
 
-    def coverage(self, terms: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
+    def coverage(
+        self, terms: Sequence[str], chunk_ids: np.ndarray, *, pairs: Mapping[str, Sequence[Need]] | None = None
+    ) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
 
         A term the index never saw counts with the highest IDF there is: a query about what the help
         center never mentions ("weather in Paris tomorrow") is mostly not covered by a chunk that
-        happens to say "tomorrow".
+        happens to say "tomorrow". A term of ``pairs`` (one the query holds only as a Japanese character
+        pair) is held only with a word of one of its needs (:meth:`scores`).
         """
         held = np.zeros(len(chunk_ids))
         total = 0.0
         holds = np.zeros(self.size, dtype=bool)  # reused per term; np.isin here cost 0.3 ms a search
+        pairs = {term: pairs[term] for term in terms if term in pairs} if pairs else {}
+        words = self.holders([word for needs in pairs.values() for need in needs for word in need]) if pairs else None
         for term in dict.fromkeys(terms):
             weight, holders = self._postings(term)
             total += weight
             if len(holders):
                 holds[holders] = True
-                held += weight * holds[chunk_ids]
+                found = holds[chunk_ids]
+                if words is not None and term in pairs:
+                    found &= words.meeting(pairs[term])[chunk_ids]
+                held += weight * found
                 holds[holders] = False
         return held / total if total else held
 

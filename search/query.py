@@ -12,7 +12,8 @@ A query goes through these steps, each in one place:
    and whether it needs a vector;
 2. **encode** (:class:`QueryVectors`): from an LRU of query vectors, or the model, all at once;
 3. **retrieve** (:func:`candidates`): each side's best chunks among the allowed ones, a chunk scored
-   with its whole article's score mixed in (`search/fields.py`);
+   with its whole article's score mixed in (`search/fields.py`), a Japanese character pair only where a
+   word it lies across is held (`search/pairs.py`);
 4. **fuse**: the semantic weight settled from the two lists' signals (per query, or from the
    deployment's traffic, `search/traffic.py`), then the answer gate (`search/fuse.py`);
 5. **group and page**: the best chunk per article, the page asked for, facets over every match, and a
@@ -175,9 +176,7 @@ class QueryPipeline:
         )
         terms = self.analyzer.query(spec.text)
         if spec.context:  # no word spans a space: the whole's terms are the context's, then the turn's
-            earlier = self.analyzer.query(" ".join(spec.context))
-            content = terms.content or list(dict.fromkeys(earlier.content))
-            terms = QueryTerms(earlier.terms + terms.terms, earlier.weights + terms.weights, content)
+            terms = self.analyzer.query(" ".join(spec.context)).followed_by(terms)
         # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
         # Where the model does not read the language (no semantic weight), only semantic mode encodes the
         # query, and it does so like the articles (see QueryVectors).
@@ -256,8 +255,10 @@ def lexical_candidates(snapshot: IndexSnapshot, plan: QueryPlan, *, depth: int) 
     if plan.spec.mode == "semantic":
         return EMPTY
     allowed = snapshot.allowed_chunks(plan.spec.allowed_articles)
-    ids, bm25 = snapshot.lexical_index.search(plan.terms.terms, k=depth_for(plan, depth), weights=plan.terms.weights, allowed=allowed)
-    whole = snapshot.document_index.scores(plan.terms.terms, weights=plan.terms.weights)
+    terms, weights, needs = plan.terms.terms, plan.terms.weights, plan.terms.needs
+    ids, bm25 = snapshot.lexical_index.search(terms, k=depth_for(plan, depth), weights=weights, needs=needs, allowed=allowed)
+    holders = snapshot.article_holders(plan.terms.words) if needs else None  # as its chunks hold them
+    whole = snapshot.document_index.scores(terms, weights=weights, needs=needs, holders=holders)
     return snapshot.with_document(ids, bm25, whole, LEXICAL_DOCUMENT_SHARE)
 
 
@@ -300,21 +301,21 @@ def rank(snapshot: IndexSnapshot, plan: QueryPlan, lexical: Scored, semantic: Sc
     One retriever alone keeps its own scores (BM25, cosine), which say more than a fused value. A hybrid
     query's weights are settled by ``weigh`` from what its two lists say.
     """
-    mode, weights, content = plan.spec.mode, plan.weights, plan.terms.content
+    mode, weights, content, pairs = plan.spec.mode, plan.weights, plan.terms.content, plan.terms.pairs_only
     if mode == "keyword":
         chunk_ids, scores = lexical
     elif mode == "semantic":
         chunk_ids, scores = semantic
     else:
         if weights.adaptive is not None:
-            weights = weigh(weights, snapshot.signals(lexical, semantic, content_terms=content))
+            weights = weigh(weights, snapshot.signals(lexical, semantic, content_terms=content, pairs=pairs))
         chunk_ids, scores = hybrid(lexical, semantic, weights)
-        if not snapshot.answered(lexical[0], semantic[0], content_terms=content, weights=weights):
+        if not snapshot.answered(lexical[0], semantic[0], content_terms=content, weights=weights, pairs=pairs):
             chunk_ids, scores = EMPTY
     best_ids, best_scores = best_chunk_per_article(chunk_ids, scores, snapshot.chunk_article)
     page = slice(plan.spec.offset, plan.spec.offset + plan.spec.limit)
     lexical_only = mode == "keyword" or not plan.weights.semantic
     return snapshot.results(
-        best_ids, best_scores, page=page, content_terms=content, candidates=(lexical, semantic), lexical_only=lexical_only,
+        best_ids, best_scores, page=page, terms=plan.terms, candidates=(lexical, semantic), lexical_only=lexical_only,
         snippets=plan.spec.snippets, facets=plan.spec.facets,
     )  # fmt: skip

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
 
 from articles.model import Article, ArticleError, Chunk
+from search.analyze import Need, QueryTerms, Word
 from search.facets import FacetCounts
 from search.fuse import FusionWeights, QuerySignals, Scored
 from search.lexical import LexicalIndex
-from search.snippets import SnippetText
+from search.pairs import Holders
+from search.snippets import Marks, SnippetText
 from search.vector import VectorIndex
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -106,7 +108,10 @@ class Results:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     """Matching articles per category, tag and locale: counted over every match, like ``total``."""
     content_terms: tuple[str, ...] = ()
-    """The query's content terms, as snippets marked them: where a hit's passage and matched words come from."""
+    """The query's content terms: where a hit's passage and matched words come from (as a mask, every occurrence)."""
+    terms: QueryTerms | None = None
+    """The whole query as the lexical index read it: :meth:`IndexSnapshot.marks` makes from it what snippets mark
+    (a Japanese pair only inside its word), which :meth:`IndexSnapshot.matches` also takes."""
     lexical: Scored = EMPTY
     """The lexical side's candidates before fusion, best first (what :class:`Evidence` is read from)."""
     semantic: Scored = EMPTY
@@ -218,7 +223,7 @@ class IndexSnapshot:
         best_scores: np.ndarray,
         *,
         page: slice,
-        content_terms: Sequence[str],
+        terms: QueryTerms,
         candidates: tuple[Scored, Scored] = (EMPTY, EMPTY),
         lexical_only: bool = False,
         snippets: bool = True,
@@ -226,17 +231,34 @@ class IndexSnapshot:
     ) -> Results:
         """Ranked articles (each as its best chunk) paged, the page's hits excerpted and facets counted (unless asked not to)."""
         shown = list(zip(best_ids[page].tolist(), best_scores[page].tolist(), strict=True))
-        wanted = self.lexical_index.term_mask(content_terms) if shown and snippets else np.zeros(0, dtype=bool)
+        marks = self.marks(terms) if shown and snippets else None
         hits = [
-            Hit(self.articles[self.chunk_article[cid]], self.chunks[cid], score, self._snippet(cid, wanted) if snippets else "", cid)
+            Hit(self.articles[self.chunk_article[cid]], self.chunks[cid], score, "" if marks is None else self._snippet(cid, marks), cid)
             for cid, score in shown
         ]
         counts = self._facet_counts.count(self.chunk_article[best_ids]) if facets else {}
         lexical, semantic = candidates
         return Results(
-            hits=hits, total=len(best_ids), facets=counts, content_terms=tuple(content_terms), lexical=lexical, semantic=semantic,
-            lexical_only=lexical_only,
+            hits=hits, total=len(best_ids), facets=counts, content_terms=tuple(terms.content), terms=terms, lexical=lexical,
+            semantic=semantic, lexical_only=lexical_only,
         )  # fmt: skip
+
+    def marks(self, terms: QueryTerms) -> Marks:
+        """What a query marks in a hit's text (:class:`Marks`): its content words, and its Japanese character pairs
+        only inside their words spelled out, never as pieces of other words (ワー of パスワード in ワークスペース)."""
+        pairs_only = terms.pairs_only
+        words = self.lexical_index.term_mask([term for term in terms.content if term not in pairs_only])
+        if not pairs_only:
+            return Marks(words=words)
+        spellings: dict[int, dict[tuple[int, ...], None]] = {}
+        for word in terms.words:
+            ids = [self.lexical_index.term_id(pair) for pair in word.pairs]
+            if ids and None not in ids:
+                spelling = tuple(number for number in ids if number is not None)
+                spellings.setdefault(spelling[0], {})[spelling] = None
+        firsts = np.zeros_like(words)
+        firsts[list(spellings)] = True
+        return Marks(words=words, firsts=firsts, spellings={first: tuple(group) for first, group in spellings.items()})
 
     def evidence(self, results: Results) -> Evidence:
         """Each side's best article, and how far ahead of the next article it is (:class:`Evidence`)."""
@@ -250,9 +272,12 @@ class IndexSnapshot:
             semantic_margin=float(cosines[0] - (cosines[1] if len(cosines) > 1 else 0.0)) if len(cosines) else 0.0,
         )
 
-    def signals(self, lexical: Scored, semantic: Scored, *, content_terms: Sequence[str]) -> QuerySignals:
+    def signals(
+        self, lexical: Scored, semantic: Scored, *, content_terms: Sequence[str], pairs: Mapping[str, Sequence[Need]] | None = None
+    ) -> QuerySignals:
         """What a query's two candidate lists say before they are fused: what adaptive fusion weighs them by."""
-        return QuerySignals.of(lexical, semantic, coverage=self.lexical_index.coverage(content_terms, lexical[0][:1]))
+        coverage = self.lexical_index.coverage(content_terms, lexical[0][:1], pairs=pairs)
+        return QuerySignals.of(lexical, semantic, coverage=coverage)
 
     def with_document(
         self, chunk_ids: np.ndarray, scores: np.ndarray, documents: np.ndarray, share: float
@@ -267,11 +292,18 @@ class IndexSnapshot:
         order = np.argsort(-mixed, kind="stable")
         return chunk_ids[order], mixed[order].astype(np.float32)
 
-    def matches(self, chunk_id: int, wanted: np.ndarray) -> Matches:
-        """Where the query's content terms (``wanted``, a mask over term ids as snippets take it) are in a chunk's text."""
+    def article_holders(self, words: Sequence[Word]) -> Holders:
+        """Which articles hold the words a query's character pairs need: those with a chunk that does. Read
+        from the chunks' index (as its scores read them), not the articles' again: half the work."""
+        return self.lexical_index.holders(words).grouped(self.chunk_article, len(self.entries))
+
+    def matches(self, chunk_id: int, wanted: np.ndarray | Marks) -> Matches:
+        """Where the query's content terms are in a chunk's text: what ``wanted`` marks (:meth:`marks`), or every
+        occurrence of the terms of a mask over term ids, pieces of other words included."""
         ids, _ = self._snippet_source(chunk_id)
-        found = wanted[ids] if len(ids) else np.zeros(0, dtype=bool)
-        return Matches(spans=self._chunk_spans[chunk_id][found], term_ids=ids[found], idf=self.lexical_index.idf(ids[found]))
+        spans = self._chunk_spans[chunk_id]
+        found = wanted.select(ids, spans) if isinstance(wanted, Marks) else wanted[ids] if len(ids) else np.zeros(0, dtype=bool)
+        return Matches(spans=spans[found], term_ids=ids[found], idf=self.lexical_index.idf(ids[found]))
 
     def text_tokens(self, chunk_id: int, count: Callable[[str], int]) -> int:
         """The model's tokens in a chunk's text (``count``: the snapshot's model's counter), counted on first use and kept.
@@ -284,14 +316,15 @@ class IndexSnapshot:
             tokens = self._text_tokens[chunk_id] = count(self.chunks[chunk_id].text)
         return tokens
 
-    def _snippet(self, chunk_id: int, wanted: np.ndarray) -> str:
+    def _snippet(self, chunk_id: int, marks: Marks) -> str:
         """The hit's excerpt, the query's content words marked: function words would mark half a sentence.
 
-        ``wanted`` is a mask over the lexical index's term ids. On a chunk's first hit, its text terms
-        are looked up there and its text made ready for excerpts (:class:`SnippetText`), and both kept.
+        On a chunk's first hit, its text terms are looked up in the lexical index and its text made ready
+        for excerpts (:class:`SnippetText`), and both kept.
         """
         ids, text = self._snippet_source(chunk_id)
-        return text.snippet(self._chunk_spans[chunk_id][wanted[ids]])
+        spans = self._chunk_spans[chunk_id]
+        return text.snippet(spans[marks.select(ids, spans)])
 
     def _snippet_source(self, chunk_id: int) -> tuple[np.ndarray, SnippetText]:
         source = self._snippet_sources.get(chunk_id)
@@ -302,7 +335,13 @@ class IndexSnapshot:
         return source
 
     def answered(
-        self, lexical_ids: np.ndarray, semantic_ids: np.ndarray, *, content_terms: Sequence[str], weights: FusionWeights
+        self,
+        lexical_ids: np.ndarray,
+        semantic_ids: np.ndarray,
+        *,
+        content_terms: Sequence[str],
+        weights: FusionWeights,
+        pairs: Mapping[str, Sequence[Need]] | None = None,
     ) -> bool:
         """Whether the help center answers a hybrid query at all: decided for the query, not hit by hit.
 
@@ -317,7 +356,8 @@ class IndexSnapshot:
             return False
         if len(semantic_ids) or not len(lexical_ids):
             return bool(len(semantic_ids))
-        return bool(self.lexical_index.coverage(content_terms, lexical_ids).max() >= weights.answer_coverage)
+        coverage = self.lexical_index.coverage(content_terms, lexical_ids, pairs=pairs)
+        return bool(coverage.max() >= weights.answer_coverage)
 
     def related(self, article: Article, *, allowed_articles: np.ndarray, limit: int, floor: float) -> list[Article]:
         """Articles among ``allowed_articles`` closest to ``article`` as a whole (the mean of its chunk vectors)."""

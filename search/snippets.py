@@ -6,6 +6,8 @@ import html
 import re
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +21,42 @@ _SPACE = re.compile(r"\s+")
 _ESCAPED = re.compile(r"[&<>\"']")
 
 Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Which of a chunk's text terms a query marks, by term id: its words wherever they stand, and a
+    Japanese character pair only inside one of its words spelled out in full.
+
+    パスワード is marked in パスワード and in パスワードリセット; ワー and ード, its pairs, are not marked in
+    ワークスペース or コード. A compound the text's words split otherwise (the query word written inside a
+    longer word) is marked through its pairs, all of them in a row.
+    """
+
+    words: np.ndarray
+    """A mask over the index's term ids: terms marked wherever they stand (the query's content terms but its pairs)."""
+    firsts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """A mask over term ids: the pairs a spelling begins with."""
+    spellings: Mapping[int, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
+    """Each Japanese content word as the ids of its pairs, in order, by the id of its first pair."""
+
+    def select(self, ids: np.ndarray, spans: np.ndarray) -> np.ndarray:
+        """Which of a chunk's text terms (``ids``, with their ``spans``) to mark, as a boolean mask.
+
+        A run's pairs stand in the token list in the order of the text (`search/analyze.py`), so a word
+        spelled out is a row of its pairs' ids, each starting one character after the one before.
+        """
+        if not len(ids):
+            return np.zeros(0, dtype=bool)
+        keep = self.words[ids]
+        if not self.spellings:
+            return keep
+        for row in np.flatnonzero(self.firsts[ids]).tolist():
+            for spelling in self.spellings[int(ids[row])]:
+                end = row + len(spelling)
+                if tuple(ids[row:end].tolist()) == spelling and spans[end - 1, 0] - spans[row, 0] == len(spelling) - 1:
+                    keep[row:end] = True
+        return keep
 
 
 class SnippetText:
