@@ -133,8 +133,10 @@ def test_a_no_vote_with_a_comment_works_without_javascript(no_js_tab: Tab, clien
     page.get_by_label("It is hard to understand").check()
     page.get_by_label("Tell us more (optional)").fill("Which shortcut opens search? Asked without JavaScript.")
     page.get_by_role("button", name="Send", exact=True).click()
-    page.wait_for_url(re.compile(r"/hc/en/articles/keyboard-shortcuts\?voted=thanks#vote$"))
-    sync_api.expect(page.locator(".vote-status")).to_have_text("Thank you for your feedback.")
+    page.wait_for_url(re.compile(r"/hc/en/articles/keyboard-shortcuts\?voted=sorry#vote$"))
+    sync_api.expect(page.locator(".vote-status")).to_have_text("Thank you for telling us. Sorry this article did not help.")
+    contact = page.get_by_role("link", name="Still need help? Contact support")
+    sync_api.expect(contact).to_have_attribute("href", "/hc/en/contact?read=keyboard-shortcuts")
     assert not_helpful_votes(client, "keyboard-shortcuts").count("Which shortcut opens search? Asked without JavaScript.") == 1
 
 
@@ -145,7 +147,9 @@ def test_a_no_vote_with_a_comment_is_thanked_in_place_with_javascript(tab: Tab, 
     page.get_by_label("知りたいことが書かれていない").check()
     page.get_by_label("詳しく教えてください（任意）").fill("SMS で再設定できますか？")
     page.get_by_role("button", name="送信する").click()
-    sync_api.expect(page.locator("#vote").get_by_role("status")).to_have_text("フィードバックをありがとうございました。")
+    sync_api.expect(page.locator("#vote").get_by_role("status")).to_have_text("ご意見ありがとうございます。お役に立てず申し訳ありません。")
+    contact = page.get_by_role("link", name="解決しない場合はサポートに問い合わせる")
+    sync_api.expect(contact).to_have_attribute("href", "/hc/ja/contact?read=reset-password&reason=related_but_did_not_answer")
     assert page.url.endswith("/hc/ja/articles/reset-password")  # no page load: the forms gave way to the thanks
     sync_api.expect(page.locator("[data-vote]")).to_be_hidden()
     assert not_helpful_votes(client, "reset-password").count("SMS で再設定できますか？") == 1

@@ -116,9 +116,13 @@ def test_a_contact_post_from_another_site_is_refused(make_client, webhook) -> No
     assert refused.status_code == 403 and received == []
 
 
-def test_without_a_support_channel_there_is_no_contact_page_or_link(client: TestClient) -> None:
-    assert client.get("/hc/en/contact").status_code == 404
-    assert "/contact" not in client.get("/hc/en/search", params={"q": "zzqqxx nothing matches"}).text
+def test_without_a_support_channel_there_is_no_contact_page_or_link(make_client) -> None:
+    site = make_client(ARTICLES)
+    assert site.get("/hc/en/contact").status_code == 404
+    assert "/contact" not in site.get("/hc/en/search", params={"q": "zzqqxx nothing matches"}).text
+    voted = site.post("/hc/en/articles/reset/vote", data={"vote": "not_helpful"}, headers={"Accept": "application/json"})
+    assert voted.json()["contact_url"] is None
+    assert site.get("/v1/widget").json()["contact"] is None
 
 
 def test_the_no_results_page_offers_support_with_the_query(make_client) -> None:
