@@ -107,7 +107,7 @@ def announcement_out(article: Article, *, active: bool) -> AnnouncementOut | Non
     front = article.front
     if not front.is_announcement:
         return None
-    return AnnouncementOut(severity=front.severity or "info", starts=front.starts, ends=front.ends, active=active)
+    return AnnouncementOut(severity=front.announced_severity, starts=front.starts, ends=front.ends, active=active)
 
 
 class ArticleSummary(BaseModel):

@@ -17,7 +17,7 @@ LOCALES: tuple[str, ...] = ("en", "ja")
 AUDIENCE_KEYWORDS: tuple[str, ...] = ("public", "signed_in", "agents")
 SEGMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 """A customer segment's name, in front matter, .kb/access.yml and customer tokens alike."""
-_ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
+ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 _DURATION = re.compile(r"^(\d+)([dw])$")
 
 Status = Literal["published", "draft", "archived"]
@@ -63,7 +63,7 @@ class FrontMatter(BaseModel):
     @field_validator("id")
     @classmethod
     def _id_is_slug(cls, value: str) -> str:
-        if not _ARTICLE_ID.match(value):
+        if not ARTICLE_ID.match(value):
             raise ValueError("must be lowercase letters, digits, '-' or '_' (at most 128), e.g. reset-password")
         return value
 
@@ -140,6 +140,11 @@ class FrontMatter(BaseModel):
     @property
     def is_announcement(self) -> bool:
         return self.kind == "announcement"
+
+    @property
+    def announced_severity(self) -> Severity:
+        """An announcement's severity; ``info`` when its front matter names none."""
+        return self.severity or "info"
 
     def active_at(self, moment: dt.datetime) -> bool:
         """Whether an announcement's banner shows at ``moment`` (an aware datetime): from starts, until ends."""

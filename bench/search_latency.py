@@ -204,9 +204,15 @@ def timed_get(connection: http.client.HTTPConnection, path: str) -> float:
 
 
 def timed_request(
-    connection: http.client.HTTPConnection, method: str, path: str, *, body: dict | None = None, headers: dict[str, str] | None = None
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    *,
+    body: dict | None = None,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
 ) -> float:
-    """Seconds for one request (``body`` sent as JSON) on an open connection, its response read; anything but 200 is an error."""
+    """Seconds for one request (``body`` sent as JSON) on an open connection, its response read; any other status is an error."""
     payload = json.dumps(body).encode() if body is not None else None
     sent = (headers or {}) | ({"Content-Type": "application/json"} if payload is not None else {})
     started = time.perf_counter()
@@ -214,7 +220,7 @@ def timed_request(
     response = connection.getresponse()
     response.read()
     elapsed = time.perf_counter() - started
-    if response.status != 200:
+    if response.status != status:
         raise RuntimeError(f"{method} {path}: HTTP {response.status}")
     return elapsed
 

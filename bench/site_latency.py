@@ -29,7 +29,7 @@ from rich.console import Console
 
 from bench.queries import SAMPLE_QUERIES
 from bench.report import write_section
-from bench.search_latency import timed_get
+from bench.search_latency import timed_get, timed_request
 from bench.server import ROOT, _free_port, running_server
 from examples.product_page import serving_product_page
 from search.cpu import cpu_description
@@ -107,15 +107,7 @@ def _revalidated(connection: http.client.HTTPConnection, path: str) -> float:
     connection.request("GET", path)
     response = connection.getresponse()
     response.read()
-    etag = response.getheader("ETag") or ""
-    started = time.perf_counter()
-    connection.request("GET", path, headers={"If-None-Match": etag})
-    answer = connection.getresponse()
-    answer.read()
-    elapsed = time.perf_counter() - started
-    if answer.status != 304:
-        raise RuntimeError(f"GET {path} with its ETag: HTTP {answer.status}")
-    return elapsed
+    return timed_request(connection, "GET", path, headers={"If-None-Match": response.getheader("ETag") or ""}, status=304)
 
 
 def _widget_first_paint(kb_url: str, port: int) -> list[float]:

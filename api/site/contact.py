@@ -18,16 +18,14 @@ import httpx
 
 from api.schemas import article_url
 from api.site import messages, votes
-from articles.model import Article
+from articles.model import ARTICLE_ID, Article
 from kb.access import View
-from kb.core import InvalidRequest, KnowledgeBase, Support
+from kb.core import InvalidRequest, KnowledgeBase, Support, is_email_address
 
 MAX_TRAIL = 10
 """Articles read that travel with a request: the last ten are plenty for a person to see what was tried."""
 MAX_MESSAGE = 5000
 WEBHOOK_TIMEOUT = 5.0
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
-_EMAIL = re.compile(r"^[^\s@<>\"]+@[^\s@<>\"]+\.[^\s@<>\"]+$")
 REASONS = dict(votes.REASONS)
 """A "not helpful" vote's reasons, with their labels' message keys."""
 
@@ -73,7 +71,7 @@ def read_trail(kb: KnowledgeBase, view: View, *, locale: str, query: str, read: 
     for article_id in dict.fromkeys(part.strip() for part in read.split(",") if part.strip()):
         if len(articles) == MAX_TRAIL:
             break
-        if not _ID.match(article_id):
+        if not ARTICLE_ID.match(article_id):
             raise InvalidRequest("read", f"{article_id[:40]!r} is not an article id")
         found = kb.article(article_id, locale=locale, view=view) or next(iter(kb.translations(article_id, view=view)), None)
         if found is not None:
@@ -102,7 +100,7 @@ def mailto(address: str, trail: Trail, origin: str) -> str:
 def checked_message(email: str, message: str) -> tuple[str, str]:
     """A webhook request's reply-to address and message, or the field that is wrong."""
     email, message = email.strip(), message.strip()
-    if not _EMAIL.match(email) or len(email) > 254:
+    if not is_email_address(email):
         raise InvalidRequest("email", "enter the e-mail address we should answer, e.g. name@example.com")
     if not message:
         raise InvalidRequest("message", "tell us what you need help with")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl, urlsplit
@@ -44,7 +44,7 @@ from api.site.views import (
 )
 from articles.model import LOCALES, Article
 from kb.access import PUBLIC, Principal, View
-from kb.core import LOGO_TYPES, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
+from kb.core import LOGO_TYPES, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
 from search.snapshot import Filters, Results
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def _page(
     site = kb.site()
     context = {
         "site_name": site.site_name(locale),
-        "brand_css": brand_css_url(site),
+        "brand_css": brand_css_url(site.colors),
         "logo_url": logo_url(kb),
         "contact": _link(site, site.contact, locale) if site.contact else None,
         "footer_links": [_link(site, link, locale) for link in site.footer_links],
@@ -160,15 +160,21 @@ def _link(site: SiteConfig, link: SiteLink, locale: str) -> Link:
     return Link(site.text(link.label, locale), link.url)
 
 
-def brand_css_url(site: SiteConfig) -> str:
+@lru_cache(maxsize=8)
+def brand_css_url(colors: Colors) -> str:
     """The brand colours' stylesheet, named after them, so a change of colour is never served from a cache."""
-    digest = hashlib.sha256(site.colors.model_dump_json().encode()).hexdigest()[:10]
-    return f"/hc/brand.css?v={digest}"
+    return f"/hc/brand.css?v={_digest(colors.model_dump_json().encode())}"
 
 
 def logo_url(kb: KnowledgeBase) -> str | None:
     logo = kb.logo()
-    return f"/hc/brand/logo?v={hashlib.sha256(logo).hexdigest()[:10]}" if logo is not None else None
+    return f"/hc/brand/logo?v={_digest(logo)}" if logo is not None else None
+
+
+@lru_cache(maxsize=8)
+def _digest(data: bytes) -> str:
+    """A short content hash, once per logo or colour set (the bytes object kb keeps per commit hashes once)."""
+    return hashlib.sha256(data).hexdigest()[:10]
 
 
 @router.get("/hc/brand.css")

@@ -200,7 +200,7 @@ def banners(announcements: list[Article], locale: str) -> list[Banner]:
         Banner(
             title=a.title,
             url=article_url(a.id, a.locale),
-            severity=a.front.severity or "info",
+            severity=a.front.announced_severity,
             locale=a.locale,
             until=t["announcement_until"].format(when=messages.format_moment(locale, a.front.ends)) if a.front.ends else "",
         )
@@ -214,7 +214,7 @@ def announcement_notice(article: Article, moment: dt.datetime) -> AnnouncementNo
     if not front.is_announcement:
         return None
     t = messages.MESSAGES[locale]
-    severity = front.severity or "info"
+    severity = front.announced_severity
     if front.ends is not None and front.ends <= moment:
         return AnnouncementNotice(severity, t["announcement_ended"].format(when=messages.format_moment(locale, front.ends)), "ended")
     window = " ".join(

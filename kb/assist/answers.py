@@ -87,7 +87,7 @@ class Announced:
     @classmethod
     def of(cls, hit: Hit, commit: str, quote: str) -> Announced:
         front = hit.article.front
-        return cls(Citation.of(hit, commit, quote), announcements.severity(hit.article), front.starts, front.ends)
+        return cls(Citation.of(hit, commit, quote), front.announced_severity, front.starts, front.ends)
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def answer(kb: KnowledgeBase, requests: Sequence[SearchRequest], *, view: View, 
 def _announced(snapshot: IndexSnapshot, results: Results, moment: dt.datetime) -> list[Hit]:
     """The hits that are announcements open at ``moment``, most severe first."""
     active = [hit for hit in results.hits if hit.article.front.active_at(moment)]
-    return sorted(active, key=lambda hit: announcements.SEVERITY_ORDER[announcements.severity(hit.article)])
+    return sorted(active, key=lambda hit: announcements.rank(hit.article))
 
 
 def _quoted(snapshot: IndexSnapshot, results: Results, hits: list[Hit]) -> list[Announced]:

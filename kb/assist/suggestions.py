@@ -131,5 +131,5 @@ def _suggestions(snapshot: IndexSnapshot, results: Results, requester: View, mom
         )
         for hit in results.hits
     ]
-    first = sorted((s for s in found if s.announced), key=lambda s: announcements.SEVERITY_ORDER[announcements.severity(s.hit.article)])
+    first = sorted((s for s in found if s.announced), key=lambda s: announcements.rank(s.hit.article))
     return first + [s for s in found if not s.announced]

@@ -11,9 +11,9 @@ from kb.core.knowledge_base import KnowledgeBase, SearchResponse
 from kb.core.requests import MAX_LIMIT, MAX_OFFSET, InvalidRequest, SearchRequest
 from kb.core.security import check_settings
 from kb.core.settings import Settings
-from kb.core.siteconfig import LOGO_TYPES, SiteConfig, SiteConfigError, SiteLink, Support, parse_site_config
+from kb.core.siteconfig import LOGO_TYPES, Colors, SiteConfig, SiteConfigError, SiteLink, Support, parse_site_config
 from kb.core.sync import SyncLoop
-from kb.core.text import Line, Prose, refusal
+from kb.core.text import Line, Prose, is_email_address, refusal
 
 __all__ = [
     "LOGO_TYPES",
@@ -22,6 +22,7 @@ __all__ = [
     "MAX_OFFSET",
     "UNAVAILABLE",
     "CatchUp",
+    "Colors",
     "FeedReset",
     "InvalidRequest",
     "KnowledgeBase",
@@ -39,6 +40,7 @@ __all__ = [
     "check_settings",
     "decode_cursor",
     "encode_cursor",
+    "is_email_address",
     "open_knowledge_base",
     "parse_site_config",
     "refusal",

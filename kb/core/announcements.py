@@ -19,9 +19,9 @@ SEVERITY_ORDER = {"incident": 0, "maintenance": 1, "info": 2}
 """The order banners show in: an outage before planned work before a notice."""
 
 
-def severity(article: Article) -> str:
-    """An announcement's severity; ``info`` when its front matter names none."""
-    return article.front.severity or "info"
+def rank(article: Article) -> int:
+    """Where an announcement stands among others: the most severe first."""
+    return SEVERITY_ORDER[article.front.announced_severity]
 
 
 def now() -> dt.datetime:
@@ -38,4 +38,4 @@ def active(articles: Iterable[Article], *, view: View, locale: str, moment: dt.d
     chosen = one_per_id((a for a in articles if a.front.active_at(moment) and view.can_see(a)), locale)
     opened = {a.id: a.front.starts or a.updated_at or dt.datetime.min.replace(tzinfo=dt.UTC) for a in chosen}
     newest_first = sorted(chosen, key=lambda a: opened[a.id], reverse=True)
-    return sorted(newest_first, key=lambda a: SEVERITY_ORDER[severity(a)])
+    return sorted(newest_first, key=rank)

@@ -85,6 +85,8 @@ class KnowledgeBase:
         self._stopping = threading.Event()
         self._site: tuple[str, SiteConfig, bytes | None] | None = None
         """The served commit's .kb/site.yml and logo, read once per commit."""
+        self._announcements: tuple[IndexSnapshot, list[Article]] | None = None
+        """The served snapshot's announcements, found once: every page's banner asks which are open."""
         traffic = TrafficMix(window=settings.fusion_window) if settings.fusion_window else None
         self.queries = QueryPipeline(
             encoder=encoder, analyzer=self.analyzer, depth=settings.search_depth, cache_size=settings.query_cache_size, traffic=traffic
@@ -286,9 +288,10 @@ class KnowledgeBase:
 
     def announcements(self, *, view: View, locale: str, moment: dt.datetime | None = None) -> list[Article]:
         """Announcements active now (or at ``moment``) that ``view`` may see, in ``locale`` where translated."""
-        snapshot = self.snapshot
-        candidates = [a for a in snapshot.articles if a.front.is_announcement]
-        return announcements.active(candidates, view=view, locale=locale, moment=moment or announcements.now())
+        snapshot, cached = self.snapshot, self._announcements
+        if cached is None or cached[0] is not snapshot:
+            cached = self._announcements = (snapshot, [a for a in snapshot.articles if a.front.is_announcement])
+        return announcements.active(cached[1], view=view, locale=locale, moment=moment or announcements.now())
 
     def for_page(self, *, view: View, locale: str, path: str | None, areas: frozenset[str]) -> list[Article]:
         """The articles for a page of the company's product (their ``contexts:``), most specific first."""

@@ -16,6 +16,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from articles.model import LOCALES
+from kb.core.text import is_email_address
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class Support(BaseModel):
     @field_validator("email")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[^\s@<>\"]+@[^\s@<>\"]+\.[^\s@<>\"]+$", value):
+        if value is not None and not is_email_address(value):
             raise ValueError(f"{value!r} is not an e-mail address")
         return value
 

@@ -25,6 +25,15 @@ _NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _NOT_IN_PROSE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+def is_email_address(value: str) -> bool:
+    """An address a person can be written to: one ``@``, a dotted domain, no spaces or brackets; at most 254
+    characters (RFC 5321). Whether it exists is the mail server's to say."""
+    return len(value) <= 254 and _EMAIL_ADDRESS.match(value) is not None
+
+
+_EMAIL_ADDRESS = re.compile(r"^[^\s@<>\"]+@[^\s@<>\"]+\.[^\s@<>\"]+$")
+
+
 def refusal(value: str, *, prose: bool = False) -> str | None:
     """Why ``value`` is not text kb accepts (naming the character and where it is), or None."""
     found = (_NOT_IN_PROSE if prose else _NOT_IN_A_LINE).search(value)
