@@ -182,3 +182,14 @@ def test_an_active_incident_shows_on_the_site_in_the_widget_and_first_in_a_bot_a
         answer = page.request.post(f"{sites.kb}/v1/answers", data={"question": "Error E2001 when I sign in with SSO"}).json()
         assert answer["announcements"] == []
     assert tab.errors == []
+
+
+def test_the_widgets_contact_link_carries_the_search_and_the_articles_read(tab: Tab, sites: Sites) -> None:
+    panel = open_panel(tab.page)
+    contact = panel.get_by_role("link", name="Contact support")
+    sync_api.expect(contact).to_have_attribute("href", f"{sites.kb}/hc/en/contact")
+    listed(panel).filter(has_text="Upgrade or downgrade your plan").click()
+    panel.get_by_role("button", name="Back").click()
+    panel.get_by_role("searchbox", name="Search help articles").fill("refund")
+    sync_api.expect(contact).to_have_attribute("href", f"{sites.kb}/hc/en/contact?q=refund&read=change-your-plan")
+    assert tab.errors == []
