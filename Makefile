@@ -58,6 +58,7 @@ bench: $(STAMP)
 # Search quality on the BEIR sets beside the project.
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval_all $(DATA)
+	$(BIN)/python -m bench.typos $(DATA)
 	$(BIN)/python -m bench.analysers $(DATA)
 
 clean:

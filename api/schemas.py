@@ -77,6 +77,11 @@ def hit_out(hit: Hit, *, commit: str, staff: bool) -> HitOut:
     )
 
 
+class ReadAsOut(TypedDict):
+    typed: Annotated[str, Field(description="A word of the query the help center does not hold, as typed (lowercased).")]
+    word: Annotated[str, Field(description="The help center's word it was read as (one typo from five letters, two from nine).")]
+
+
 class SearchOut(TypedDict):
     query: str
     mode: str
@@ -89,6 +94,7 @@ class SearchOut(TypedDict):
     facets: Annotated[
         dict[str, dict[str, int]], Field(description="Matching articles per `category`, `tags` and `locale`, counted like `total`.")
     ]
+    read_as: Annotated[list[ReadAsOut], Field(description="Mistyped words and what they were read as; empty when none.")]
 
 
 SEARCH_OUT = TypeAdapter(SearchOut)

@@ -70,7 +70,7 @@ def collect(folder: Path, settings: Settings, encoder) -> EvalSet:
     vectors = encoder.encode_queries([query_for_model(text) for text in dataset.queries.values()])
     queries = []
     for (qid, text), vector in zip(dataset.queries.items(), vectors, strict=True):
-        plan = kb.queries.plan(SearchSpec(text, "hybrid", allowed, locale=language, limit=DEPTH))
+        plan = kb.queries.plan(SearchSpec(text, "hybrid", allowed, locale=language, limit=DEPTH), kb.snapshot)
         lexical, semantic = candidates(snapshot, plan, vector, depth=DEPTH * 4)
         signals = snapshot.signals(lexical, semantic, content_terms=plan.terms.content)
         queries.append(Query(qid, lexical, semantic, plan.terms.content, plan.weights, signals))

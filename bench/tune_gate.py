@@ -50,7 +50,7 @@ def rankings(kb: KnowledgeBase, queries: dict[str, str], *, mode: Mode, locale: 
     vectors = dict(zip(texts, kb.encoder.encode_queries(list(texts.values())), strict=True)) if mode == "hybrid" else {}
     found: dict[float | None, dict[str, list[str]]] = {threshold: {} for threshold in THRESHOLDS}
     for qid, text in queries.items():
-        plan = kb.queries.plan(SearchSpec(text, mode, allowed, locale=locale, limit=DEPTH))
+        plan = kb.queries.plan(SearchSpec(text, mode, allowed, locale=locale, limit=DEPTH), kb.snapshot)
         lexical, semantic = candidates(snapshot, plan, vectors.get(qid), depth=kb.settings.search_depth)
         for threshold in THRESHOLDS:
             gated = dataclasses.replace(plan, weights=dataclasses.replace(plan.weights, answer_coverage=threshold))

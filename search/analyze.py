@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
@@ -114,6 +115,12 @@ class QueryTerms:
     marked. Empty for a query without pairs."""
     words: tuple[Word, ...] = ()
     """Every content word that a pair of the query needs, each once."""
+    alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per content term, terms a chunk may hold in its place: a mistyped word's other readings
+    (`search/typos.py`), the words of a synonym of the phrase it is in (`search/synonyms.py`). The answer
+    gate counts the term as held where one of them is; snippets mark them too."""
+    read_as: tuple[tuple[str, str], ...] = ()
+    """Each mistyped word of the query (as typed, lowercased) and the word it was read as: what a page says it searched."""
 
     @cached_property
     def pairs_only(self) -> dict[str, tuple[Need, ...]]:
@@ -139,6 +146,64 @@ class QueryTerms:
             content=later.content if later.content else list(dict.fromkeys(self.content)),
             needs=needs if self.needs or later.needs else (),
             words=tuple(dict.fromkeys((*self.words, *later.words))),
+            alternatives={**self.alternatives, **later.alternatives},
+            read_as=self.read_as + later.read_as,
+        )
+
+    def with_readings(self, readings: Mapping[int, tuple[str, str, Sequence[Token]]]) -> QueryTerms:
+        """This query with the term at each position of ``readings`` read as other words: (as typed, the best
+        reading as written, every reading's token, best first).
+
+        The best reading takes the mistyped term's place (in the content words too); the others are scored
+        beside it at their own weights and held in its stead (:attr:`alternatives`).
+        """
+        terms, weights, extra = list(self.terms), list(self.weights), []
+        alternatives, replaced, read_as = dict(self.alternatives), {}, []
+        for position, (typed, written, (best, *others)) in sorted(readings.items()):
+            replaced[terms[position]] = best
+            terms[position], weights[position] = best.term, best.weight
+            extra += others
+            read_as.append((typed, written))
+            if others:
+                alternatives[best.term] = tuple(dict.fromkeys(other.term for other in others if other.term != best.term))
+        content = [replaced[term].term if term in replaced else term for term in self.content]
+        content = [term for term in content if all(token.term != term or token.content for token in replaced.values())]
+        return QueryTerms(
+            terms=terms + [token.term for token in extra],
+            weights=weights + [token.weight for token in extra],
+            content=list(dict.fromkeys(content)),
+            needs=self.needs + (None,) * len(extra) if self.needs else (),
+            words=self.words,
+            alternatives=alternatives,
+            read_as=self.read_as + tuple(read_as),
+        )
+
+    def with_synonym(self, phrase: Sequence[str], synonym: QueryTerms) -> QueryTerms:
+        """This query and the terms of a synonym of ``phrase`` (words of this query), scored at their own weights.
+
+        A chunk holding the synonym's content words holds the phrase's: its content terms, and the
+        character pairs of its Japanese words, get them as :attr:`alternatives`.
+        """
+        words = set(phrase)
+        synonym_words = tuple(
+            term for term, need in zip(synonym.terms, synonym.needs or (None,) * len(synonym.terms), strict=True)
+            if need is None and term in synonym.content
+        )  # fmt: skip
+        needs = self.needs or (None,) * len(self.terms)
+        standing = {term for term in self.content if term in words}
+        standing |= {term for term, need in zip(self.terms, needs, strict=True) if need and any(w.term in words for w in need)}
+        alternatives = dict(self.alternatives)
+        for term in standing & set(self.content):
+            alternatives[term] = tuple(dict.fromkeys((*alternatives.get(term, ()), *synonym_words)))
+        joined = self.needs or synonym.needs
+        return QueryTerms(
+            terms=self.terms + synonym.terms,
+            weights=self.weights + synonym.weights,
+            content=self.content,
+            needs=needs + (synonym.needs or (None,) * len(synonym.terms)) if joined else (),
+            words=tuple(dict.fromkeys((*self.words, *synonym.words))),
+            alternatives=alternatives,
+            read_as=self.read_as,
         )
 
 
@@ -171,11 +236,8 @@ class Analyzer:
 
     def query(self, text: str) -> QueryTerms:
         """A query's terms, which of them are content words, and where its character pairs count."""
-        tokens = self.tokens(text)
-        content = list(dict.fromkeys(t.term for t in tokens if t.content))
-        needs = _needs(tokens)
-        words = tuple(dict.fromkeys(word for need in needs if need for word in need))
-        return QueryTerms([t.term for t in tokens], [t.weight for t in tokens], content, needs, words)
+        return query_terms(self.tokens(text))
+
 
     def tokens(self, text: str) -> list[Token]:
         """Index terms with their character spans in ``text``."""
@@ -195,7 +257,7 @@ class Analyzer:
             word = match.group().lower()
             content = word not in STOP_WORDS_EN
             weight = 1.0 if content else ENGLISH_FUNCTION_WEIGHT
-            tokens.append(Token(self._stemmer.stemWord(word), match.start(), match.end(), content, weight))
+            tokens.append(Token(_stemmer().stemWord(word), match.start(), match.end(), content, weight))
         return tokens
 
     def _japanese(self, text: str, start: int, end: int) -> list[Token]:
@@ -216,13 +278,6 @@ class Analyzer:
         return result
 
     @property
-    def _stemmer(self) -> Stemmer.Stemmer:
-        stemmer = getattr(self._local, "stemmer", None)
-        if stemmer is None:
-            stemmer = self._local.stemmer = Stemmer.Stemmer("english")
-        return stemmer
-
-    @property
     def _sudachi(self):  # sudachipy.Tokenizer; imported lazily because its dictionary takes time to load
         tokenizer = getattr(self._local, "sudachi", None)
         if tokenizer is None:
@@ -240,6 +295,30 @@ class Analyzer:
         from sudachipy import SplitMode
 
         return SplitMode.A
+
+
+_STEMMERS = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    """This thread's Snowball stemmer (they are not thread-safe)."""
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
+    return stemmer
+
+
+def english_terms(words: list[str]) -> list[str]:
+    """The index terms of English ``words`` (lowercased, one word each), as :meth:`Analyzer.tokens` gives them."""
+    return _stemmer().stemWords(words)
+
+
+def query_terms(tokens: list[Token]) -> QueryTerms:
+    """The :class:`QueryTerms` of an analysed query."""
+    content = list(dict.fromkeys(t.term for t in tokens if t.content))
+    needs = _needs(tokens)
+    words = tuple(dict.fromkeys(word for need in needs if need for word in need))
+    return QueryTerms([t.term for t in tokens], [t.weight for t in tokens], content, needs, words)
 
 
 def _bigrams(text: str, start: int, end: int, *, within: list[tuple[int, int]]) -> list[Token]:

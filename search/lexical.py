@@ -120,14 +120,20 @@ class LexicalIndex:
         return sum(self._postings(term)[0] for term in dict.fromkeys(terms))
 
     def coverage(
-        self, terms: Sequence[str], chunk_ids: np.ndarray, *, pairs: Mapping[str, Sequence[Need]] | None = None
+        self,
+        terms: Sequence[str],
+        chunk_ids: np.ndarray,
+        *,
+        pairs: Mapping[str, Sequence[Need]] | None = None,
+        alternatives: Mapping[str, Sequence[str]] | None = None,
     ) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
 
         A term the index never saw counts with the highest IDF there is: a query about what the help
         center never mentions ("weather in Paris tomorrow") is mostly not covered by a chunk that
         happens to say "tomorrow". A term of ``pairs`` (one the query holds only as a Japanese character
-        pair) is held only with a word of one of its needs (:meth:`scores`).
+        pair) is held only with a word of one of its needs (:meth:`scores`). A term is held too where one
+        of its ``alternatives`` is (another reading of a mistyped word, a synonym's word).
         """
         held = np.zeros(len(chunk_ids))
         total = 0.0
@@ -142,9 +148,20 @@ class LexicalIndex:
                 found = holds[chunk_ids]
                 if words is not None and term in pairs:
                     found &= words.meeting(pairs[term])[chunk_ids]
-                held += weight * found
                 holds[holders] = False
+            else:
+                found = np.zeros(len(chunk_ids), dtype=bool)
+            for alternative in alternatives.get(term, ()) if alternatives else ():
+                others = self._postings(alternative)[1]
+                holds[others] = True
+                found |= holds[chunk_ids]
+                holds[others] = False
+            held += weight * found
         return held / total if total else held
+
+    def frequency(self, term: str) -> int:
+        """In how many documents ``term`` stands (0: the index never saw it)."""
+        return len(self._postings(term)[1])
 
     def _postings(self, term: str) -> tuple[float, np.ndarray]:
         """A term's IDF and the chunks that hold it; a term the index never saw: the highest IDF, and none."""

@@ -9,7 +9,8 @@ A query goes through these steps, each in one place:
 
 1. **plan** (:meth:`QueryPipeline.plan`): its language (the locale asked for, else its script), the
    fusion weights for that language and model, its analysis into weighted terms and content words,
-   and whether it needs a vector;
+   a mistyped word read as the help center's words (`search/typos.py`) and the synonyms of its
+   phrases added (`search/synonyms.py`), and whether it needs a vector;
 2. **encode** (:class:`QueryVectors`): from an LRU of query vectors, or the model, all at once;
 3. **retrieve** (:func:`candidates`): each side's best chunks among the allowed ones, a chunk scored
    with its whole article's score mixed in (`search/fields.py`), a Japanese character pair only where a
@@ -30,12 +31,14 @@ from functools import partial
 
 import numpy as np
 
-from search.analyze import Analyzer, QueryTerms, has_identifier, query_language
+from search.analyze import Analyzer, QueryTerms, Token, has_identifier, query_language, query_terms
 from search.encoder import Encoder, query_for_model
 from search.fields import LEXICAL_DOCUMENT_SHARE, SEMANTIC_DOCUMENT_SHARE
 from search.fuse import FusionWeights, QuerySignals, Scored, adaptive_weights, fusion_weights, hybrid
 from search.snapshot import EMPTY, IndexSnapshot, Mode, Results, best_chunk_per_article
+from search.synonyms import Synonyms, SynonymTable
 from search.traffic import TrafficMix
+from search.typos import Correction, corrected_text, corrections
 
 VectorKey = tuple[str, bool]
 """A query vector's cache key: the text the model reads, and whether it is encoded like the articles."""
@@ -134,7 +137,9 @@ class QueryVectors:
 class QueryPipeline:
     """Runs queries against a snapshot; one per ``KnowledgeBase``, shared by every surface and thread."""
 
-    def __init__(self, *, encoder: Encoder, analyzer: Analyzer, depth: int, cache_size: int, traffic: TrafficMix | None) -> None:
+    def __init__(
+        self, *, encoder: Encoder, analyzer: Analyzer, depth: int, cache_size: int, traffic: TrafficMix | None, typos: bool = True
+    ) -> None:
         self.encoder = encoder
         self.analyzer = analyzer
         self.depth = depth
@@ -142,6 +147,9 @@ class QueryPipeline:
         self.vectors = QueryVectors(encoder, size=cache_size)
         self.traffic = traffic
         """The semantic weight of hybrid queries, read off recent ones (`search/traffic.py`); None: each query's own."""
+        self.typos = typos
+        """Whether a mistyped word is read as the help center's words (`search/typos.py`)."""
+        self._synonyms: tuple[Synonyms, SynonymTable] | None = None
 
     def run(self, snapshot: IndexSnapshot, specs: Sequence[SearchSpec], *, observe_traffic: bool = True) -> list[Results]:
         """Every query's results, in order; their vectors encoded in one call and looked up in one faiss call per allow-list.
@@ -149,7 +157,7 @@ class QueryPipeline:
         ``observe_traffic`` off: these queries are not customers' (a proposal's impact report), so they do
         not move the traffic mix they are weighed by.
         """
-        plans = [self.plan(spec) for spec in specs]
+        plans = [self.plan(spec, snapshot) for spec in specs]
         # A conversation's text is used once: cached, it would push out the vectors of repeated search queries.
         keys = [plan.vector_key for plan in plans if plan.vector_key is not None]
         vectors = self.vectors.get_many(keys, store={plan.vector_key for plan in plans if plan.vector_key and not plan.conversation})
@@ -160,8 +168,13 @@ class QueryPipeline:
             for plan, found in zip(plans, semantic, strict=True)
         ]
 
-    def plan(self, spec: SearchSpec) -> QueryPlan:
+    def plan(self, spec: SearchSpec, snapshot: IndexSnapshot) -> QueryPlan:
         """Language, fusion weights, terms and the vector it needs: everything decided before an index is read.
+
+        A word of the query that the help center does not hold, within its typo budget of words it does,
+        is read as them, by the lexical side and by the model (`search/typos.py`); a phrase of the
+        snapshot's synonyms adds the terms of what it also finds. In a conversation, only its last turn is
+        read so (a ticket's first :data:`~search.typos.MAX_FUZZED_WORDS` unknown words).
 
         A query that ends a conversation (or a ticket) is read as the whole conversation
         (:func:`conversation_text`), with the conversation's fixed fusion weights (both sides equal where
@@ -174,7 +187,11 @@ class QueryPipeline:
         weights = fusion_weights(
             language, model=self.encoder.model_name, identifier=has_identifier(whole), conversation=spec.conversation
         )
-        terms = self.analyzer.query(spec.text)
+        tokens = self.analyzer.tokens(spec.text)
+        words = [(token.start, token.end, token.term) for token in tokens if not token.pair]
+        found = corrections(spec.text, words, snapshot.lexicon) if self.typos else []
+        terms = self._read(tokens, found)
+        terms = self._with_synonyms(terms, tokens, found, language, snapshot.synonyms)
         if spec.context:  # no word spans a space: the whole's terms are the context's, then the turn's
             terms = self.analyzer.query(" ".join(spec.context)).followed_by(terms)
         # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
@@ -182,9 +199,40 @@ class QueryPipeline:
         # query, and it does so like the articles (see QueryVectors).
         model_text = ""
         if needs_query_vector(spec.mode, weights):
-            model_text = query_for_model(conversation_text(spec.context, spec.text, self.encoder) if spec.conversation else spec.text)
+            text = corrected_text(spec.text, found)
+            model_text = query_for_model(conversation_text(spec.context, text, self.encoder) if spec.conversation else text)
         key = (model_text, not weights.semantic) if model_text else None
         return QueryPlan(spec=spec, language=language, weights=weights, terms=terms, vector_key=key)
+
+    def _read(self, tokens: list[Token], found: Sequence[Correction]) -> QueryTerms:
+        """The query's terms, each mistyped word read as its readings (:meth:`QueryTerms.with_readings`)."""
+        terms = query_terms(tokens)
+        if not found:
+            return terms
+        position = {token.start: number for number, token in enumerate(tokens) if not token.pair}
+        readings = {
+            position[c.start]: (c.typed, c.readings[0].word, [self.analyzer.tokens(r.word)[0] for r in c.readings]) for c in found
+        }
+        return terms.with_readings(readings)
+
+    def _with_synonyms(
+        self, terms: QueryTerms, tokens: list[Token], found: Sequence[Correction], language: str, synonyms: Synonyms
+    ) -> QueryTerms:
+        """``terms`` and the terms of every synonym its phrases (its words as read) also find in ``language``."""
+        if not synonyms.rules:
+            return terms
+        compiled = self._synonyms
+        if compiled is None or compiled[0] != synonyms:
+            compiled = self._synonyms = (synonyms, synonyms.compiled(self._words))
+        read = {c.start: self.analyzer.tokens(c.readings[0].word)[0].term for c in found}
+        words = [read.get(token.start, token.term) for token in tokens if not token.pair]
+        for expansion in compiled[1].expansions(language, words):
+            terms = terms.with_synonym(expansion.words, self.analyzer.query(expansion.synonym))
+        return terms
+
+    def _words(self, text: str) -> list[str]:
+        """The word terms of ``text`` (no character pairs): what synonym phrases are matched on."""
+        return [token.term for token in self.analyzer.tokens(text) if not token.pair]
 
     def _weigher(self, language: str, observe: bool) -> Weigher:
         """How a hybrid query in ``language`` settles its weights from its candidate lists' signals."""
@@ -302,15 +350,16 @@ def rank(snapshot: IndexSnapshot, plan: QueryPlan, lexical: Scored, semantic: Sc
     query's weights are settled by ``weigh`` from what its two lists say.
     """
     mode, weights, content, pairs = plan.spec.mode, plan.weights, plan.terms.content, plan.terms.pairs_only
+    alternatives = plan.terms.alternatives
     if mode == "keyword":
         chunk_ids, scores = lexical
     elif mode == "semantic":
         chunk_ids, scores = semantic
     else:
         if weights.adaptive is not None:
-            weights = weigh(weights, snapshot.signals(lexical, semantic, content_terms=content, pairs=pairs))
+            weights = weigh(weights, snapshot.signals(lexical, semantic, content_terms=content, pairs=pairs, alternatives=alternatives))
         chunk_ids, scores = hybrid(lexical, semantic, weights)
-        if not snapshot.answered(lexical[0], semantic[0], content_terms=content, weights=weights, pairs=pairs):
+        if not snapshot.answered(lexical[0], semantic[0], content_terms=content, weights=weights, pairs=pairs, alternatives=alternatives):
             chunk_ids, scores = EMPTY
     best_ids, best_scores = best_chunk_per_article(chunk_ids, scores, snapshot.chunk_article)
     page = slice(plan.spec.offset, plan.spec.offset + plan.spec.limit)

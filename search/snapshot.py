@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
 
 from articles.model import Article, ArticleError, Chunk
-from search.analyze import Need, QueryTerms, Word
+from search.analyze import Need, QueryTerms, Word, english_terms
 from search.facets import FacetCounts
 from search.fuse import FusionWeights, QuerySignals, Scored
 from search.lexical import LexicalIndex
 from search.pairs import Holders
 from search.snippets import Marks, SnippetText
+from search.synonyms import NO_SYNONYMS, Synonyms
+from search.typos import Lexicon
 from search.vector import VectorIndex
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -119,6 +121,11 @@ class Results:
     lexical_only: bool = False
     """Ranked by BM25 alone (keyword mode, or a language the model does not read): no semantic side to agree."""
 
+    @property
+    def read_as(self) -> tuple[tuple[str, str], ...]:
+        """Each mistyped word of the query (as typed) and the word it was read as (`search/typos.py`)."""
+        return self.terms.read_as if self.terms is not None else ()
+
 
 class Reader(Protocol):
     """Who is reading, as search sees it: hashable (the cache key of its allow-list) and able to judge an article."""
@@ -139,6 +146,8 @@ class IndexSnapshot:
     tag: SnapshotTag
     entries: Sequence[Entry]
     errors: Sequence[ArticleError] = ()
+    synonyms: Synonyms = NO_SYNONYMS
+    """The commit's .kb/synonyms.yml (`search/synonyms.py`)."""
     _masks: dict[object, np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _snippet_sources: dict[int, tuple[np.ndarray, SnippetText]] = field(default_factory=dict, init=False, repr=False)
@@ -164,6 +173,8 @@ class IndexSnapshot:
                 self.document_vectors[number] = entry.vectors[0]
         self.lexical_index = LexicalIndex([list(terms) for entry in self.entries for terms in entry.terms])
         self.document_index = LexicalIndex([list(entry.document_terms) for entry in self.entries])
+        self.lexicon = Lexicon.of(_indexed_texts(self.entries), stem=english_terms, frequency=self.lexical_index.frequency)
+        """The words the help center writes, for reading a mistyped query word (`search/typos.py`)."""
         self._facet_counts = FacetCounts(self.articles)
         self._by_key = {article.key: number for number, article in enumerate(self.articles)}
         self._by_path = {article.path: article for article in self.articles}
@@ -244,10 +255,12 @@ class IndexSnapshot:
         )  # fmt: skip
 
     def marks(self, terms: QueryTerms) -> Marks:
-        """What a query marks in a hit's text (:class:`Marks`): its content words, and its Japanese character pairs
-        only inside their words spelled out, never as pieces of other words (ワー of パスワード in ワークスペース)."""
+        """What a query marks in a hit's text (:class:`Marks`): its content words and what stands for them (a
+        synonym, a mistyped word's readings), and its Japanese character pairs only inside their words spelled
+        out, never as pieces of other words (ワー of パスワード in ワークスペース)."""
         pairs_only = terms.pairs_only
-        words = self.lexical_index.term_mask([term for term in terms.content if term not in pairs_only])
+        standing_for = [term for others in terms.alternatives.values() for term in others]
+        words = self.lexical_index.term_mask([term for term in terms.content if term not in pairs_only] + standing_for)
         if not pairs_only:
             return Marks(words=words)
         spellings: dict[int, dict[tuple[int, ...], None]] = {}
@@ -273,10 +286,16 @@ class IndexSnapshot:
         )
 
     def signals(
-        self, lexical: Scored, semantic: Scored, *, content_terms: Sequence[str], pairs: Mapping[str, Sequence[Need]] | None = None
+        self,
+        lexical: Scored,
+        semantic: Scored,
+        *,
+        content_terms: Sequence[str],
+        pairs: Mapping[str, Sequence[Need]] | None = None,
+        alternatives: Mapping[str, Sequence[str]] | None = None,
     ) -> QuerySignals:
         """What a query's two candidate lists say before they are fused: what adaptive fusion weighs them by."""
-        coverage = self.lexical_index.coverage(content_terms, lexical[0][:1], pairs=pairs)
+        coverage = self.lexical_index.coverage(content_terms, lexical[0][:1], pairs=pairs, alternatives=alternatives)
         return QuerySignals.of(lexical, semantic, coverage=coverage)
 
     def with_document(
@@ -342,6 +361,7 @@ class IndexSnapshot:
         content_terms: Sequence[str],
         weights: FusionWeights,
         pairs: Mapping[str, Sequence[Need]] | None = None,
+        alternatives: Mapping[str, Sequence[str]] | None = None,
     ) -> bool:
         """Whether the help center answers a hybrid query at all: decided for the query, not hit by hit.
 
@@ -356,7 +376,7 @@ class IndexSnapshot:
             return False
         if len(semantic_ids) or not len(lexical_ids):
             return bool(len(semantic_ids))
-        coverage = self.lexical_index.coverage(content_terms, lexical_ids, pairs=pairs)
+        coverage = self.lexical_index.coverage(content_terms, lexical_ids, pairs=pairs, alternatives=alternatives)
         return bool(coverage.max() >= weights.answer_coverage)
 
     def related(self, article: Article, *, allowed_articles: np.ndarray, limit: int, floor: float) -> list[Article]:
@@ -386,6 +406,15 @@ class IndexSnapshot:
                     self._masks.clear()
                 self._masks[key] = mask
         return mask
+
+
+def _indexed_texts(entries: Sequence[Entry]) -> Iterator[str]:
+    """Every text a snapshot indexes words from: titles, headings, sections, keywords and tags."""
+    for entry in entries:
+        front = entry.article.front
+        yield " ".join((entry.article.title, *front.keywords, *front.tags))
+        for chunk in entry.chunks:
+            yield " ".join((*chunk.heading_path, chunk.text))
 
 
 def best_chunk_per_article(chunk_ids: np.ndarray, scores: np.ndarray, chunk_article: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from search.staging import remove_abandoned, staging_folder
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4
+FORMAT = 5
 """Bumped whenever what is pickled changes shape; an older saved snapshot is then rebuilt, not misread."""
 
 
@@ -49,7 +49,7 @@ class SnapshotStore:
     def save(self, snapshot: IndexSnapshot) -> Path:
         name = f"{snapshot.tag.commit[:12]}-{os.getpid()}-{id(snapshot):x}"
         staging = staging_folder(self.root, ".staging-")
-        data = pickle.dumps({"entries": list(snapshot.entries), "errors": list(snapshot.errors)}, protocol=5)
+        data = pickle.dumps({"entries": list(snapshot.entries), "errors": list(snapshot.errors), "synonyms": snapshot.synonyms}, protocol=5)
         (staging / DATA_FILE).write_bytes(data)
         self._failpoint("snapshot-save")
         meta = {"format": FORMAT, "tag": asdict(snapshot.tag), "sha256": {DATA_FILE: hashlib.sha256(data).hexdigest()}}
@@ -74,7 +74,7 @@ class SnapshotStore:
             if tag is None:
                 return None
             data = self._verified(folder, meta)
-            return IndexSnapshot(tag=tag, entries=data["entries"], errors=data["errors"])
+            return IndexSnapshot(tag=tag, entries=data["entries"], errors=data["errors"], synonyms=data["synonyms"])
         except DamagedSnapshot as damaged:
             log.warning("the saved snapshot in %s is damaged (%s); rebuilding it from Git and the embedding cache",
                         folder, damaged)

@@ -261,7 +261,7 @@ def test_hybrid_search_fuses_with_the_weights_its_signals_and_the_traffic_so_far
     query = "can I pay by invoice instead of card"
     top = sample_kb.search(SearchRequest(query=query, mode="hybrid", locale="en"), view=PUBLIC).results.hits[0]
     snapshot = sample_kb.snapshot
-    plan = sample_kb.queries.plan(SearchSpec(query, "hybrid", snapshot.visible_articles(PUBLIC), locale="en"))
+    plan = sample_kb.queries.plan(SearchSpec(query, "hybrid", snapshot.visible_articles(PUBLIC), locale="en"), sample_kb.snapshot)
     vector = sample_kb.encoder.encode_queries([query])[0]
     lexical, semantic = candidates(snapshot, plan, vector, depth=sample_kb.settings.search_depth)
     signals = snapshot.signals(lexical, semantic, content_terms=plan.terms.content)

@@ -42,9 +42,9 @@ def test_a_batch_encodes_its_new_queries_in_one_model_call(sample_kb, monkeypatc
 
 def test_the_plan_names_the_language_weights_and_vector_a_query_needs(sample_kb) -> None:
     allowed = sample_kb.snapshot.visible_articles(PUBLIC)
-    english = sample_kb.queries.plan(SearchSpec("reset my password", "hybrid", allowed))
-    keyword = sample_kb.queries.plan(SearchSpec("reset my password", "keyword", allowed))
-    emoji = sample_kb.queries.plan(SearchSpec("🙂", "hybrid", allowed))
+    english = sample_kb.queries.plan(SearchSpec("reset my password", "hybrid", allowed), sample_kb.snapshot)
+    keyword = sample_kb.queries.plan(SearchSpec("reset my password", "keyword", allowed), sample_kb.snapshot)
+    emoji = sample_kb.queries.plan(SearchSpec("🙂", "hybrid", allowed), sample_kb.snapshot)
     assert english.language == "en" and english.vector_key == ("reset my password", False)
     assert keyword.vector_key is None and emoji.vector_key is None
     assert english.terms.content == ["reset", "password"]
@@ -96,13 +96,14 @@ def test_a_single_message_longer_than_the_window_is_read_from_its_opening(sample
 
 def test_a_single_message_ticket_is_weighed_as_a_conversation(sample_kb) -> None:
     allowed = sample_kb.snapshot.visible_articles(PUBLIC)
-    plan = sample_kb.queries.plan(SearchSpec("The invoice from March is empty.", "hybrid", allowed, ticket=True))
+    plan = sample_kb.queries.plan(SearchSpec("The invoice from March is empty.", "hybrid", allowed, ticket=True), sample_kb.snapshot)
     assert plan.conversation and plan.weights.adaptive is None and plan.weights.semantic == CONVERSATION_SEMANTIC
 
 
 def test_a_conversation_is_weighed_by_its_own_fixed_mix_not_by_search_traffic(sample_kb) -> None:
     allowed = sample_kb.snapshot.visible_articles(PUBLIC)
-    plan = sample_kb.queries.plan(SearchSpec("and on mobile?", "hybrid", allowed, context=("How do I turn on notifications?",)))
+    spec = SearchSpec("and on mobile?", "hybrid", allowed, context=("How do I turn on notifications?",))
+    plan = sample_kb.queries.plan(spec, sample_kb.snapshot)
     assert plan.weights.adaptive is None and plan.weights.semantic == CONVERSATION_SEMANTIC
     assert plan.vector_key is not None and plan.vector_key[0] == "How do I turn on notifications? and on mobile?"
     assert plan.terms.content == ["mobil"]

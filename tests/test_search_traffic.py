@@ -110,7 +110,7 @@ def searched_after_warm_up(kb) -> tuple[Hit, Sides, QuerySignals]:
         kb.search(SearchRequest(query=QUERY, locale="en"), view=PUBLIC)
     top = kb.search(SearchRequest(query=QUERY, locale="en"), view=PUBLIC).results.hits[0]
     snapshot = kb.snapshot
-    plan = kb.queries.plan(SearchSpec(QUERY, "hybrid", snapshot.visible_articles(PUBLIC), locale="en"))
+    plan = kb.queries.plan(SearchSpec(QUERY, "hybrid", snapshot.visible_articles(PUBLIC), locale="en"), kb.snapshot)
     sides = candidates(snapshot, plan, kb.encoder.encode_queries([QUERY])[0], depth=kb.settings.search_depth)
     return top, sides, snapshot.signals(*sides, content_terms=plan.terms.content)
 

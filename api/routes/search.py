@@ -49,6 +49,7 @@ def _respond(request: SearchRequest, response: SearchResponse, *, staff: bool) -
         commit=response.commit,
         hits=[hit_out(hit, commit=response.commit, staff=staff) for hit in response.results.hits],
         facets=response.results.facets,
+        read_as=[{"typed": typed, "word": word} for typed, word in response.results.read_as],
     )
 
 

@@ -263,6 +263,7 @@ def result_page(results: Results, *, locale: str, query: str, page: int, site: S
     return {
         "results": [result_view(hit, locale, site) for hit in results.hits],
         "total": results.total,
+        "read_as": results.read_as,
         "pages": [Link(str(n), search_url(locale, query, n, category)) for n in numbered] if last > 1 else [],
         "previous_url": search_url(locale, query, page - 1, category) if page > 1 else None,
         "next_url": search_url(locale, query, page + 1, category) if page < last else None,

@@ -19,6 +19,7 @@ from search.analyze import Analyzer
 from search.encoder import CachedEncoder
 from search.fields import FIELDS_VERSION, chunk_tokens, document_text, document_tokens
 from search.snapshot import Entry, IndexSnapshot, SnapshotTag
+from search.synonyms import NO_SYNONYMS, SYNONYMS_FILE, Synonyms, SynonymsError, parse_synonyms
 from versioning.repo import ContentRepo, GitFile
 
 Progress = Callable[[str, int, int], None]
@@ -106,8 +107,9 @@ class Indexer:
         selection = self._select(commit, previous if reusable else None)
         before = dataclasses.replace(self.encoder.stats)
         entries = self._entries(selection, progress)
-        errors = sorted(selection.errors.values(), key=_by_path)
-        snapshot = IndexSnapshot(tag=self.tag(commit), entries=entries, errors=errors)
+        synonyms, synonym_errors = self._synonyms_at(commit)
+        errors = sorted([*selection.errors.values(), *synonym_errors], key=_by_path)
+        snapshot = IndexSnapshot(tag=self.tag(commit), entries=entries, errors=errors, synonyms=synonyms)
         report = BuildReport(
             commit=commit,
             incremental=reusable,
@@ -156,9 +158,18 @@ class Indexer:
         # that deleting the first of two duplicates, or declaring the segment, brings the article in.
         retry = {error.path for error in previous.errors if error.field in ("id", "audience")}
         kept = {e.article.path: e for e in previous.entries if e.article.path not in touched | retry}
-        errors = {e.path: e for e in previous.errors if e.path not in touched | retry and e.path != ACCESS_FILE}
+        errors = {e.path: e for e in previous.errors if e.path not in touched | retry | {ACCESS_FILE, SYNONYMS_FILE}}
         present = {change.path for change in changes if change.kind != "deleted"}
         return kept, errors, sorted((present | retry) - {ACCESS_FILE})
+
+    def _synonyms_at(self, commit: str) -> tuple[Synonyms, list[ArticleError]]:
+        """The commit's .kb/synonyms.yml; a broken one is reported like an article error and searches go on without synonyms."""
+        try:
+            return parse_synonyms(self.repo.read_blob(commit, SYNONYMS_FILE)), []
+        except FileNotFoundError:
+            return NO_SYNONYMS, []
+        except SynonymsError as broken:
+            return NO_SYNONYMS, [ArticleError(SYNONYMS_FILE, broken.field, broken.reason)]
 
     def _entries(self, selection: _Selection, progress: Progress | None) -> list[Entry]:
         """Entries in path order: kept ones with their (possibly new) audience, new ones chunked and embedded."""

@@ -89,7 +89,12 @@ class KnowledgeBase:
         """The served snapshot's announcements, found once: every page's banner asks which are open."""
         traffic = TrafficMix(window=settings.fusion_window) if settings.fusion_window else None
         self.queries = QueryPipeline(
-            encoder=encoder, analyzer=self.analyzer, depth=settings.search_depth, cache_size=settings.query_cache_size, traffic=traffic
+            encoder=encoder,
+            analyzer=self.analyzer,
+            depth=settings.search_depth,
+            cache_size=settings.query_cache_size,
+            traffic=traffic,
+            typos=settings.typo_tolerance,
         )
         """The one query path every search surface takes (`search/query.py`)."""
 

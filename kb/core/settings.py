@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     search_depth: int = Field(
         default=100, ge=10, le=2000, description="Candidate chunks each retriever returns before fusion and grouping."
     )
+    typo_tolerance: bool = Field(
+        default=True,
+        description="Read a query word the help center does not hold as the words within its typo budget "
+        "(one typo from five letters, two from nine; search/typos.py).",
+    )
     fusion_window: int = Field(
         default=1000,
         ge=0,

@@ -24,6 +24,7 @@ from kb.access.published import select_articles, with_audience
 from kb.access.rules import ACCESS_FILE, parse_access_rules
 from kb.core.siteconfig import MAX_LOGO_BYTES, SITE_FILE, SiteConfigError, parse_site_config
 from search.encoder import Encoder
+from search.synonyms import SYNONYMS_FILE, SynonymsError, parse_synonyms
 
 TRANSLATIONS_FILE = ".kb/translations.yml"
 NEAR_DUPLICATE_COSINE = 0.85
@@ -162,6 +163,7 @@ def check_folder(root: Path) -> CheckReport:
             errors.append(invalid.error)
     active, rejected = select_articles(parsed, rules)
     across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors + site_errors(root)
+    across += synonym_errors(root)
     return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path))
 
 
@@ -177,6 +179,15 @@ def site_errors(root: Path) -> list[ArticleError]:
             return [ArticleError(SITE_FILE, "logo", f"{site.logo} is not in the content repository")]
         if len(logo) > MAX_LOGO_BYTES:
             return [ArticleError(SITE_FILE, "logo", f"{site.logo} is {len(logo)} bytes; kb serves logos up to {MAX_LOGO_BYTES}")]
+    return []
+
+
+def synonym_errors(root: Path) -> list[ArticleError]:
+    """.kb/synonyms.yml's problem, if any (`search/synonyms.py`)."""
+    try:
+        parse_synonyms(_read(root / SYNONYMS_FILE))
+    except SynonymsError as broken:
+        return [ArticleError(SYNONYMS_FILE, broken.field, broken.reason)]
     return []
 
 
