@@ -10,14 +10,16 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright import sync_api
 
 from api.app import create_app
 from examples.product_page import serving_product_page
+from kb.access.keys import create_key
 from kb.core.settings import Settings
 from search.encoder import Encoder
 from tests.browser import Tab, launched, open_tab
-from tests.conftest import _free_port, serve_in_thread
+from tests.conftest import _free_port, serve_in_thread, served_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -125,6 +127,27 @@ def test_the_search_suggestions_have_no_serious_violation(site_tab: Tab, locale:
     page.locator("#search-hero").fill(QUERY[locale])
     sync_api.expect(page.locator("#search-hero-listbox mark").first).to_be_visible()
     assert_no_serious_violation(page, f"/hc/{locale}'s search suggestions ({scheme})")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_staff_sign_in_and_an_articles_staff_view_have_no_serious_violation(
+    site_tab: Tab, client: TestClient, locale: str, scheme: str
+) -> None:
+    """The sign-in form, then an article with what readers said of it (a comment cast first, so the whole panel shows)."""
+    page = site_tab.page
+    article = f"/hc/{locale}/articles/reset-password"
+    page.goto(article)
+    page.locator(".vote-no summary").click()
+    page.locator("#vote-comment").fill(f"axe {locale} {scheme}")
+    page.locator(".vote-no button[type=submit]").click()
+    sync_api.expect(page.locator(".vote-status")).not_to_be_empty()
+    page.goto(f"/hc/staff/signin?locale={locale}&return_to={article}")
+    assert_no_serious_violation(page, f"the staff sign-in ({locale}, {scheme})")
+    page.locator("#staff-key").fill(create_key(served_kb(client).engine, name="axe", role="writer").secret)
+    page.locator("form.contact-form button").click()
+    sync_api.expect(page.locator(".feedback-comments")).to_be_visible()
+    assert_no_serious_violation(page, f"{article}'s staff view ({scheme})")
 
 
 @dataclass(frozen=True)

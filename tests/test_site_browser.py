@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright import sync_api
 
+from kb.access.keys import create_key
 from kb.assist import feedback_summary
 from tests.browser import Tab, launched, open_tab
 from tests.conftest import served_kb
@@ -105,7 +106,7 @@ def test_suggestions_never_offer_hidden_articles(tab: Tab) -> None:
         options = suggestions(page, "#search-hero")
         sync_api.expect(options.last).to_contain_text(query)  # the answer for this query has arrived
         hrefs = [options.nth(i).get_attribute("data-href") or "" for i in range(options.count())]
-        assert not [href for href in hrefs if re.search(r"/(offline-mode|data-residency|escalation-matrix)\b", href)]
+        assert not [href for href in hrefs if re.search(r"/(mobile-apps|data-residency|escalation-matrix)\b", href)]
 
 
 def test_form_submits_to_the_search_page_without_javascript(no_js_tab: Tab) -> None:
@@ -154,6 +155,34 @@ def test_a_no_vote_with_a_comment_is_thanked_in_place_with_javascript(tab: Tab, 
     sync_api.expect(page.locator("[data-vote]")).to_be_hidden()
     assert not_helpful_votes(client, "reset-password").count("SMS で再設定できますか？") == 1
     assert tab.errors == []
+
+
+def test_a_staff_member_signs_in_and_sees_what_a_reader_said(browser: sync_api.Browser, live_server: str, client: TestClient) -> None:
+    with contextlib.ExitStack() as tabs:
+        reader = tabs.enter_context(contextlib.contextmanager(open_tab)(browser, live_server))
+        staff = tabs.enter_context(contextlib.contextmanager(open_tab)(browser, live_server))
+        reader_votes_and_staff_reads(reader, staff, client)
+
+
+def reader_votes_and_staff_reads(reader: Tab, staff: Tab, client: TestClient) -> None:
+    reader.page.goto("/hc/en/articles/mobile-apps")
+    reader.page.get_by_text("No", exact=True).click()
+    reader.page.get_by_label("It is out of date").check()
+    reader.page.get_by_label("Tell us more (optional)").fill("The Android app shows no widgets option.")
+    reader.page.get_by_role("button", name="Send", exact=True).click()
+    sync_api.expect(reader.page.locator("#vote").get_by_role("status")).to_contain_text("Sorry")
+    page = staff.page
+    page.goto("/hc/staff/signin?locale=en&return_to=/hc/en/articles/mobile-apps")
+    page.get_by_label("API key").fill(create_key(served_kb(client).engine, name="Dana", role="writer").secret)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(re.compile(r"/hc/en/articles/mobile-apps$"))
+    panel = page.get_by_role("region", name="What readers said")
+    sync_api.expect(panel.get_by_text("The Android app shows no widgets option.")).to_be_visible()
+    sync_api.expect(panel.get_by_role("row", name="Not helpful (reader) 1")).to_be_visible()
+    page.get_by_role("button", name="Leave staff view").click()
+    page.wait_for_url(re.compile(r"/hc/en$"))
+    page.goto("/hc/en/articles/mobile-apps")
+    sync_api.expect(page.get_by_role("region", name="What readers said")).to_have_count(0)
 
 
 def test_pages_log_no_console_errors(tab: Tab) -> None:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from api.deps import SESSION_COOKIE, KnowledgeBaseDep, customer, principal_of
@@ -25,6 +26,7 @@ from api.site.pagecache import PageCache, etag_of, matches
 from api.site.seo import PageMeta
 from api.site.views import (
     PAGE_SIZE,
+    ArticleFeedback,
     LanguageLink,
     Link,
     announcement_notice,
@@ -32,6 +34,7 @@ from api.site.views import (
     category_facets,
     category_groups,
     category_url,
+    feedback_view,
     language_links,
     last_page,
     lead,
@@ -43,7 +46,9 @@ from api.site.views import (
     translation_note,
 )
 from articles.model import LOCALES, Article
-from kb.access import PUBLIC, Principal, View
+from kb.access import PUBLIC, STAFF_ROLES, Principal, View, authenticate, session_key, session_token
+from kb.access.keys import SESSION_HOURS
+from kb.assist import feedback_summary
 from kb.core import LOGO_TYPES, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
 from search.snapshot import Filters, Results
 
@@ -136,6 +141,7 @@ def _page(
         "contact": _link(site, site.contact, locale) if site.contact else None,
         "footer_links": [_link(site, link, locale) for link in site.footer_links],
         "signed_in": view.signed_in,
+        "staff": view.staff,
         "locale": locale,
         "t": messages.MESSAGES[locale],
         "static": static_url,
@@ -230,7 +236,18 @@ class SessionRefused(Exception):
     """The site's session cookie holds a token kb refuses: answered with a page, and the cookie cleared."""
 
 
+STAFF_COOKIE = "kb_staff"
+"""A staff member's help-center session (:func:`kb.access.session_token`): the key's id and a MAC, never the key."""
+
+
 async def _site_principal(request: Request, kb: KnowledgeBaseDep) -> Principal:
+    """The reader: a staff member signed in with a key, else who ``principal_of`` says (a customer, or anonymous)."""
+    token = request.cookies.get(STAFF_COOKIE)
+    if token is not None:
+        record = await run_in_threadpool(session_key, kb.engine, token)
+        if record is None or record.role not in STAFF_ROLES:
+            raise SessionRefused("the staff sign-in has ended or its key was revoked")
+        return Principal(record.role, record.name, key_id=record.id)
     try:
         return await principal_of(request, kb)
     except HTTPException as refused:
@@ -262,6 +279,7 @@ def session_refused(request: Request, error: Exception) -> Response:
     kb: KnowledgeBase = request.app.state.kb
     response = _page("session_expired.html", kb=kb, locale=locale if locale in LOCALES else kb.site().default_locale, status=401)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(STAFF_COOKIE, path="/hc")
     return response
 
 
@@ -290,6 +308,57 @@ def _on_this_site(url: str) -> bool:
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         return False
     return not target.scheme and not target.netloc and target.path.startswith("/hc") and "\\" not in url
+
+
+@router.get("/hc/staff/signin")
+def staff_sign_in_page(kb: KnowledgeBaseDep, locale: Line = "", return_to: Line = "") -> Response:
+    """Where a staff member signs in to the help center with their API key, to see what readers said of each article."""
+    return _staff_form(kb, _locale_or_default(kb, locale), return_to)
+
+
+@router.post("/hc/staff/signin")
+def staff_sign_in(
+    request: Request,
+    kb: KnowledgeBaseDep,
+    key: Annotated[Line, Form()] = "",
+    locale: Annotated[Line, Form()] = "",
+    return_to: Annotated[Line, Form()] = "",
+) -> Response:
+    """A staff key (agent, writer, reviewer, admin) starts a session of :data:`SESSION_HOURS` hours; the key is not kept."""
+    locale = _locale_or_default(kb, locale)
+    if not _same_site(request):
+        return _unavailable(kb, locale, 403, "forbidden")
+    record = authenticate(kb.engine, key.strip()) if key.strip() else None
+    t = messages.MESSAGES[locale]
+    if record is None:
+        return _staff_form(kb, locale, return_to, error=t["staff_key_refused"], status=401)
+    if record.role not in STAFF_ROLES:
+        return _staff_form(kb, locale, return_to, error=t["staff_key_not_staff"], status=403)
+    response = RedirectResponse(return_to if _on_this_site(return_to) else f"/hc/{locale}", status_code=303)
+    response.set_cookie(
+        STAFF_COOKIE, session_token(record), max_age=SESSION_HOURS * 3600, path="/hc", httponly=True, samesite="strict",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return _secured(response)
+
+
+@router.post("/hc/staff/signout")
+def staff_sign_out(kb: KnowledgeBaseDep, locale: Annotated[Line, Form()] = "") -> Response:
+    response = RedirectResponse(f"/hc/{_locale_or_default(kb, locale)}", status_code=303)
+    response.delete_cookie(STAFF_COOKIE, path="/hc")
+    return _secured(response)
+
+
+def _staff_form(kb: KnowledgeBase, locale: str, return_to: str, *, error: str = "", status: int = 200) -> Response:
+    response = _page("staff_signin.html", kb=kb, locale=locale, status=status, error=error,
+                     return_to=return_to if _on_this_site(return_to) else "")  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _locale_or_default(kb: KnowledgeBase, locale: str) -> str:
+    return locale if locale in LOCALES else kb.site().default_locale
 
 
 @router.get("/hc/signout")
@@ -366,6 +435,10 @@ def article_page(
     now = dt.datetime.now(dt.UTC)
     news = [(a.id, a.locale) for a in kb.announcements(view=view, locale=locale, moment=now)]
     notice = announcement_notice(article, now)
+    if view.staff:  # what readers said changes with every vote: rendered each time, never cached
+        response = _article(kb, view, origin, article, locale, vote_state=vote_state, moment=now, feedback=_feedback(kb, article, locale))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
     etag = etag_of(snapshot.commit, locale, article.key, view, origin, news, notice.state if notice else "", vote_state)
     cache: PageCache = request.app.state.page_cache
     if matches(request.headers.get("if-none-match"), etag):
@@ -417,8 +490,10 @@ def _article(
     vote_state: str | None = None,
     vote_error: str | None = None,
     moment: dt.datetime | None = None,
+    feedback: ArticleFeedback | None = None,
 ) -> Response:
-    """``article`` on a page in ``locale``: its own language's, or another's while it is not translated yet."""
+    """``article`` on a page in ``locale``: its own language's, or another's while it is not translated yet; with what
+    readers said of it (``feedback``) for staff."""
     article_id = article.id
     translations = [a for a in kb.translations(article_id, view=view) if a.locale != article.locale]
     category, updated = article.front.category, article.updated_at
@@ -459,7 +534,13 @@ def _article(
         vote_state=vote_state,
         vote_error=vote_error,
         support_url=_support_url(kb, locale, article, None) if vote_state == "sorry" else None,
+        feedback=feedback,
     )
+
+
+def _feedback(kb: KnowledgeBase, article: Article, locale: str) -> ArticleFeedback:
+    """What readers, agents and bots said of ``article`` (its locale's), for its staff view."""
+    return feedback_view(feedback_summary(kb.engine, article.id, locale=article.locale), article, locale)
 
 
 def _support_url(kb: KnowledgeBase, locale: str, article: Article | None, reason: str | None, query: str = "") -> str | None:

@@ -97,6 +97,7 @@ def robots_txt(origin: str) -> str:
             "Disallow: /hc/*/search",
             "Disallow: /hc/session",
             "Disallow: /hc/signout",
+            "Disallow: /hc/staff/",
             "Disallow: /v1/",
             "Disallow: /mcp",
             f"Sitemap: {origin}/sitemap.xml",

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from api.schemas import article_url
 from api.site import messages
 from articles.model import LOCALES, Article
+from kb.assist import FeedbackSummary
 from kb.core import MAX_OFFSET, SiteConfig
 from search.snapshot import Hit, Results
 
@@ -269,3 +270,69 @@ def result_page(results: Results, *, locale: str, query: str, page: int, site: S
         "next_url": search_url(locale, query, page + 1, category) if page < last else None,
         "last_page": last,
     }
+
+
+@dataclass(frozen=True)
+class RevisionFeedback:
+    """What was said of one revision of an article (an edit that helped shows here)."""
+
+    revision: str
+    """The commit, shortened."""
+    counts: list[tuple[str, int]]
+    current: bool
+
+
+@dataclass(frozen=True)
+class FeedbackComment:
+    outcome: str
+    reason: str
+    text: str
+    date: str
+    revision: str
+    reader: str
+
+
+@dataclass(frozen=True)
+class ArticleFeedback:
+    """What readers, agents and bots said of an article, as its staff view shows it."""
+
+    outcomes: list[tuple[str, int]]
+    reasons: list[tuple[str, int]]
+    revisions: list[RevisionFeedback]
+    comments: list[FeedbackComment]
+
+
+_VOTE_REASON_KEYS = {"related_but_did_not_answer": "vote_reason_did_not_answer", "outdated": "vote_reason_outdated",
+                     "unclear": "vote_reason_unclear", "other": "vote_reason_other"}  # fmt: skip
+
+
+def feedback_view(summary: FeedbackSummary, article: Article, locale: str) -> ArticleFeedback:
+    """``summary`` in the page's language: outcomes most frequent first, each revision newest first, the newest comments."""
+    t = messages.MESSAGES[locale]
+
+    def reason(code: str | None) -> str:
+        return t.get(_VOTE_REASON_KEYS.get(code or "", f"reason_{code}"), code or "") if code else ""
+
+    def counted(counts: dict[str, int]) -> list[tuple[str, int]]:
+        return [(t.get(f"outcome_{outcome}", outcome), count) for outcome, count in sorted(counts.items(), key=lambda item: -item[1])]
+
+    revisions = [
+        RevisionFeedback(revision[:12], counted(counts), revision == article.revision) for revision, counts in summary.by_revision.items()
+    ]
+    comments = [
+        FeedbackComment(
+            outcome=t.get(f"outcome_{row.outcome}", row.outcome),
+            reason=reason(row.reason),
+            text=row.comment or "",
+            date=messages.format_date(locale, row.created_at),
+            revision=row.revision[:12],
+            reader=t.get(f"reader_{row.principal_kind}", row.principal_kind),
+        )
+        for row in summary.comments
+    ]
+    return ArticleFeedback(
+        outcomes=counted(summary.outcomes),
+        reasons=[(reason(code), count) for code, count in sorted(summary.reasons.items(), key=lambda item: -item[1])],
+        revisions=revisions,
+        comments=comments,
+    )

@@ -4,7 +4,7 @@ What the API and other callers use is named here; the modules beside it are its 
 """
 
 from kb.access.explain import ArticleNotFound, Explanation, explain_access
-from kb.access.keys import KEY_PREFIX, authenticate
+from kb.access.keys import KEY_PREFIX, authenticate, session_key, session_token
 from kb.access.rules import (
     ADMIN_ROLES,
     ANONYMOUS,
@@ -44,5 +44,7 @@ __all__ = [
     "customer_view",
     "explain_access",
     "parse_principal",
+    "session_key",
+    "session_token",
     "verify_customer_token",
 ]

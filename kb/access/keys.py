@@ -23,6 +23,9 @@ KEY_PREFIX = "kb_"
 """Every API key starts so; anything else in a bearer header is taken for a customer token."""
 _KEY = re.compile(rf"^{KEY_PREFIX}([A-Za-z0-9]{{8}})_([A-Za-z0-9_-]{{43}})$")
 _DURATION = re.compile(r"^(\d+)([dh])$")
+_SESSION = re.compile(r"^(\d{1,18})\.(\d{1,12})\.([0-9a-f]{64})$")
+SESSION_HOURS = 12
+"""How long a staff member stays signed in to the help center with a key (the key's own expiry comes first)."""
 
 
 class KeyRefused(ValueError):
@@ -89,6 +92,37 @@ def authenticate(engine: Engine, secret: str) -> ApiKeyRecord | None:
             if hmac.compare_digest(record.digest, digest) and record.revoked_at is None and not _expired(record, now):
                 return record
     return None
+
+
+def session_token(record: ApiKeyRecord, *, now: dt.datetime | None = None) -> str:
+    """A help-center session for a staff key: its id, when the session ends, and a MAC keyed by the key's digest.
+
+    The key itself never sits in a cookie; the digest is only in the database, so nobody can forge a
+    session without it, and revoking the key ends every session made with it.
+    """
+    assert record.id is not None  # a stored key
+    ends = int(((now or dt.datetime.now(dt.UTC)) + dt.timedelta(hours=SESSION_HOURS)).timestamp())
+    return f"{record.id}.{ends}.{_session_mac(record, ends)}"
+
+
+def session_key(engine: Engine, token: str, *, now: dt.datetime | None = None) -> ApiKeyRecord | None:
+    """The live key a session token was made with, or None (malformed, ended, forged, revoked or expired alike)."""
+    match = _SESSION.match(token)
+    if match is None:
+        return None
+    moment = now or dt.datetime.now(dt.UTC)
+    key_id, ends = int(match.group(1)), int(match.group(2))
+    if ends <= moment.timestamp():
+        return None
+    with Session(engine) as session:
+        record = session.get(ApiKeyRecord, key_id)
+    if record is None or record.revoked_at is not None or _expired(record, moment):
+        return None
+    return record if hmac.compare_digest(_session_mac(record, ends), match.group(3)) else None
+
+
+def _session_mac(record: ApiKeyRecord, ends: int) -> str:
+    return hmac.new(record.digest.encode(), f"{record.id}.{ends}".encode(), hashlib.sha256).hexdigest()
 
 
 def parse_duration(text: str) -> dt.timedelta:
