@@ -28,6 +28,8 @@ KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(knowledge_base_of)]
 
 SESSION_COOKIE = "kb_session"
 """The help center's sign-in: the customer's token, set by /hc/session, read like a bearer token."""
+STAFF_COOKIE = "kb_staff"
+"""A staff member's help-center session (:func:`kb.access.session_token`): the key's id and a MAC, never the key."""
 CUSTOMER_TOKEN_HEADER = "X-KB-Customer-Token"
 """A bot key answering a signed-in customer forwards that customer's token here, and reads as they would."""
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}

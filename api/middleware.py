@@ -7,7 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import SESSION_COOKIE
+from api.deps import SESSION_COOKIE, STAFF_COOKIE
 from api.problems import problem
 from api.site.routes import STATIC_URL
 
@@ -74,7 +74,7 @@ class PerReaderCaching:
         request_headers = Headers(scope=scope)
         # Parsed as the app parses it, so a spelling the parser forgives cannot slip past this check.
         cookies = cookie_parser(request_headers.get("cookie", ""))
-        credentialed = "authorization" in request_headers or SESSION_COOKIE in cookies
+        credentialed = "authorization" in request_headers or SESSION_COOKIE in cookies or STAFF_COOKIE in cookies
         static = scope["path"].startswith(STATIC_URL)  # the same bytes for everyone: left cacheable by CDNs
 
         async def send_with_headers(message: Message) -> None:

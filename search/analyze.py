@@ -115,19 +115,31 @@ class QueryTerms:
     marked. Empty for a query without pairs."""
     words: tuple[Word, ...] = ()
     """Every content word that a pair of the query needs, each once."""
-    alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Per content term, terms a chunk may hold in its place: a mistyped word's other readings
-    (`search/typos.py`), the words of a synonym of the phrase it is in (`search/synonyms.py`). The answer
-    gate counts the term as held where one of them is; snippets mark them too."""
+    alternatives: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """Per content term, groups of terms a chunk may hold in its place, all of a group together: a mistyped
+    word's other readings (a group of one each, `search/typos.py`), the content words of a synonym of the
+    phrase it is in (`search/synonyms.py`). The answer gate counts the term as held where a whole group is."""
     read_as: tuple[tuple[str, str], ...] = ()
-    """Each mistyped word of the query (as typed, lowercased) and the word it was read as: what a page says it searched."""
+    """Each mistyped word of the query (as typed, lowercased, once) and the word it was read as: what a page says it searched."""
+    expansion: int = 0
+    """How many of the last terms stand for the query's words rather than being them (other readings,
+    synonyms): scored, but the query's own words and pairs are the ones before them."""
+
+    @property
+    def standing_in(self) -> list[str]:
+        """The terms that stand alone for a content word (a reading, a one-word synonym): marked where they stand."""
+        return list(dict.fromkeys(group[0] for groups in self.alternatives.values() for group in groups if len(group) == 1))
 
     @cached_property
     def pairs_only(self) -> dict[str, tuple[Need, ...]]:
-        """The terms that stand in the query only as character pairs, never as a word, each with the needs of its places."""
+        """The terms that stand in the query only as character pairs, never as a word, each with the needs of its places.
+
+        The query's own terms only: a synonym's word (イン of サインイン) must not make the query's pair (イン of
+        ログイン) count anywhere."""
         places: dict[str, dict[Need, None]] = {}
         words = set()
-        for term, need in zip(self.terms, self.needs, strict=False):  # no needs: no pairs
+        own = len(self.terms) - self.expansion
+        for term, need in zip(self.terms[:own], self.needs[:own], strict=False):  # no needs: no pairs
             if need is None:
                 words.add(term)
             else:
@@ -137,7 +149,8 @@ class QueryTerms:
     def followed_by(self, later: QueryTerms) -> QueryTerms:
         """This text's terms then ``later``'s, as one query; the content words ``later``'s own when it has any.
 
-        How a conversation's last turn is read after the turns before it (`search/query.py`).
+        How a conversation's last turn is read after the turns before it (`search/query.py`); only the last
+        turn is expanded (readings, synonyms), so its expansion stays the last terms.
         """
         needs = (self.needs or (None,) * len(self.terms)) + (later.needs or (None,) * len(later.terms))
         return QueryTerms(
@@ -148,6 +161,7 @@ class QueryTerms:
             words=tuple(dict.fromkeys((*self.words, *later.words))),
             alternatives={**self.alternatives, **later.alternatives},
             read_as=self.read_as + later.read_as,
+            expansion=later.expansion,
         )
 
     def with_readings(self, readings: Mapping[int, tuple[str, str, Sequence[Token]]]) -> QueryTerms:
@@ -158,14 +172,17 @@ class QueryTerms:
         beside it at their own weights and held in its stead (:attr:`alternatives`).
         """
         terms, weights, extra = list(self.terms), list(self.weights), []
-        alternatives, replaced, read_as = dict(self.alternatives), {}, []
+        alternatives, replaced, read_as = dict(self.alternatives), {}, {}
         for position, (typed, written, (best, *others)) in sorted(readings.items()):
             replaced[terms[position]] = best
             terms[position], weights[position] = best.term, best.weight
+            if typed in read_as:  # typed twice: its other readings are scored once
+                continue
+            read_as[typed] = written
+            others = [other for other in others if other.term != best.term]
             extra += others
-            read_as.append((typed, written))
             if others:
-                alternatives[best.term] = tuple(dict.fromkeys(other.term for other in others if other.term != best.term))
+                alternatives[best.term] = tuple(dict.fromkeys((other.term,) for other in others))
         content = [replaced[term].term if term in replaced else term for term in self.content]
         content = [term for term in content if all(token.term != term or token.content for token in replaced.values())]
         return QueryTerms(
@@ -175,26 +192,27 @@ class QueryTerms:
             needs=self.needs + (None,) * len(extra) if self.needs else (),
             words=self.words,
             alternatives=alternatives,
-            read_as=self.read_as + tuple(read_as),
+            read_as=self.read_as + tuple(read_as.items()),
+            expansion=self.expansion + len(extra),
         )
 
     def with_synonym(self, phrase: Sequence[str], synonym: QueryTerms) -> QueryTerms:
         """This query and the terms of a synonym of ``phrase`` (words of this query), scored at their own weights.
 
-        A chunk holding the synonym's content words holds the phrase's: its content terms, and the
-        character pairs of its Japanese words, get them as :attr:`alternatives`.
+        A chunk holding every content word of the synonym holds the phrase's: its content terms, and the
+        character pairs of its Japanese words, get them as one group of :attr:`alternatives`.
         """
         words = set(phrase)
-        synonym_words = tuple(
+        group = tuple(dict.fromkeys(
             term for term, need in zip(synonym.terms, synonym.needs or (None,) * len(synonym.terms), strict=True)
             if need is None and term in synonym.content
-        )  # fmt: skip
+        ))  # fmt: skip
         needs = self.needs or (None,) * len(self.terms)
         standing = {term for term in self.content if term in words}
         standing |= {term for term, need in zip(self.terms, needs, strict=True) if need and any(w.term in words for w in need)}
         alternatives = dict(self.alternatives)
-        for term in standing & set(self.content):
-            alternatives[term] = tuple(dict.fromkeys((*alternatives.get(term, ()), *synonym_words)))
+        for term in standing & set(self.content) if group else ():
+            alternatives[term] = tuple(dict.fromkeys((*alternatives.get(term, ()), group)))
         joined = self.needs or synonym.needs
         return QueryTerms(
             terms=self.terms + synonym.terms,
@@ -204,6 +222,7 @@ class QueryTerms:
             words=tuple(dict.fromkeys((*self.words, *synonym.words))),
             alternatives=alternatives,
             read_as=self.read_as,
+            expansion=self.expansion + len(synonym.terms),
         )
 
 

@@ -125,15 +125,15 @@ class LexicalIndex:
         chunk_ids: np.ndarray,
         *,
         pairs: Mapping[str, Sequence[Need]] | None = None,
-        alternatives: Mapping[str, Sequence[str]] | None = None,
+        alternatives: Mapping[str, Sequence[Sequence[str]]] | None = None,
     ) -> np.ndarray:
         """For each of ``chunk_ids``, the share of the terms' inverse document frequency that it holds.
 
         A term the index never saw counts with the highest IDF there is: a query about what the help
         center never mentions ("weather in Paris tomorrow") is mostly not covered by a chunk that
         happens to say "tomorrow". A term of ``pairs`` (one the query holds only as a Japanese character
-        pair) is held only with a word of one of its needs (:meth:`scores`). A term is held too where one
-        of its ``alternatives`` is (another reading of a mistyped word, a synonym's word).
+        pair) is held only with a word of one of its needs (:meth:`scores`). A term is held too where every
+        term of one of its ``alternatives`` groups is (another reading of a mistyped word, a synonym's words).
         """
         held = np.zeros(len(chunk_ids))
         total = 0.0
@@ -151,17 +151,25 @@ class LexicalIndex:
                 holds[holders] = False
             else:
                 found = np.zeros(len(chunk_ids), dtype=bool)
-            for alternative in alternatives.get(term, ()) if alternatives else ():
-                others = self._postings(alternative)[1]
-                holds[others] = True
-                found |= holds[chunk_ids]
-                holds[others] = False
+            for group in alternatives.get(term, ()) if alternatives else ():
+                found |= self._holding_all(group, chunk_ids, holds)
             held += weight * found
         return held / total if total else held
 
-    def frequency(self, term: str) -> int:
-        """In how many documents ``term`` stands (0: the index never saw it)."""
-        return len(self._postings(term)[1])
+    def _holding_all(self, terms: Sequence[str], chunk_ids: np.ndarray, holds: np.ndarray) -> np.ndarray:
+        """Which of ``chunk_ids`` hold every one of ``terms`` (``holds``: a cleared scratch mask over the documents)."""
+        found = np.ones(len(chunk_ids), dtype=bool)
+        for term in terms:
+            postings = self._postings(term)[1]
+            holds[postings] = True
+            found &= holds[chunk_ids]
+            holds[postings] = False
+        return found
+
+    def frequency(self, term: str, allowed: np.ndarray | None = None) -> int:
+        """In how many documents ``term`` stands, of the ``allowed`` ones (a boolean mask) when given; 0: none."""
+        postings = self._postings(term)[1]
+        return len(postings) if allowed is None else int(np.count_nonzero(allowed[postings]))
 
     def _postings(self, term: str) -> tuple[float, np.ndarray]:
         """A term's IDF and the chunks that hold it; a term the index never saw: the highest IDF, and none."""

@@ -36,9 +36,8 @@ from search.encoder import Encoder, query_for_model
 from search.fields import LEXICAL_DOCUMENT_SHARE, SEMANTIC_DOCUMENT_SHARE
 from search.fuse import FusionWeights, QuerySignals, Scored, adaptive_weights, fusion_weights, hybrid
 from search.snapshot import EMPTY, IndexSnapshot, Mode, Results, best_chunk_per_article
-from search.synonyms import Synonyms, SynonymTable
 from search.traffic import TrafficMix
-from search.typos import Correction, corrected_text, corrections
+from search.typos import Correction, Frequency, corrected_text, corrections
 
 VectorKey = tuple[str, bool]
 """A query vector's cache key: the text the model reads, and whether it is encoded like the articles."""
@@ -149,7 +148,6 @@ class QueryPipeline:
         """The semantic weight of hybrid queries, read off recent ones (`search/traffic.py`); None: each query's own."""
         self.typos = typos
         """Whether a mistyped word is read as the help center's words (`search/typos.py`)."""
-        self._synonyms: tuple[Synonyms, SynonymTable] | None = None
 
     def run(self, snapshot: IndexSnapshot, specs: Sequence[SearchSpec], *, observe_traffic: bool = True) -> list[Results]:
         """Every query's results, in order; their vectors encoded in one call and looked up in one faiss call per allow-list.
@@ -189,9 +187,9 @@ class QueryPipeline:
         )
         tokens = self.analyzer.tokens(spec.text)
         words = [(token.start, token.end, token.term) for token in tokens if not token.pair]
-        found = corrections(spec.text, words, snapshot.lexicon) if self.typos else []
+        found = corrections(spec.text, words, snapshot.lexicon, self._frequency(snapshot, spec)) if self.typos else []
         terms = self._read(tokens, found)
-        terms = self._with_synonyms(terms, tokens, found, language, snapshot.synonyms)
+        terms = self._with_synonyms(terms, tokens, found, language, snapshot)
         if spec.context:  # no word spans a space: the whole's terms are the context's, then the turn's
             terms = self.analyzer.query(" ".join(spec.context)).followed_by(terms)
         # A query of emoji alone has nothing for the model to read: no vector, so no semantic matches.
@@ -215,18 +213,27 @@ class QueryPipeline:
         }
         return terms.with_readings(readings)
 
+    @staticmethod
+    def _frequency(snapshot: IndexSnapshot, spec: SearchSpec) -> Frequency:
+        """In how many chunks the query's reader may see a term stands: a typo is read only as the words they may find."""
+        allowed: list[np.ndarray] = []
+
+        def frequency(term: str) -> int:
+            if not allowed:  # worked out only when the query has a word to look up
+                allowed.append(snapshot.allowed_chunks(spec.allowed_articles))
+            return snapshot.lexical_index.frequency(term, allowed[0])
+
+        return frequency
+
     def _with_synonyms(
-        self, terms: QueryTerms, tokens: list[Token], found: Sequence[Correction], language: str, synonyms: Synonyms
+        self, terms: QueryTerms, tokens: list[Token], found: Sequence[Correction], language: str, snapshot: IndexSnapshot
     ) -> QueryTerms:
         """``terms`` and the terms of every synonym its phrases (its words as read) also find in ``language``."""
-        if not synonyms.rules:
+        if not snapshot.synonyms.rules:
             return terms
-        compiled = self._synonyms
-        if compiled is None or compiled[0] != synonyms:
-            compiled = self._synonyms = (synonyms, synonyms.compiled(self._words))
         read = {c.start: self.analyzer.tokens(c.readings[0].word)[0].term for c in found}
         words = [read.get(token.start, token.term) for token in tokens if not token.pair]
-        for expansion in compiled[1].expansions(language, words):
+        for expansion in snapshot.synonym_table(self._words).expansions(language, words):
             terms = terms.with_synonym(expansion.words, self.analyzer.query(expansion.synonym))
         return terms
 

@@ -16,7 +16,7 @@ from search.fuse import FusionWeights, QuerySignals, Scored
 from search.lexical import LexicalIndex
 from search.pairs import Holders
 from search.snippets import Marks, SnippetText
-from search.synonyms import NO_SYNONYMS, Synonyms
+from search.synonyms import NO_SYNONYMS, Synonyms, SynonymTable
 from search.typos import Lexicon
 from search.vector import VectorIndex
 
@@ -173,8 +173,9 @@ class IndexSnapshot:
                 self.document_vectors[number] = entry.vectors[0]
         self.lexical_index = LexicalIndex([list(terms) for entry in self.entries for terms in entry.terms])
         self.document_index = LexicalIndex([list(entry.document_terms) for entry in self.entries])
-        self.lexicon = Lexicon.of(_indexed_texts(self.entries), stem=english_terms, frequency=self.lexical_index.frequency)
+        self.lexicon = Lexicon.of(_indexed_texts(self.entries), stem=english_terms)
         """The words the help center writes, for reading a mistyped query word (`search/typos.py`)."""
+        self._synonym_table: SynonymTable | None = None
         self._facet_counts = FacetCounts(self.articles)
         self._by_key = {article.key: number for number, article in enumerate(self.articles)}
         self._by_path = {article.path: article for article in self.articles}
@@ -254,13 +255,19 @@ class IndexSnapshot:
             semantic=semantic, lexical_only=lexical_only,
         )  # fmt: skip
 
+    def synonym_table(self, analyze: Callable[[str], list[str]]) -> SynonymTable:
+        """This commit's synonyms as ``analyze`` reads their phrases, compiled on first use (threads may both compile once)."""
+        table = self._synonym_table
+        if table is None:
+            table = self._synonym_table = self.synonyms.compiled(analyze)
+        return table
+
     def marks(self, terms: QueryTerms) -> Marks:
-        """What a query marks in a hit's text (:class:`Marks`): its content words and what stands for them (a
-        synonym, a mistyped word's readings), and its Japanese character pairs only inside their words spelled
-        out, never as pieces of other words (ワー of パスワード in ワークスペース)."""
+        """What a query marks in a hit's text (:class:`Marks`): its content words and the words that stand alone for
+        them (a mistyped word's readings, a one-word synonym), and its Japanese character pairs only inside their
+        words spelled out, never as pieces of other words (ワー of パスワード in ワークスペース)."""
         pairs_only = terms.pairs_only
-        standing_for = [term for others in terms.alternatives.values() for term in others]
-        words = self.lexical_index.term_mask([term for term in terms.content if term not in pairs_only] + standing_for)
+        words = self.lexical_index.term_mask([term for term in terms.content if term not in pairs_only] + terms.standing_in)
         if not pairs_only:
             return Marks(words=words)
         spellings: dict[int, dict[tuple[int, ...], None]] = {}
@@ -292,7 +299,7 @@ class IndexSnapshot:
         *,
         content_terms: Sequence[str],
         pairs: Mapping[str, Sequence[Need]] | None = None,
-        alternatives: Mapping[str, Sequence[str]] | None = None,
+        alternatives: Mapping[str, Sequence[Sequence[str]]] | None = None,
     ) -> QuerySignals:
         """What a query's two candidate lists say before they are fused: what adaptive fusion weighs them by."""
         coverage = self.lexical_index.coverage(content_terms, lexical[0][:1], pairs=pairs, alternatives=alternatives)
@@ -361,7 +368,7 @@ class IndexSnapshot:
         content_terms: Sequence[str],
         weights: FusionWeights,
         pairs: Mapping[str, Sequence[Need]] | None = None,
-        alternatives: Mapping[str, Sequence[str]] | None = None,
+        alternatives: Mapping[str, Sequence[Sequence[str]]] | None = None,
     ) -> bool:
         """Whether the help center answers a hybrid query at all: decided for the query, not hit by hit.
 

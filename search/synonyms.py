@@ -12,9 +12,13 @@ The file lives in the content repository, reviewed and versioned with the articl
 
 Phrases are matched on the query's words as the index reads them (lowercased, stemmed; Sudachi's words
 in Japanese), so "logging in" meets "log in". A matched phrase adds the terms of its synonyms to the
-query's lexical side at the weight of the words they stand for, and a chunk that holds a synonym counts
-as holding the words it stands for (the answer gate, `search/lexical.py`). The model reads the query as
-typed: it knows synonyms of its own.
+query's lexical side at their own weights, and a chunk that holds every content word of a synonym
+counts as holding the words it stands for (the answer gate, `search/lexical.py`); a one-word synonym is
+marked in snippets. The model reads the query as typed: it knows synonyms of its own.
+
+A file is at most 256 KB, a group or a side of a one-way rule at most 20 phrases, and the whole file at
+most 5,000 phrases that find others (YAML aliases counted each time they are used): matching them is
+part of every search.
 """
 
 from __future__ import annotations
@@ -30,14 +34,24 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 from articles.model import LOCALES
 
 SYNONYMS_FILE = ".kb/synonyms.yml"
+MAX_FILE_BYTES = 256 * 1024
 MAX_PHRASE_CHARS = 100
 MAX_RULES = 2000
-"""Rules per locale: a vocabulary, not a thesaurus (every query is matched against each rule's phrases)."""
+"""Entries per locale: a vocabulary, not a thesaurus."""
+MAX_PHRASES = 20
+"""Phrases in one group, or on one side of a one-way rule: a two-way group of n phrases is n × (n − 1) pairs."""
+MAX_ROWS = 5000
+"""Phrases that find others, over the whole file (YAML aliases counted as often as they are used): every
+query is matched against each of them."""
 MAX_EXPANSIONS = 8
 """Synonym phrases one query adds, at most: a long ticket matching many rules stays a query about itself."""
 
 
 def _phrase(value: object) -> object:
+    if isinstance(value, bool) or value is None:
+        raise ValueError("YAML reads yes, no, on, off, true, false and ~ as other things than text: put the phrase in quotes")
+    if isinstance(value, int | float):
+        value = str(value)  # 404, 2.0: error codes and versions are phrases too
     if not isinstance(value, str):
         raise ValueError("a phrase is a text")
     phrase = " ".join(value.split())
@@ -51,16 +65,21 @@ def _phrase(value: object) -> object:
 Phrase = Annotated[str, BeforeValidator(_phrase)]
 
 
+def _listed(value: object) -> object:
+    """One phrase or a list of them."""
+    return [value] if isinstance(value, str | int | float) and not isinstance(value, bool) else value
+
+
 class OneWay(BaseModel):
     """``from`` (one phrase or several) also finds ``to``; ``to`` does not find ``from``."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    source: list[Phrase] = Field(alias="from", min_length=1)
-    to: list[Phrase] = Field(min_length=1)
+    source: Annotated[list[Phrase], BeforeValidator(_listed), Field(alias="from", min_length=1, max_length=MAX_PHRASES)]
+    to: Annotated[list[Phrase], BeforeValidator(_listed), Field(min_length=1, max_length=MAX_PHRASES)]
 
 
-_TWO_WAY: TypeAdapter[list[str]] = TypeAdapter(Annotated[list[Phrase], Field(min_length=2)])
+_TWO_WAY: TypeAdapter[list[str]] = TypeAdapter(Annotated[list[Phrase], Field(min_length=2, max_length=MAX_PHRASES)])
 
 
 class SynonymsError(ValueError):
@@ -132,7 +151,7 @@ def _rule(locale: str, number: int, entry: object) -> list[tuple[str, str, tuple
             group = _TWO_WAY.validate_python(entry)
             return [(locale, phrase, tuple(other for other in group if other != phrase)) for phrase in group]
         if isinstance(entry, dict):
-            one_way = OneWay.model_validate({**entry, "from": [entry["from"]]} if isinstance(entry.get("from"), str) else entry)
+            one_way = OneWay.model_validate(entry)
             return [(locale, phrase, tuple(one_way.to)) for phrase in one_way.source]
     except ValidationError as error:
         first = error.errors()[0]
@@ -145,6 +164,8 @@ def parse_synonyms(data: bytes | None) -> Synonyms:
     """The rules of a .kb/synonyms.yml (None: no file, no synonyms); :class:`SynonymsError` names a broken entry."""
     if data is None:
         return NO_SYNONYMS
+    if len(data) > MAX_FILE_BYTES:
+        raise SynonymsError("(file)", f"{len(data)} bytes; kb reads synonyms files up to {MAX_FILE_BYTES}")
     try:
         raw = yaml.safe_load(data.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
@@ -161,4 +182,7 @@ def parse_synonyms(data: bytes | None) -> Synonyms:
             raise SynonymsError(locale, f"write a list of at most {MAX_RULES} rules")
         for number, entry in enumerate(entries):
             rules += _rule(locale, number, entry)
+            if len(rules) > MAX_ROWS:
+                reason = f"more than {MAX_ROWS} phrases finding others in the file (aliases counted as often as used)"
+                raise SynonymsError(f"{locale}.{number}", reason)
     return Synonyms(tuple(rules))

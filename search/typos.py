@@ -79,58 +79,61 @@ class Reading:
     typos: int
 
 
+Frequency = Callable[[str], int]
+"""In how many chunks the reader may see an index term stands: words of articles hidden from them are no readings."""
+
+
 class Lexicon:
     """The words of a snapshot's text as written (lowercased, Latin script), by first letter, with their index terms.
 
-    Built once per snapshot from what it indexes; looked up only for a query word it does not hold.
+    Built once per snapshot from what it indexes, every article's words; a reading is offered only when the
+    reader may see a chunk that holds it (:data:`Frequency`), so no hidden article lends a word.
     """
 
-    def __init__(self, words: dict[str, str], frequency: Callable[[str], int]) -> None:
-        """``words``: each word and its index term; ``frequency``: in how many chunks a term stands (ties go to the common)."""
+    def __init__(self, words: dict[str, str]) -> None:
+        """``words``: each word and its index term."""
         self._terms = words
-        self._frequency = frequency
         self._by_letter: dict[str, list[str]] = {}
         for word in sorted(words):
             self._by_letter.setdefault(word[0], []).append(word)
 
     @classmethod
-    def of(cls, texts: Iterable[str], *, stem: Callable[[list[str]], list[str]], frequency: Callable[[str], int]) -> Lexicon:
+    def of(cls, texts: Iterable[str], *, stem: Callable[[list[str]], list[str]]) -> Lexicon:
         """The lexicon of ``texts``: every Latin word of four letters or more, with the term ``stem`` gives it."""
         found: dict[str, None] = {}
         for text in texts:
             found.update(dict.fromkeys(match.group().lower() for match in _LEXICON_WORD.finditer(text)))
         words = [word for word in found if not _NOT_LATIN.search(word)]
         everyday_words()  # loaded with the snapshot, not by the first query with a typo
-        return cls(dict(zip(words, stem(words), strict=True)), frequency)
+        return cls(dict(zip(words, stem(words), strict=True)))
 
     def __len__(self) -> int:
         return len(self._terms)
 
-    def holds(self, term: str) -> bool:
-        """Whether some chunk is indexed under ``term``."""
-        return self._frequency(term) > 0
-
-    def readings(self, word: str) -> list[Reading]:
-        """What ``word`` (lowercased, as typed) may have meant: words within its typo budget, same first letter.
+    def readings(self, word: str, frequency: Frequency) -> list[Reading]:
+        """What ``word`` (lowercased, as typed) may have meant: words within its typo budget, same first letter,
+        that the reader may find (``frequency`` above 0).
 
         Only those at the smallest distance found, one per index term, the most frequent first, at most
-        :data:`MAX_READINGS`. None for a word too short to fuzz or one the lexicon holds.
+        :data:`MAX_READINGS`. None for a word too short to fuzz.
         """
         budget = typo_budget(word)
-        if not budget or word in self._terms or not word:
+        if not budget:
             return []
         bucket = self._by_letter.get(word[0], [])
         found = process.extract(word, bucket, scorer=OSA.distance, score_cutoff=budget, limit=None)
-        if not found:
+        counted = [(candidate, int(distance), frequency(self._terms[candidate])) for candidate, distance, _ in found]
+        counted = [item for item in counted if item[2] > 0 and item[0] != word]
+        if not counted:
             return []
-        closest = min(distance for _, distance, _ in found)
-        best: dict[str, Reading] = {}
-        for candidate, distance, _ in found:
+        closest = min(distance for _, distance, _ in counted)
+        best: dict[str, tuple[Reading, int]] = {}
+        for candidate, distance, count in counted:
             term = self._terms[candidate]
             if distance == closest and term not in best:
-                best[term] = Reading(candidate, term, int(distance))
-        ranked = sorted(best.values(), key=lambda reading: (-self._frequency(reading.term), reading.word))
-        return ranked[:MAX_READINGS]
+                best[term] = (Reading(candidate, term, distance), count)
+        ranked = sorted(best.values(), key=lambda item: (-item[1], item[0].word))
+        return [reading for reading, _ in ranked[:MAX_READINGS]]
 
 
 @dataclass(frozen=True)
@@ -143,26 +146,26 @@ class Correction:
     readings: tuple[Reading, ...]
 
 
-def corrections(text: str, words: Sequence[tuple[int, int, str]], lexicon: Lexicon) -> list[Correction]:
-    """The words of ``text`` (``(start, end, index term)``, its English words) that neither the help center nor
-    everyday English holds, with their readings.
+def corrections(text: str, words: Sequence[tuple[int, int, str]], lexicon: Lexicon, frequency: Frequency) -> list[Correction]:
+    """The words of ``text`` (``(start, end, index term)``, its English words) that neither the reader's help center
+    (``frequency``) nor everyday English holds, with their readings; a word typed twice is looked up once.
 
     A word counts as held when its index term is (``passwords`` where articles say ``password``).
     """
     found: list[Correction] = []
-    looked_up = 0
+    readings_of: dict[str, list[Reading]] = {}
     for start, end, term in words:
         typed = text[start:end].lower()
-        if looked_up >= MAX_FUZZED_WORDS:
-            break
-        if not typo_budget(typed) or lexicon.holds(term) or typed in everyday_words():
-            continue
-        if _NOT_LATIN.search(typed) or is_identifier(text, start, end):
-            continue
-        looked_up += 1
-        readings = lexicon.readings(typed)
-        if readings:
-            found.append(Correction(start, end, typed, tuple(readings)))
+        if typed not in readings_of:
+            if len(readings_of) >= MAX_FUZZED_WORDS:
+                break
+            if not typo_budget(typed) or typed in everyday_words() or _NOT_LATIN.search(typed) or is_identifier(text, start, end):
+                continue
+            if frequency(term) > 0:
+                continue
+            readings_of[typed] = lexicon.readings(typed, frequency)
+        if readings_of[typed]:
+            found.append(Correction(start, end, typed, tuple(readings_of[typed])))
     return found
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from search.analyze import Analyzer
+from search.lexical import LexicalIndex
 from search.synonyms import SynonymsError, parse_synonyms
 from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files
@@ -56,9 +59,20 @@ def test_a_one_way_rule_finds_its_targets_only_from_its_source() -> None:
     assert parsed.rules == (("en", "phone", ("mobile", "cell phone")), ("en", "telephone", ("mobile", "cell phone")))
 
 
+def test_a_number_is_a_phrase_and_a_one_way_target_may_be_one_phrase() -> None:
+    assert parse_synonyms(b"en:\n  - [404, not found]\n  - {from: invoice, to: bill}\n").rules == (
+        ("en", "404", ("not found",)),
+        ("en", "not found", ("404",)),
+        ("en", "invoice", ("bill",)),
+    )
+
+
 @pytest.mark.parametrize(
     "text, field, reason",
     [
+        ("en:\n  - [yes, ok]\n", "en.0.0", "quotes"),
+        ("en:\n  - [" + ", ".join(f"p{n}" for n in range(21)) + "]\n", "en.0", "at most 20"),
+        ("en:\n  - &group [" + ", ".join(f"p{n}" for n in range(20)) + "]\n" + "  - *group\n" * 300, "en.250", "more than 5000"),
         ("fr:\n  - [a, b]\n", "fr", "unknown locale"),
         ("en: [log in]\n", "en.0", "a rule is a list"),
         ("en:\n  - [log in]\n", "en.0", "at least 2"),
@@ -74,6 +88,25 @@ def test_a_broken_file_is_refused_naming_the_entry(text: str, field: str, reason
     with pytest.raises(SynonymsError) as refused:
         parse_synonyms(text.encode())
     assert refused.value.field == field and reason in refused.value.reason
+
+
+def test_a_file_too_large_is_refused_before_it_is_read() -> None:
+    with pytest.raises(SynonymsError) as refused:
+        parse_synonyms(b"en:\n" + b"  - [a, b]\n" * 30_000)
+    assert refused.value.field == "(file)" and "bytes" in refused.value.reason
+
+
+def test_a_synonym_of_several_words_stands_in_only_where_all_of_them_are() -> None:
+    analyzer = Analyzer()
+    query = analyzer.query("2fa").with_synonym(("2fa",), analyzer.query("two-factor authentication"))
+    index = LexicalIndex([["two", "step"], ["two", "factor", "authent"], ["2fa"]])
+    assert index.coverage(query.content, np.arange(3), alternatives=query.alternatives).tolist() == [0.0, 1.0, 1.0]
+
+
+def test_a_japanese_synonyms_words_leave_the_querys_pairs_held_to_their_word() -> None:
+    analyzer = Analyzer()
+    query = analyzer.query("ログインできない")
+    assert query.with_synonym(("ログイン",), analyzer.query("サインイン")).pairs_only == query.pairs_only
 
 
 def test_a_search_finds_an_article_written_with_a_synonym_and_marks_it(synonyms_site: TestClient) -> None:

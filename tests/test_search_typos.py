@@ -14,6 +14,7 @@ from kb.core import KnowledgeBase
 from search.analyze import english_terms
 from search.query import SearchSpec
 from search.typos import Lexicon, corrections, is_identifier, typo_budget
+from tests.conftest import article_text
 
 TEXTS = [
     "Reset your password from the sign-in page. Passwords expire after a year.",
@@ -26,10 +27,17 @@ TEXTS = [
 ]
 
 
+COUNTS = Counter(term for text in TEXTS for term in set(english_terms(re.findall(r"[a-z]+", text.lower()))))
+
+
+def frequency(term: str) -> int:
+    """In how many of TEXTS a term stands: every text visible."""
+    return COUNTS[term]
+
+
 @pytest.fixture
 def lexicon() -> Lexicon:
-    counts = Counter(term for text in TEXTS for term in set(english_terms(re.findall(r"[a-z]+", text.lower()))))
-    return Lexicon.of(TEXTS, stem=english_terms, frequency=lambda term: counts[term])
+    return Lexicon.of(TEXTS, stem=english_terms)
 
 
 def test_words_under_five_letters_are_matched_exactly_and_longer_ones_tolerate_one_typo_then_two_from_nine() -> None:
@@ -38,34 +46,44 @@ def test_words_under_five_letters_are_matched_exactly_and_longer_ones_tolerate_o
 
 def test_a_mistyped_word_is_read_as_the_word_one_edit_away(lexicon: Lexicon) -> None:
     for typed in ("pasword", "passwrod", "passsword", "passwosd"):
-        assert [reading.word for reading in lexicon.readings(typed)] == ["password"], typed
+        assert [reading.word for reading in lexicon.readings(typed, frequency)] == ["password"], typed
 
 
 def test_a_long_word_is_read_through_two_typos_and_a_short_one_is_not(lexicon: Lexicon) -> None:
-    assert [reading.word for reading in lexicon.readings("subscriptoin")][:1] == ["subscription"]
-    assert [reading.word for reading in lexicon.readings("notifcatoins")][:1] == ["notifications"]
-    assert lexicon.readings("pswrd") == []  # two typos in a word of five letters: beyond its budget
+    assert [reading.word for reading in lexicon.readings("subscriptoin", frequency)][:1] == ["subscription"]
+    assert [reading.word for reading in lexicon.readings("notifcatoins", frequency)][:1] == ["notifications"]
+    assert lexicon.readings("pswrd", frequency) == []  # two typos in a word of five letters: beyond its budget
 
 
 def test_the_first_letter_is_never_changed(lexicon: Lexicon) -> None:
-    assert lexicon.readings("bassword") == []
-    assert lexicon.readings("nvoice") == []
+    assert lexicon.readings("bassword", frequency) == []
+    assert lexicon.readings("nvoice", frequency) == []
 
 
 def test_the_closest_readings_are_kept_and_the_most_common_comes_first(lexicon: Lexicon) -> None:
-    readings = lexicon.readings("passwort")  # one edit from each; password is in two texts, passport in one
+    readings = lexicon.readings("passwort", frequency)  # one edit from each; password is in two texts, passport in one
     assert [reading.word for reading in readings] == ["password", "passport"]
     assert {reading.typos for reading in readings} == {1}
 
 
 def test_a_word_the_help_center_holds_is_not_read_as_another(lexicon: Lexicon) -> None:
     text = "passport invoices"
-    assert corrections(text, [(0, 8, "passport"), (9, 17, "invoic")], lexicon) == []
+    assert corrections(text, [(0, 8, "passport"), (9, 17, "invoic")], lexicon, frequency) == []
 
 
 def test_a_word_of_everyday_english_the_help_center_lacks_is_taken_as_typed(lexicon: Lexicon) -> None:
-    assert [reading.word for reading in lexicon.readings("stuck")] == ["stock"]  # one edit away...
-    assert corrections("stuck abroad", [(0, 5, "stuck"), (6, 12, "abroad")], lexicon) == []  # ...but a word as it is
+    assert [reading.word for reading in lexicon.readings("stuck", frequency)] == ["stock"]  # one edit away...
+    assert corrections("stuck abroad", [(0, 5, "stuck"), (6, 12, "abroad")], lexicon, frequency) == []  # ...but a word as it is
+
+
+def test_a_word_only_hidden_articles_hold_is_no_reading(lexicon: Lexicon) -> None:
+    assert lexicon.readings("passwort", lambda term: 0 if term == "password" else frequency(term))[0].word == "passport"
+
+
+def test_a_word_typed_twice_is_read_once(lexicon: Lexicon) -> None:
+    text = "pasword pasword"
+    found = corrections(text, [(0, 7, "pasword"), (8, 15, "pasword")], lexicon, frequency)
+    assert [(c.start, c.readings[0].word) for c in found] == [(0, "password"), (8, "password")]
 
 
 @pytest.mark.parametrize(
@@ -92,6 +110,22 @@ def test_a_mistyped_search_finds_the_article_and_marks_the_word_it_was_read_as(c
     assert body["hits"][0]["id"] == "reset-password"
     assert "<mark>password</mark>" in body["hits"][0]["snippet"].lower()
     assert body["read_as"] == [{"typed": "pasword", "word": "password"}]
+
+
+def test_a_word_typed_twice_is_said_once(client: TestClient) -> None:
+    body = client.get("/v1/search", params={"q": "pasword reset pasword", "mode": "keyword"}).json()
+    assert body["read_as"] == [{"typed": "pasword", "word": "password"}]
+
+
+def test_no_reading_comes_from_an_article_the_reader_may_not_see(make_client: Callable[..., TestClient]) -> None:
+    from tests.test_api_agents import key
+
+    files = {"en/agents/zephyrus.md": article_text("zephyrus", "Zephyrus escalations", "Zephyrus tickets go to tier 3.", audience="agents")}
+    client = make_client(files)
+    anonymous = client.get("/v1/search", params={"q": "zephyrsu", "mode": "keyword"}).json()
+    assert anonymous["read_as"] == [] and anonymous["hits"] == []
+    staff = client.get("/v1/search", params={"q": "zephyrsu", "mode": "keyword"}, headers=key(client, "agent")).json()
+    assert staff["read_as"] == [{"typed": "zephyrsu", "word": "zephyrus"}] and staff["hits"][0]["id"] == "zephyrus"
 
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])

@@ -61,9 +61,10 @@ def test_a_new_vote_shows_on_the_staff_view_at_once(site: TestClient) -> None:
     assert "Helpful (reader)" in site.get(ARTICLE).text
 
 
-def test_a_staff_page_is_never_cached(site: TestClient) -> None:
+@pytest.mark.parametrize("path", [ARTICLE, "/hc/en", "/hc/en/search?q=refund", "/hc/en/categories/general"])
+def test_a_staff_page_is_never_cached(site: TestClient, path: str) -> None:
     sign_in(site)
-    response = site.get(ARTICLE)
+    response = site.get(path)
     assert response.headers["cache-control"] == "private, no-store" and "etag" not in response.headers
 
 
@@ -127,11 +128,37 @@ def test_a_forged_session_is_refused(site: TestClient) -> None:
 
 
 def test_a_session_ends_after_its_hours(site: TestClient) -> None:
-    engine = served_kb(site).engine
-    new = create_key(engine, name="Dana", role="writer")
-    token = session_token(new.record)
-    assert session_key(engine, token) is not None
-    assert session_key(engine, token, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=13)) is None
+    kb = served_kb(site)
+    new = create_key(kb.engine, name="Dana", role="writer")
+    token = session_token(new.record, secret=kb.session_secret)
+    assert session_key(kb.engine, token, secret=kb.session_secret) is not None
+    assert session_key(kb.engine, token, secret=kb.session_secret, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=13)) is None
+
+
+def test_the_database_alone_cannot_forge_a_session(site: TestClient) -> None:
+    """Whoever reads the keys' digests (a copy of the database) still lacks the secret kept outside it."""
+    kb = served_kb(site)
+    new = create_key(kb.engine, name="Dana", role="writer")
+    site.cookies.set("kb_staff", session_token(new.record, secret=b"guessed from a database dump"))
+    assert site.get(ARTICLE).status_code == 401
+
+
+def test_the_session_secret_is_kept_in_the_data_folder_for_the_owner_only(site: TestClient) -> None:
+    kb = served_kb(site)
+    secret_file = kb.settings.data_dir / "session-secret"
+    assert kb.session_secret == secret_file.read_text().strip().encode() and len(kb.session_secret) >= 32
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_staff_are_not_asked_to_vote(site: TestClient) -> None:
+    sign_in(site)
+    assert 'id="vote"' not in site.get(ARTICLE).text
+
+
+def test_signing_out_from_another_site_is_refused(site: TestClient) -> None:
+    sign_in(site)
+    response = site.post("/hc/staff/signout", data={"locale": "en"}, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403 and "What readers said" in site.get(ARTICLE).text
 
 
 def test_signing_out_leaves_the_staff_view(site: TestClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl, urlsplit
@@ -18,7 +18,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
-from api.deps import SESSION_COOKIE, KnowledgeBaseDep, customer, principal_of
+from api.deps import SESSION_COOKIE, STAFF_COOKIE, KnowledgeBaseDep, customer, principal_of
 from api.rendering import article_html
 from api.schemas import article_url
 from api.site import contact, messages, seo, votes
@@ -236,15 +236,11 @@ class SessionRefused(Exception):
     """The site's session cookie holds a token kb refuses: answered with a page, and the cookie cleared."""
 
 
-STAFF_COOKIE = "kb_staff"
-"""A staff member's help-center session (:func:`kb.access.session_token`): the key's id and a MAC, never the key."""
-
-
 async def _site_principal(request: Request, kb: KnowledgeBaseDep) -> Principal:
     """The reader: a staff member signed in with a key, else who ``principal_of`` says (a customer, or anonymous)."""
     token = request.cookies.get(STAFF_COOKIE)
     if token is not None:
-        record = await run_in_threadpool(session_key, kb.engine, token)
+        record = await run_in_threadpool(partial(session_key, kb.engine, token, secret=kb.session_secret))
         if record is None or record.role not in STAFF_ROLES:
             raise SessionRefused("the staff sign-in has ended or its key was revoked")
         return Principal(record.role, record.name, key_id=record.id)
@@ -335,17 +331,18 @@ def staff_sign_in(
     if record.role not in STAFF_ROLES:
         return _staff_form(kb, locale, return_to, error=t["staff_key_not_staff"], status=403)
     response = RedirectResponse(return_to if _on_this_site(return_to) else f"/hc/{locale}", status_code=303)
-    response.set_cookie(
-        STAFF_COOKIE, session_token(record), max_age=SESSION_HOURS * 3600, path="/hc", httponly=True, samesite="strict",
-        secure=request.url.scheme == "https",
-    )  # fmt: skip
+    token, https = session_token(record, secret=kb.session_secret), request.url.scheme == "https"
+    response.set_cookie(STAFF_COOKIE, token, max_age=SESSION_HOURS * 3600, path="/hc", httponly=True, samesite="strict", secure=https)
     response.headers["Cache-Control"] = "no-store"
     return _secured(response)
 
 
 @router.post("/hc/staff/signout")
-def staff_sign_out(kb: KnowledgeBaseDep, locale: Annotated[Line, Form()] = "") -> Response:
-    response = RedirectResponse(f"/hc/{_locale_or_default(kb, locale)}", status_code=303)
+def staff_sign_out(request: Request, kb: KnowledgeBaseDep, locale: Annotated[Line, Form()] = "") -> Response:
+    locale = _locale_or_default(kb, locale)
+    if not _same_site(request):
+        return _unavailable(kb, locale, 403, "forbidden")
+    response = RedirectResponse(f"/hc/{locale}", status_code=303)
     response.delete_cookie(STAFF_COOKIE, path="/hc")
     return _secured(response)
 

@@ -94,18 +94,19 @@ def authenticate(engine: Engine, secret: str) -> ApiKeyRecord | None:
     return None
 
 
-def session_token(record: ApiKeyRecord, *, now: dt.datetime | None = None) -> str:
-    """A help-center session for a staff key: its id, when the session ends, and a MAC keyed by the key's digest.
+def session_token(record: ApiKeyRecord, *, secret: bytes, now: dt.datetime | None = None) -> str:
+    """A help-center session for a staff key: its id, when the session ends, and a MAC keyed by the server's
+    ``secret`` and the key's digest.
 
-    The key itself never sits in a cookie; the digest is only in the database, so nobody can forge a
-    session without it, and revoking the key ends every session made with it.
+    The key itself never sits in a cookie; forging a session takes both the secret (outside the
+    database) and the digest (inside it), and revoking the key ends every session made with it.
     """
     assert record.id is not None  # a stored key
     ends = int(((now or dt.datetime.now(dt.UTC)) + dt.timedelta(hours=SESSION_HOURS)).timestamp())
-    return f"{record.id}.{ends}.{_session_mac(record, ends)}"
+    return f"{record.id}.{ends}.{_session_mac(record, ends, secret)}"
 
 
-def session_key(engine: Engine, token: str, *, now: dt.datetime | None = None) -> ApiKeyRecord | None:
+def session_key(engine: Engine, token: str, *, secret: bytes, now: dt.datetime | None = None) -> ApiKeyRecord | None:
     """The live key a session token was made with, or None (malformed, ended, forged, revoked or expired alike)."""
     match = _SESSION.match(token)
     if match is None:
@@ -118,11 +119,12 @@ def session_key(engine: Engine, token: str, *, now: dt.datetime | None = None) -
         record = session.get(ApiKeyRecord, key_id)
     if record is None or record.revoked_at is not None or _expired(record, moment):
         return None
-    return record if hmac.compare_digest(_session_mac(record, ends), match.group(3)) else None
+    return record if hmac.compare_digest(_session_mac(record, ends, secret), match.group(3)) else None
 
 
-def _session_mac(record: ApiKeyRecord, ends: int) -> str:
-    return hmac.new(record.digest.encode(), f"{record.id}.{ends}".encode(), hashlib.sha256).hexdigest()
+def _session_mac(record: ApiKeyRecord, ends: int, secret: bytes) -> str:
+    key = hmac.new(secret, record.digest.encode(), hashlib.sha256).digest()
+    return hmac.new(key, f"{record.id}.{ends}".encode(), hashlib.sha256).hexdigest()
 
 
 def parse_duration(text: str) -> dt.timedelta:

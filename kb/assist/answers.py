@@ -180,7 +180,8 @@ def judge(snapshot: IndexSnapshot, results: Results) -> tuple[float, Best | None
         return 0.0, None
     top = results.hits[0]
     content = results.content_terms
-    matches = snapshot.matches(top.chunk_id, snapshot.lexical_index.term_mask(content))
+    standing_in = results.terms.standing_in if results.terms else []  # a reading, a one-word synonym
+    matches = snapshot.matches(top.chunk_id, snapshot.lexical_index.term_mask([*content, *standing_in]))
     passage = best_passage(top.chunk.text, matches, max_chars=ANSWER_CHARS)
     features = answer_features(snapshot, results, passage_weight=weight_within(matches, passage.start, passage.end))
     return calibration(lexical_only=results.lexical_only).confidence(features), Best(top, passage, features)
@@ -193,7 +194,8 @@ def answer_features(snapshot: IndexSnapshot, results: Results, *, passage_weight
     article = int(snapshot.chunk_article[top.chunk_id])
     content = results.content_terms
     total = snapshot.lexical_index.total_idf(content) if content else 0.0
-    section = float(snapshot.lexical_index.coverage(content, np.array([top.chunk_id]))[0]) if content else 0.0
+    alternatives = results.terms.alternatives if results.terms else None
+    section = float(snapshot.lexical_index.coverage(content, np.array([top.chunk_id]), alternatives=alternatives)[0]) if content else 0.0
     return AnswerFeatures(
         score=top.score,
         margin=(top.score - following) / top.score if top.score > 0 else 0.0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from kb.core.db import DatabaseVectorStore
 from kb.core.indexer import BuildReport, ChunkSettings, Indexer, Progress
 from kb.core.locks import WriterLock
 from kb.core.requests import SearchRequest
+from kb.core.security import session_secret
 from kb.core.settings import Settings
 from kb.core.siteconfig import MAX_LOGO_BYTES, SITE_FILE, SiteConfig, site_config_or_defaults
 from kb.core.writer import BackgroundWriter
@@ -104,6 +106,11 @@ class KnowledgeBase:
         if snapshot is None:
             raise RuntimeError("the knowledge base has no snapshot yet: call load() first")
         return snapshot
+
+    @functools.cached_property
+    def session_secret(self) -> bytes:
+        """What staff members' help-center sessions are signed with, beside their key's digest (`kb.core.security`)."""
+        return session_secret(self.settings)
 
     @property
     def traffic(self) -> TrafficMix | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+
 from pydantic import SecretStr
 
 from kb.core.settings import Settings
@@ -12,7 +15,7 @@ SAMPLE_SECRETS = frozenset(
 )
 """Values copied from examples and tutorials: whoever reads the same page can sign tokens or deliveries."""
 
-MIN_LENGTH = {"jwt_secret": 32, "github_webhook_secret": 16, "gitlab_webhook_token": 16}
+MIN_LENGTH = {"jwt_secret": 32, "session_secret": 32, "github_webhook_secret": 16, "gitlab_webhook_token": 16}
 """HS256 needs a 256-bit key to be as strong as its hash; webhook secrets only authenticate a sender."""
 
 
@@ -56,3 +59,26 @@ def _weak_secret(variable: str, secret: SecretStr | None, minimum: int) -> str |
     if len(value) < minimum:
         return f"{variable} has {len(value)} characters; use at least {minimum}. Generate one with {GENERATE}"
     return None
+
+
+SESSION_SECRET_FILE = "session-secret"
+
+
+def session_secret(settings: Settings) -> bytes:
+    """What staff sessions are signed with beside their key's digest: KB_SESSION_SECRET, else a random secret kept
+    in the data folder (created once, readable by kb's user only), so a copy of the database alone forges nothing."""
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value().encode()
+    path = settings.data_dir / SESSION_SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{SESSION_SECRET_FILE}-{os.getpid()}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, path)  # whole or not at all: a process starting beside this one may win, and both read its secret
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip().encode()

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         "customer tokens with (HS256 JWTs with sub, segments, exp). Sent as `Authorization: Bearer`, by a bot key in "
         "X-KB-Customer-Token, or to the site through /hc/session?jwt=…",
     )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs staff members' help-center sessions (/hc/staff/signin), with their key's digest: at least 32 "
+        "characters. Unset: a random secret kb keeps in DATA_DIR/session-secret, shared by the processes that share the folder.",
+    )
     jwt_audience: str | None = Field(default=None, description="When set, a customer token's `aud` claim must equal it.")
     jwt_issuer: str | None = Field(default=None, description="When set, a customer token's `iss` claim must equal it.")
     rate_limit_anonymous: str = Field(
