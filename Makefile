@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.vector_scale
 	$(BIN)/python -m bench.assist_latency
 	$(BIN)/python -m bench.site_latency
+	$(BIN)/python -m bench.events_overhead
 
 # Search quality on the BEIR sets beside the project.
 eval: $(STAMP)

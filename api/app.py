@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
-from api.deps import CUSTOMER_TOKEN_HEADER
+from api.deps import CUSTOMER_TOKEN_HEADER, SURFACE_HEADER
 from api.mcp import HttpEndpoint
 from api.middleware import PerReaderCaching, RequestLimits
 from api.ratelimits import RateLimits, rate_limited
@@ -22,6 +22,7 @@ from api.routes import (
     articles,
     changes,
     citations,
+    events,
     feedback,
     health,
     history,
@@ -34,9 +35,14 @@ from api.routes import (
 )
 from api.site import routes as site
 from api.site.pagecache import PageCache
+from kb.analytics import PurgeLoop
 from kb.core import CatchUp, Settings, SyncLoop, check_settings, open_knowledge_base
 from search.encoder import Encoder
 from versioning.webhooks import Deliveries
+
+MCP_HEADERS = ("Mcp-Protocol-Version", "Mcp-Session-Id")
+"""An MCP client in a browser sends its protocol version on every request (and a session id, which the
+stateless /mcp ignores but must let through)."""
 
 
 def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> FastAPI:
@@ -52,8 +58,11 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         sync = app.state.sync = SyncLoop(kb, interval=settings.sync_interval) if settings.repo_url else None
         app.state.catch_up = CatchUp(kb, then=sync.start_now if sync is not None else None)
         app.state.catch_up.start()
+        purge = app.state.purge = PurgeLoop(kb.engine, days=settings.analytics_retention_days)
+        purge.start()
         async with mcp.running():
             yield
+        await run_in_threadpool(purge.stop)
         await run_in_threadpool(app.state.catch_up.stop)
         if sync is not None:
             await run_in_threadpool(sync.stop)
@@ -76,7 +85,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.include_router(health.router)
     limited = [Depends(rate_limited)]
     app.include_router(search.router)  # limited route by route: GET /v1/search counts its caller itself
-    routers = (articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, widget, webhooks, site)
+    routers = (
+        articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, events, widget, webhooks, site,
+    )  # fmt: skip
     for module in routers:
         app.include_router(module.router, dependencies=limited)
     app.router.routes.append(mcp.route)  # authenticates and counts each request itself
@@ -89,9 +100,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
-            # An MCP client in a browser sends its protocol version on every request (and a session
-            # id, which the stateless /mcp ignores but must let through).
-            allow_headers=["Authorization", "Content-Type", CUSTOMER_TOKEN_HEADER, "Mcp-Protocol-Version", "Mcp-Session-Id"],
+            allow_headers=["Authorization", "Content-Type", CUSTOMER_TOKEN_HEADER, SURFACE_HEADER, *MCP_HEADERS],
             expose_headers=["Link", "Retry-After", "Mcp-Session-Id"],
             max_age=600,
         )

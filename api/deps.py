@@ -140,6 +140,22 @@ AS_DESCRIPTION = (
 )
 
 
+SURFACE_HEADER = "X-KB-Surface"
+CLIENT_SURFACES = {"widget": "widget", "typeahead": None}
+"""What kb's own pages say they are when they call the API: the in-product widget, or search-as-you-type,
+whose every keystroke is a search no report should count. Any other caller is the API."""
+
+
+def client_surface(request: Request) -> str | None:
+    """Where a request to the API comes from, for its events: ``api``, ``widget``, or None (not recorded)."""
+    value = header(request, SURFACE_HEADER)
+    if value is None:
+        return "api"
+    if value not in CLIENT_SURFACES:
+        raise HTTPException(400, f"header {SURFACE_HEADER}: {value!r} is not one of {', '.join(CLIENT_SURFACES)}")
+    return CLIENT_SURFACES[value]
+
+
 def reading_as(view: View, label: str | None) -> View:
     """The view a staff caller asked to read with (``?as=``), judged by the same rules as that reader's own requests.
 

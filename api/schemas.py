@@ -83,6 +83,9 @@ class ReadAsOut(TypedDict):
 
 
 class SearchOut(TypedDict):
+    search_id: Annotated[
+        str | None, Field(description="Names this search in `POST /v1/events/click`; null when not recorded (a preview, analytics off).")
+    ]
     query: str
     mode: str
     locale: str | None

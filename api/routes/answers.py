@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from functools import partial
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from api.deps import CUSTOMER_TOKEN_HEADER, KnowledgeBaseDep, PrincipalDep, batc
 from api.routes.suggestions import MessageIn
 from api.schemas import AnnouncementOut, article_url
 from kb.access import Principal, View
+from kb.analytics import SearchEvent, elapsed_ms
 from kb.assist import Announced, Answer, Citation, Message, Question, answer, question_request
 from kb.core import InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 
@@ -102,17 +104,23 @@ async def _answer_many(kb: KnowledgeBase, principal: Principal, questions: list[
             views.append(_view(kb, principal, body))
             conversation = tuple(Message(m.role, m.text) for m in body.conversation)
             requests.append(question_request(Question(body.question, conversation, body.locale)))
-    work = partial(_answered, kb, requests, views, principal_kind=principal.kind, batch=batch)
+    work = partial(_answered, kb, requests, views, principal=principal, batch=batch)
     return await asyncio.get_running_loop().run_in_executor(None, work)
 
 
-def _answered(kb: KnowledgeBase, requests: list[SearchRequest], views: list[View], *, principal_kind: str, batch: bool) -> Response:
+def _answered(kb: KnowledgeBase, requests: list[SearchRequest], views: list[View], *, principal: Principal, batch: bool) -> Response:
     """The questions answered group by group of one view, then serialised, as search serialises: off the event loop."""
     found: dict[int, Answer] = {}
+    started = time.perf_counter()
     for view in dict.fromkeys(views):
         positions = [n for n, v in enumerate(views) if v == view]
-        results = answer(kb, [requests[n] for n in positions], view=view, principal_kind=principal_kind)
+        results = answer(kb, [requests[n] for n in positions], view=view, principal_kind=principal.kind)
         found.update(zip(positions, results, strict=True))
+    latency = elapsed_ms(started) / len(requests)
+    for number, request in enumerate(requests):  # each question a bot asked, as a search of the bot surface
+        cited = [citation.article_id for citation in found[number].citations]
+        total = 0 if found[number].reason == "no_match" else max(len(cited), 1)
+        kb.events.search(SearchEvent("bot", request.query, request.locale, request.mode, cited, total, latency), principal)
     threshold = kb.settings.answer_min_confidence
     out = [_out(found[n], threshold) for n in range(len(requests))]
     body = BATCH_OUT.dump_json(BatchOut(results=out)) if batch else ANSWER_OUT.dump_json(out[0])

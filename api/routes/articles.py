@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import AS_DESCRIPTION, KnowledgeBaseDep, ViewDep, reading_as
+from api.deps import AS_DESCRIPTION, KnowledgeBaseDep, PrincipalDep, ViewDep, client_surface, reading_as
 from api.rendering import article_html
 from api.schemas import ArticleOut, ArticlePage, ArticleSummary, RelatedOut, SectionOut, TranslationOut, article_url
 from articles.model import LOCALES, Article
@@ -66,8 +66,9 @@ def list_articles(
 
 @router.get("/articles/{article_id}", response_model=ArticleOut)
 def get_article(
+    request: Request,
     kb: KnowledgeBaseDep,
-    view: ViewDep,
+    principal: PrincipalDep,
     article_id: Line,
     locale: Line | None = None,
     ref: Annotated[Line | None, Query(description="A commit sha, branch or tag: the article as it was there.")] = None,
@@ -77,7 +78,7 @@ def get_article(
 
     An id listed in an article's `redirect_from` answers 308 with the article's current URL.
     """
-    staff, view = view.staff, reading_as(view, as_)
+    staff, view = principal.view.staff, reading_as(principal.view, as_)
     snapshot = kb.snapshot  # read once: a reindex swapping in a new one must not split this answer in two
     translations = kb.translations(article_id, view=view, snapshot=snapshot)
     if not translations and (moved := _moved(kb, view, article_id, locale)):
@@ -90,6 +91,9 @@ def get_article(
         with kb.open_repo() as repo:
             version = version_at(repo, article, ref, at=commit, view=view)
         article, commit = version.article, version.commit
+    surface = client_surface(request) if ref is None and as_ is None else None
+    if surface is not None:  # a reader's read, not a writer looking at a version or staff reading as someone else
+        kb.events.view(surface=surface, article_id=article.id, locale=article.locale, principal=principal)
     summary = ArticleSummary.of(article, staff=staff)
     return ArticleOut(
         **summary.model_dump(),

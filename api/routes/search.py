@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from functools import partial
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.deps import AS_DESCRIPTION, KnowledgeBaseDep, ViewDep, knowledge_base_of, reading_as, view_of
+from api.deps import AS_DESCRIPTION, KnowledgeBaseDep, ViewDep, client_surface, knowledge_base_of, principal_of, reading_as, view_of
 from api.ratelimits import rate_limited
 from api.schemas import SEARCH_OUT, SearchOut, hit_out
-from kb.access import View
+from kb.access import Principal, View
+from kb.analytics import SearchEvent, elapsed_ms
 from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SearchResponse
 from search.snapshot import IndexSnapshot
 from versioning import InvalidRef
@@ -38,8 +40,9 @@ class SearchBody(BaseModel):
     as_: Line | None = Field(default=None, alias="as", description=AS_DESCRIPTION)
 
 
-def _respond(request: SearchRequest, response: SearchResponse, *, staff: bool) -> SearchOut:
+def _respond(request: SearchRequest, response: SearchResponse, *, staff: bool, search_id: str | None) -> SearchOut:
     return SearchOut(
+        search_id=search_id,
         query=request.query,
         mode=request.mode,
         locale=request.locale,
@@ -53,7 +56,7 @@ def _respond(request: SearchRequest, response: SearchResponse, *, staff: bool) -
     )
 
 
-async def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
+async def _run(http: Request, kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
     """Check the request on the event loop (cheap), then search and serialise in a worker thread.
 
     The route is ``async`` so nothing before the search costs a thread hop; the search itself is
@@ -78,14 +81,25 @@ async def _run(kb: KnowledgeBase, view: View, body: SearchBody) -> Response:
     if body.ref is not None and not view.staff:
         raise HTTPException(403, "searching a ref (a preview) needs an agent, writer, reviewer or admin API key")
     reader = reading_as(view, body.as_)
-    search = partial(_search, kb, request, reader=reader, ref=body.ref, staff=view.staff)
+    # A customer's search, as they typed it; not a writer's preview of a branch, nor staff reading as someone else.
+    surface = client_surface(http) if body.ref is None and body.as_ is None else None
+    principal = await principal_of(http, kb)
+    search = partial(_search, kb, request, reader=reader, ref=body.ref, staff=view.staff, surface=surface, principal=principal)
     return await asyncio.get_running_loop().run_in_executor(None, search)
 
 
-def _search(kb: KnowledgeBase, request: SearchRequest, *, reader: View, ref: str | None, staff: bool) -> Response:
+def _search(
+    kb: KnowledgeBase, request: SearchRequest, *, reader: View, ref: str | None, staff: bool, surface: str | None, principal: Principal
+) -> Response:
+    started = time.perf_counter()
     snapshot = _preview(kb, ref) if ref is not None else None
     searched = kb.search_many([request], view=reader, snapshot=snapshot)[0]
-    out = _respond(request, searched, staff=staff)
+    search_id = None
+    if surface is not None:
+        hits = [hit.article.id for hit in searched.results.hits]
+        event = SearchEvent(surface, request.query, request.locale, request.mode, hits, searched.results.total, elapsed_ms(started))
+        search_id = kb.events.search(event, principal)
+    out = _respond(request, searched, staff=staff, search_id=search_id)
     return Response(SEARCH_OUT.dump_json(out), media_type="application/json")
 
 
@@ -129,9 +143,9 @@ async def search_get(request: Request) -> Response:
     except ValidationError as invalid:
         errors = [{**error, "loc": ("query", *error["loc"])} for error in invalid.errors(include_url=False)]
         raise RequestValidationError(errors) from None
-    return await _run(kb, view, body)
+    return await _run(request, kb, view, body)
 
 
 @router.post("/search", response_model=SearchOut, dependencies=[Depends(rate_limited)])
-async def search_post(kb: KnowledgeBaseDep, view: ViewDep, body: SearchBody) -> Response:
-    return await _run(kb, view, body)
+async def search_post(request: Request, kb: KnowledgeBaseDep, view: ViewDep, body: SearchBody) -> Response:
+    return await _run(request, kb, view, body)

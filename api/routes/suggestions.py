@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from functools import partial
 from typing import Annotated, Literal
 
@@ -13,6 +14,7 @@ from typing_extensions import TypedDict
 from api.deps import KnowledgeBaseDep, PrincipalDep, batch_item, customer_token_view
 from api.schemas import AUDIENCE_DESCRIPTION, STATUS_DESCRIPTION, AnnouncementOut, access_of, announcement_out, article_url
 from kb.access import PUBLIC, STAFF_ROLES, Principal, View, customer_view
+from kb.analytics import SearchEvent, elapsed_ms
 from kb.assist import DEFAULT_SUGGESTIONS, Message, Suggestion, Suggestions, Ticket, suggest, ticket_request
 from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 
@@ -108,15 +110,19 @@ async def _suggest_many(kb: KnowledgeBase, principal: Principal, tickets: list[T
         with batch_item("tickets", number, batch=batch):
             requesters.append(_requester(kb, ticket))
             requests.append(ticket_request(_ticket(ticket)))
-    work = partial(_suggested, kb, requests, view=principal.view, requesters=requesters, principal_kind=principal.kind, batch=batch)
+    work = partial(_suggested, kb, requests, principal=principal, requesters=requesters, batch=batch)
     return await asyncio.get_running_loop().run_in_executor(None, work)
 
 
-def _suggested(
-    kb: KnowledgeBase, requests: list[SearchRequest], *, view: View, requesters: list[View], principal_kind: str, batch: bool
-) -> Response:
+def _suggested(kb: KnowledgeBase, requests: list[SearchRequest], *, principal: Principal, requesters: list[View], batch: bool) -> Response:
     """Suggest and serialise in the worker thread, as search does: the event loop never holds a large body."""
-    out = [_out(result) for result in suggest(kb, requests, view=view, requesters=requesters, principal_kind=principal_kind)]
+    started = time.perf_counter()
+    results = suggest(kb, requests, view=principal.view, requesters=requesters, principal_kind=principal.kind)
+    latency = elapsed_ms(started) / len(requests)
+    for request, result in zip(requests, results, strict=True):  # what each ticket searched for, as a search of the agent surface
+        shown = [suggestion.hit.article.id for suggestion in result.suggestions]
+        kb.events.search(SearchEvent("agent", result.query, request.locale, request.mode, shown, len(shown), latency), principal)
+    out = [_out(result) for result in results]
     body = BATCH_OUT.dump_json(BatchOut(results=out)) if batch else SUGGESTIONS_OUT.dump_json(out[0])
     return Response(body, media_type="application/json")
 

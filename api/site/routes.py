@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
+import time
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Annotated
@@ -48,8 +50,9 @@ from api.site.views import (
 from articles.model import LOCALES, Article
 from kb.access import PUBLIC, STAFF_ROLES, Principal, View, authenticate, session_key, session_token
 from kb.access.keys import SESSION_HOURS
+from kb.analytics import SearchEvent, elapsed_ms
 from kb.assist import feedback_summary
-from kb.core import LOGO_TYPES, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
+from kb.core import LOGO_TYPES, MAX_OFFSET, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
 from search.snapshot import Filters, Results
 
 log = logging.getLogger(__name__)
@@ -420,15 +423,28 @@ def category_page(kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep
 
 @router.get("/hc/{locale}/articles/{article_id}")
 def article_page(
-    request: Request, kb: KnowledgeBaseDep, view: SiteViewDep, origin: SiteOriginDep, locale: Line, article_id: Line, voted: Line = ""
+    request: Request,
+    kb: KnowledgeBaseDep,
+    principal: SitePrincipalDep,
+    origin: SiteOriginDep,
+    locale: Line,
+    article_id: Line,
+    voted: Line = "",
+    s: Line = "",
+    p: Line = "",
 ) -> Response:
-    """An article, rendered once per commit, locale, view and what else it shows (`pagecache.py`), with an ETag."""
-    snapshot = kb.snapshot
+    """An article, rendered once per commit, locale, view and what else it shows (`pagecache.py`), with an ETag.
+
+    Read, it is a view event; reached from a results page (``s``: the search's id, ``p``: the result's place), a click too.
+    """
+    snapshot, view = kb.snapshot, principal.view
     article = _readable(kb, view, article_id, locale)
     if article is None:
         moved = kb.redirect(article_id, locale=locale, view=view) if locale in LOCALES else None
         return RedirectResponse(article_url(moved.id, moved.locale), 301) if moved else _not_found(kb, locale)
     vote_state = voted if voted in VOTE_STATES else None
+    if vote_state is None:  # after a vote the page comes back: not read again
+        _record_reading(kb, principal, article, search_id=s, position=p)
     now = dt.datetime.now(dt.UTC)
     news = [(a.id, a.locale) for a in kb.announcements(view=view, locale=locale, moment=now)]
     notice = announcement_notice(article, now)
@@ -448,6 +464,13 @@ def article_page(
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-cache"  # revalidate: a 304 costs a lookup, and a merge shows at once
     return _secured(response)
+
+
+def _record_reading(kb: KnowledgeBase, principal: Principal, article: Article, *, search_id: str, position: str) -> None:
+    """A view of ``article``, and the click that led to it when the link came from a results page (odd values: no click)."""
+    if re.fullmatch(r"[0-9a-f]{32}", search_id) and re.fullmatch(r"[0-9]{1,5}", position) and 1 <= int(position) <= MAX_OFFSET + PAGE_SIZE:
+        kb.events.click(surface="site", search_id=search_id, article_id=article.id, position=int(position), principal=principal)
+    kb.events.view(surface="site", article_id=article.id, locale=article.locale, principal=principal)
 
 
 def _readable(kb: KnowledgeBase, view: View, article_id: str, locale: str) -> Article | None:
@@ -673,7 +696,7 @@ def _same_site(request: Request) -> bool:
 @router.get("/hc/{locale}/search")
 def search_page(
     kb: KnowledgeBaseDep,
-    view: SiteViewDep,
+    principal: SitePrincipalDep,
     origin: SiteOriginDep,
     locale: Line,
     q: Prose = "",
@@ -682,7 +705,7 @@ def search_page(
 ) -> Response:
     if locale not in LOCALES:
         return _not_found(kb, locale)
-    query, number, site = q.strip(), page_number(page), kb.site()
+    query, number, site, view = q.strip(), page_number(page), kb.site(), principal.view
     values: dict[str, object] = {
         "query": query, "results": [], "total": None, "error": None, "facets": [],
         "pages": [], "page": number, "last_page": 0, "previous_url": None, "next_url": None,
@@ -691,7 +714,10 @@ def search_page(
     status = 200
     if query:
         try:
+            started = time.perf_counter()
             found = _search(kb, view, query=query, locale=locale, page=number, category=category)
+            hits = [hit.article.id for hit in found.hits]
+            search_id = kb.events.search(SearchEvent("site", query, locale, "hybrid", hits, found.total, elapsed_ms(started)), principal)
             # Each topic's count is over the whole query, so the other topics stay reachable from a filtered page.
             every = _search(kb, view, query=query, locale=locale, page=1) if category else found
         except InvalidRequest as error:
@@ -699,7 +725,7 @@ def search_page(
         else:
             if not found.hits and number > 1:  # past the end, e.g. an old link after a reindex
                 return _redirect(search_url(locale, query, last_page(found.total), category))
-            values |= result_page(found, locale=locale, query=query, page=number, site=site, category=category)
+            values |= result_page(found, locale=locale, query=query, page=number, site=site, category=category, search_id=search_id)
             counts = every.facets.get("category", {})
             if len(counts) > 1 or category:
                 values["facets"] = category_facets(counts, locale=locale, query=query, category=category, site=site)

@@ -231,12 +231,17 @@ def announcement_notice(article: Article, moment: dt.datetime) -> AnnouncementNo
     return AnnouncementNotice(severity, t["announcement_active"].format(window=window) if window else "", "active")
 
 
-def result_view(hit: Hit, locale: str, site: SiteConfig) -> ResultView:
+def result_view(hit: Hit, locale: str, site: SiteConfig, *, clicked: tuple[str, int] | None = None) -> ResultView:
+    """A hit as the results page lists it; ``clicked``: the search's id and the hit's place, for the link to carry."""
     article, chunk = hit.article, hit.chunk
     category = site.category_name(article.front.category, locale) if article.front.category else ""
+    url = article_url(article.id, article.locale, chunk.anchor)
+    if clicked is not None:
+        path, hash_, anchor = url.partition("#")
+        url = f"{path}?{urlencode({'s': clicked[0], 'p': clicked[1]})}{hash_}{anchor}"
     return ResultView(
         title=article.title,
-        url=article_url(article.id, article.locale, chunk.anchor),
+        url=url,
         path=" › ".join(part for part in (category, *chunk.heading_path) if part),
         # search.snippets HTML-escapes the text and adds only <mark>: the one search field trusted as markup.
         snippet=Markup(hit.snippet),
@@ -256,13 +261,18 @@ def last_page(total: int) -> int:
     return min(math.ceil(total / PAGE_SIZE), MAX_PAGE)
 
 
-def result_page(results: Results, *, locale: str, query: str, page: int, site: SiteConfig, category: str = "") -> dict[str, object]:
+def result_page(
+    results: Results, *, locale: str, query: str, page: int, site: SiteConfig, category: str = "", search_id: str | None = None
+) -> dict[str, object]:
     """The results of one page, their count, and the links to the pages around it."""
     last = last_page(results.total)
     first = max(1, min(page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
     numbered = range(first, min(last, first + PAGE_LINKS - 1) + 1)
     return {
-        "results": [result_view(hit, locale, site) for hit in results.hits],
+        "results": [
+            result_view(hit, locale, site, clicked=(search_id, (page - 1) * PAGE_SIZE + place) if search_id else None)
+            for place, hit in enumerate(results.hits, start=1)
+        ],
         "total": results.total,
         "read_as": results.read_as,
         "pages": [Link(str(n), search_url(locale, query, n, category)) for n in numbered] if last > 1 else [],

@@ -7,6 +7,7 @@
 | `access.py`     | `kb keys create/list/revoke`, `kb token`, `kb access explain/audit` |
 | `evaluation.py` | `kb eval`                                              |
 | `assist.py`     | `kb mcp`, `kb feedback`                                |
+| `analytics.py`  | `kb analytics purge`                                   |
 | `common.py`     | what they share: consoles, progress bar, failing with a message |
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import typer
 
-from kb.cli import access, assist, content, evaluation, serving
+from kb.cli import access, analytics, assist, content, evaluation, serving
 from kb.cli.common import errors
 
 app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
@@ -22,6 +23,8 @@ keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_a
 app.add_typer(keys_app, name="keys")
 access_app = typer.Typer(help="Who may see what: explain one verdict, audit a live server for leaks.", no_args_is_help=True)
 app.add_typer(access_app, name="access")
+analytics_app = typer.Typer(help="What readers did: events kept for KB_ANALYTICS_RETENTION_DAYS.", no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
 
 for command in (serving.index, serving.serve, content.search, serving.sync, content.impact, content.history, content.diff, content.check):
     app.command()(command)
@@ -34,6 +37,7 @@ keys_app.command("list")(access.keys_list)
 keys_app.command("revoke")(access.keys_revoke)
 access_app.command("explain")(access.access_explain)
 access_app.command("audit")(access.access_audit)
+analytics_app.command("purge")(analytics.analytics_purge)
 
 
 def run() -> None:

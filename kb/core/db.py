@@ -142,6 +142,33 @@ class FeedbackRecord(SQLModel, table=True):
     created_at: dt.datetime
 
 
+class EventRecord(SQLModel, table=True):
+    """What a reader did: a search, a click on one of its results, an article view (`kb/analytics/events.py`).
+
+    Never who: the kind of principal and, for a signed-in customer, their segments; a query is stored
+    scrubbed of personal data (`kb/analytics/scrub.py`). Kept for ``KB_ANALYTICS_RETENTION_DAYS``.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (sqlalchemy.Index("events_kind_at", "kind", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sqlalchemy.BigInteger().with_variant(sqlalchemy.Integer(), "sqlite"))
+    at: dt.datetime = Field(index=True)
+    kind: str = Field(max_length=16, description="search, click or view")
+    surface: str = Field(max_length=16, description="site, widget, api, agent, bot or mcp")
+    search_id: str | None = Field(default=None, max_length=32, index=True, description="The search a click came from")
+    query: str | None = Field(default=None, sa_type=sqlalchemy.Text)
+    locale: str | None = Field(default=None, max_length=8)
+    mode: str | None = Field(default=None, max_length=16)
+    principal_kind: str = Field(max_length=16)
+    segments: str | None = Field(default=None, max_length=400)
+    results: str | None = Field(default=None, sa_type=sqlalchemy.Text, description="The page's article ids, in order, comma-separated")
+    total: int | None = None
+    latency_ms: float | None = None
+    article_id: str | None = Field(default=None, max_length=128)
+    position: int | None = Field(default=None, description="A clicked result's place on its page, from 1")
+
+
 def state_value(engine: Engine, key: str, default: str) -> str:
     """The value of ``key``, stored as ``default`` by whoever asks first (processes agree on one)."""
     with Session(engine) as session:

@@ -78,7 +78,13 @@ class KnowledgeBase:
             chunking=ChunkSettings(settings.chunk_max_tokens, settings.chunk_overlap_tokens),
         )
         self.writer = BackgroundWriter(engine)
-        """Rows recorded off the request path (the agents' and bots' ledger)."""
+        """Rows recorded off the request path (the agents' and bots' ledger, events)."""
+        from kb.analytics import EventLog, scrubber  # here, not at the top: kb.analytics builds on kb.core
+
+        self.events = EventLog(
+            self.writer, scrubber(settings.analytics_phone_regions, settings.analytics_scrub_patterns), enabled=settings.analytics
+        )
+        """Searches, clicks and views, for analytics (`kb/analytics/events.py`)."""
         self.writer_lock = WriterLock(engine)
         """Held while a branch of the content repository moves (a merge), by one thread of one process."""
         self._snapshot: IndexSnapshot | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -147,6 +148,22 @@ class Settings(BaseSettings):
         description="Read a query word the help center does not hold as the words within its typo budget "
         "(one typo from five letters, two from nine; search/typos.py).",
     )
+    analytics: bool = Field(
+        default=True,
+        description="Record searches, clicks and article views (kb/analytics), off the request path, queries scrubbed of personal data.",
+    )
+    analytics_retention_days: int = Field(
+        default=180, ge=1, le=3650, description="Days events are kept; the server purges older ones daily, as `kb analytics purge` does."
+    )
+    analytics_phone_regions: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("US", "GB", "JP"),
+        description="Regions (comma-separated ISO 3166 codes) whose phone numbers without a country code are scrubbed from queries.",
+    )
+    analytics_scrub_patterns: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(r"#\d{4,}",),
+        description="Regular expressions (separated by newlines) of the company's own identifiers — order, ticket, account numbers — "
+        "scrubbed from queries as [number]; e-mail addresses, phone and card numbers always are.",
+    )
     fusion_window: int = Field(
         default=1000,
         ge=0,
@@ -186,6 +203,30 @@ class Settings(BaseSettings):
             parts = urlsplit(origin)
             if origin == "*" or parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
                 raise ValueError(f"{origin!r} is not an origin; list each one as https://host[:port] (`*` is refused)")
+        return items
+
+    @field_validator("analytics_phone_regions", mode="before")
+    @classmethod
+    def _regions(cls, value: object) -> object:
+        """Comma-separated in the environment; each a region libphonenumber knows."""
+        import phonenumbers
+
+        items = [part.strip().upper() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        for region in items if isinstance(items, (list, tuple)) else []:
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise ValueError(f"{region!r} is not a region code phone numbers are known for (US, GB, JP, …)")
+        return items
+
+    @field_validator("analytics_scrub_patterns", mode="before")
+    @classmethod
+    def _patterns(cls, value: object) -> object:
+        """One per line in the environment; each must compile."""
+        items = [line.strip() for line in value.splitlines() if line.strip()] if isinstance(value, str) else value
+        for pattern in items if isinstance(items, (list, tuple)) else []:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"{pattern!r} is not a regular expression: {error}") from None
         return items
 
     @field_validator("site_url")

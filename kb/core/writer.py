@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,8 +31,11 @@ class BackgroundWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dropped = 0
-        """Rows the database refused, since start."""
+        """Rows the database refused, or a full queue turned away, since start."""
+        self.dropped_by_table: Counter[str] = Counter()
+        """The same, per table."""
         self._pending: list[tuple[type[SQLModel], dict]] = []
+        self._prepare: dict[type[SQLModel], Callable[[dict], dict]] = {}
         self._queued = 0
         self._settled = 0
         self._closed = False
@@ -39,22 +43,33 @@ class BackgroundWriter:
         self._thread = threading.Thread(target=self._run, name="kb-writer", daemon=True)
         self._thread.start()
 
-    def add(self, table: type[SQLModel], rows: Sequence[dict]) -> None:
+    def prepare(self, table: type[SQLModel], step: Callable[[dict], dict]) -> None:
+        """Have the writer's thread pass each row of ``table`` through ``step`` before writing it: work (scrubbing
+        personal data) that must happen before a row is stored but need not make a request wait."""
+        self._prepare[table] = step
+
+    def add(self, table: type[SQLModel], rows: Sequence[dict], *, limit: int | None = None) -> bool:
         """Queue ``rows`` (column → value) for ``table``, to be written together; returns at once (after :meth:`close`, once written).
 
-        Plain dicts, inserted as they are: building a table model per row cost more than the insert.
+        Plain dicts, inserted as they are: building a table model per row cost more than the insert. With
+        ``limit``, rows that would make the queue longer than that are dropped and counted instead (events
+        while the database is slow or down: they must not grow without end); False when they were.
         """
         queued = [(table, row) for row in rows]
         with self._changed:
             closed = self._closed
+            if limit is not None and len(self._pending) + len(rows) > limit:
+                self._count(Counter({_name(table): len(rows)}))
+                return False
             if not closed:
                 self._pending.extend(queued)
                 self._queued += len(rows)
                 self._changed.notify_all()
         if closed:  # a request that outlived its knowledge base's shutdown: nothing left to hand the rows to
-            written = self._write(queued)
+            dropped = self._write(queued)
             with self._changed:
-                self.dropped += len(rows) - written
+                self._count(dropped)
+        return True
 
     def flush(self, timeout: float = FLUSH_SECONDS) -> bool:
         """Wait until every row queued before this call is written (or dropped); False when ``timeout`` passed first."""
@@ -76,23 +91,39 @@ class BackgroundWriter:
                 batch, self._pending = self._pending, []
                 if not batch and self._closed:
                     return
-            written = self._write(batch)
+            dropped = self._write(batch)
             with self._changed:
                 self._settled += len(batch)
-                self.dropped += len(batch) - written
+                self._count(dropped)
                 self._changed.notify_all()
 
-    def _write(self, batch: list[tuple[type[SQLModel], dict]]) -> int:
-        """The batch in one transaction, an insert per table: all of it, or none (and the reason logged)."""
+    def _count(self, dropped: Counter[str]) -> None:
+        """Count rows dropped, per table (called with ``_changed`` held)."""
+        self.dropped += dropped.total()
+        self.dropped_by_table.update(dropped)
+
+    def _write(self, batch: list[tuple[type[SQLModel], dict]]) -> Counter[str]:
+        """The batch in one transaction, an insert per table, all of it or none (the reason logged); what was not written, per table."""
         by_table: dict[type[SQLModel], list[dict]] = {}
+        unprepared: Counter[str] = Counter()
         for table, row in batch:
-            by_table.setdefault(table, []).append(row)
+            step = self._prepare.get(table)
+            try:
+                by_table.setdefault(table, []).append(step(row) if step else row)
+            except Exception:  # a row the step cannot take is not stored as it was: dropped, and the writer lives on
+                log.exception("dropped a %s row kb could not prepare", _name(table))
+                unprepared[_name(table)] += 1
         try:
             with Session(self.engine) as session:
                 for table, rows in by_table.items():
-                    session.execute(insert(table), rows)
+                    if rows:
+                        session.execute(insert(table), rows)
                 session.commit()
-            return len(batch)
+            return unprepared
         except (SQLAlchemyError, OSError) as error:
             log.warning("dropped %d row(s) kb could not record: %s", len(batch), error)
-            return 0
+            return Counter(_name(table) for table, _ in batch)
+
+
+def _name(table: type[SQLModel]) -> str:
+    return str(table.__tablename__)

@@ -78,7 +78,8 @@
     try {
       var response = await fetch(this.endpoint + "?" + params.toString(), {
         signal: controller.signal,
-        headers: { Accept: "application/json" },
+        // Every keystroke is a search: kb's analytics count the search the reader submits, not these.
+        headers: { Accept: "application/json", "X-KB-Surface": "typeahead" },
       });
       if (!response.ok) throw new Error("search answered " + response.status);
       var data = await response.json();
