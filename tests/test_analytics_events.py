@@ -156,8 +156,8 @@ def test_a_bots_questions_and_an_agents_tickets_are_searches_of_their_surfaces(s
     site.post("/v1/answers", json={"question": "How are refunds paid?"}, headers=key(site, "bot"))
     site.post("/v1/suggestions", json={"subject": "Export", "body": "How do I export to CSV?"}, headers=key(site, "agent"))
     recorded = {event.surface: event for event in events(site, "search")}
-    assert recorded["bot"].principal_kind == "bot" and recorded["bot"].results.startswith("refunds")
-    assert recorded["agent"].principal_kind == "agent" and "export" in recorded["agent"].results
+    assert recorded["bot"].principal_kind == "bot" and (recorded["bot"].results or "").startswith("refunds")
+    assert recorded["agent"].principal_kind == "agent" and "export" in (recorded["agent"].results or "")
 
 
 def test_a_writers_preview_is_not_a_readers_search(site: TestClient) -> None:
@@ -203,7 +203,7 @@ def test_events_older_than_the_retention_are_purged(site: TestClient) -> None:
         session.execute(insert(EventRecord), rows)
         session.commit()
     assert purge_events(kb.engine, days=180, now=now) == 2
-    assert sorted(event.article_id for event in events(site)) == ["a1", "a179"]
+    assert sorted(event.article_id or "" for event in events(site)) == ["a1", "a179"]
 
 
 def test_kb_analytics_purge_deletes_what_the_setting_no_longer_keeps(site: TestClient, database_url: str, tmp_path: Path) -> None:
@@ -223,4 +223,4 @@ def test_kb_analytics_purge_deletes_what_the_setting_no_longer_keeps(site: TestC
 
 def test_a_principal_is_recorded_by_kind_only() -> None:
     assert Principal("agent", "helpdesk", key_id=7).kind == "agent"  # the key's name and id have no column to land in
-    assert {column.name for column in EventRecord.__table__.columns}.isdisjoint({"key_id", "customer", "name", "ip"})
+    assert set(EventRecord.model_fields).isdisjoint({"key_id", "customer", "name", "ip"})
