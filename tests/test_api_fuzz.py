@@ -104,6 +104,7 @@ TICKET: dict[str, object] = {
 }  # fmt: skip
 VALID_BODIES: dict[str, dict[str, object]] = {
     "/v1/search": {"q": "password", "tags": ["billing"]},
+    "/v1/events/click": {"article_id": "reset-password", "locale": "en", "search_id": "0" * 32, "position": 1},
     "/v1/suggestions": TICKET,
     "/v1/suggestions:batch": {"tickets": [TICKET]},
     "/v1/answers": {"question": "How do I reset my password?", "conversation": [{"role": "customer", "text": "Hi"}], "locale": "en"},
