@@ -35,7 +35,7 @@ def site(make_client: Callable[..., TestClient]) -> TestClient:
 def events(client: TestClient, kind: str | None = None) -> list[EventRecord]:
     """Every event written so far (the writer flushed first), oldest first."""
     kb = served_kb(client)
-    kb.writer.flush()
+    kb.events.writer.flush()
     with Session(kb.engine) as session:
         found = session.exec(select(EventRecord).order_by(EventRecord.id)).all()  # type: ignore[arg-type]
     return [event for event in found if kind is None or event.kind == kind]
@@ -178,7 +178,7 @@ def test_a_failing_database_does_not_fail_searches_and_the_lost_events_are_count
         connection.execute(text("DROP TABLE events"))
     for _ in range(3):
         assert site.get("/v1/search", params={"q": "export"}).status_code == 200
-    kb.writer.flush()
+    kb.events.writer.flush()
     assert kb.events.dropped == 3
 
 

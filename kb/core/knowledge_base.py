@@ -40,6 +40,9 @@ PREVIEWS_KEPT = 2
 as much memory as the served one, so only a couple."""
 
 
+EVENTS_LINGER_SECONDS = 1.0
+"""How long events wait to be written with the ones after them (`kb/core/writer.py`): one transaction a second at most
+under a steady trickle of searches, not one per search."""
 RELATED_ARTICLES = 5
 RELATED_FLOOR = 0.3
 """Cosine below which an article is not offered as related. On the sample, every article's five nearest
@@ -81,9 +84,9 @@ class KnowledgeBase:
         """Rows recorded off the request path (the agents' and bots' ledger, events)."""
         from kb.analytics import EventLog, scrubber  # here, not at the top: kb.analytics builds on kb.core
 
-        self.events = EventLog(
-            self.writer, scrubber(settings.analytics_phone_regions, settings.analytics_scrub_patterns), enabled=settings.analytics
-        )
+        events = BackgroundWriter(engine, linger=EVENTS_LINGER_SECONDS, name="kb-events")
+        scrub = scrubber(settings.analytics_phone_regions, settings.analytics_scrub_patterns)
+        self.events = EventLog(events, scrub, enabled=settings.analytics)
         """Searches, clicks and views, for analytics (`kb/analytics/events.py`)."""
         self.writer_lock = WriterLock(engine)
         """Held while a branch of the content repository moves (a merge), by one thread of one process."""
@@ -332,6 +335,7 @@ class KnowledgeBase:
     def close(self) -> None:
         """Write what is queued, then release database connections and git helper processes (the snapshot is plain memory)."""
         self.writer.close()
+        self.events.writer.close()
         self.engine.dispose()
         self.repo.close()
 

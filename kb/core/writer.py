@@ -22,14 +22,20 @@ from sqlmodel import Session, SQLModel
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 10.0
+LINGER_ROWS = 1000
+"""Rows that end a lingering writer's wait at once: a batch big enough to write."""
 """Longest a reader waits for the rows queued before it; a database that slow is an outage."""
 
 
 class BackgroundWriter:
     """A queue of rows and the thread that writes them, one per knowledge base."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, linger: float = 0.0, name: str = "kb-writer") -> None:
+        """``linger``: seconds the thread waits for more rows before writing (until :data:`LINGER_ROWS` are queued,
+        a reader flushes, or it closes): events arrive one per search, and a transaction for each cost searches
+        a tenth of their time (`bench/events_overhead.py`). 0: each wake writes what is there (the ledger)."""
         self.engine = engine
+        self.linger = linger
         self.dropped = 0
         """Rows the database refused, or a full queue turned away, since start."""
         self.dropped_by_table: Counter[str] = Counter()
@@ -39,8 +45,9 @@ class BackgroundWriter:
         self._queued = 0
         self._settled = 0
         self._closed = False
+        self._flushing = 0
         self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="kb-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def prepare(self, table: type[SQLModel], step: Callable[[dict], dict]) -> None:
@@ -62,9 +69,13 @@ class BackgroundWriter:
                 self._count(Counter({_name(table): len(rows)}))
                 return False
             if not closed:
+                idle = not self._pending
                 self._pending.extend(queued)
                 self._queued += len(rows)
-                self._changed.notify_all()
+                # A lingering writer is woken for its first row and for a full batch only: waking it for
+                # every event made it contend with the searches it records.
+                if idle or not self.linger or len(self._pending) >= LINGER_ROWS:
+                    self._changed.notify_all()
         if closed:  # a request that outlived its knowledge base's shutdown: nothing left to hand the rows to
             dropped = self._write(queued)
             with self._changed:
@@ -75,7 +86,12 @@ class BackgroundWriter:
         """Wait until every row queued before this call is written (or dropped); False when ``timeout`` passed first."""
         with self._changed:
             target = self._queued
-            return self._changed.wait_for(lambda: self._settled >= target, timeout=timeout)
+            self._flushing += 1
+            self._changed.notify_all()
+            try:
+                return self._changed.wait_for(lambda: self._settled >= target, timeout=timeout)
+            finally:
+                self._flushing -= 1
 
     def close(self) -> None:
         """Write what is queued, then stop the thread."""
@@ -88,6 +104,8 @@ class BackgroundWriter:
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._pending or self._closed)
+                if self.linger:
+                    self._changed.wait_for(lambda: len(self._pending) >= LINGER_ROWS or self._flushing or self._closed, self.linger)
                 batch, self._pending = self._pending, []
                 if not batch and self._closed:
                     return
