@@ -1,6 +1,6 @@
 """What recording events costs a search: GET /v1/search p50 with analytics on and off, in the same run.
 
-    python -m bench.events_overhead [--rounds 20]   # part of `make bench`; writes its section of docs/benchmarks.md
+    python -m bench.events_overhead [--rounds 40]   # part of `make bench`; writes its section of docs/benchmarks.md
 
 Two `kb serve` over the bundled sample, one with ``KB_ANALYTICS=true`` (every search queued for the
 background writer, its query scrubbed there), one with ``false``; each in its own data folder, the query
@@ -36,7 +36,7 @@ console = Console()
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     env = {"KB_RATE_LIMIT_ANONYMOUS": "1000000/minute"}
