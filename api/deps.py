@@ -10,7 +10,17 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from kb.access import ANONYMOUS, KEY_PREFIX, Principal, TokenRefused, View, authenticate, parse_principal, verify_customer_token
+from kb.access import (
+    ANONYMOUS,
+    KEY_PREFIX,
+    Principal,
+    TokenRefused,
+    View,
+    authenticate,
+    key_principal,
+    parse_principal,
+    verify_customer_token,
+)
 from kb.core import InvalidRequest, KnowledgeBase, Settings, refusal
 
 
@@ -80,7 +90,7 @@ async def _authenticate(request: Request, kb: KnowledgeBase) -> Principal:
     record = await run_in_threadpool(authenticate, kb.engine, credential)
     if record is None:
         raise HTTPException(401, "unknown, revoked or expired API key", headers=_CHALLENGE)
-    principal = Principal(record.role, record.name, key_id=record.id)
+    principal = key_principal(record)
     forwarded = header(request, CUSTOMER_TOKEN_HEADER)
     if forwarded is None:
         return principal

@@ -30,7 +30,7 @@ from api.ratelimits import rate_limited
 from api.routes.answers import AnnouncedOut, CitationOut, announced_out, citation_out
 from api.schemas import AnnouncementOut, announcement_out, article_url
 from articles.model import LOCALES
-from kb.access import PUBLIC, STAFF_ROLES, Principal, authenticate
+from kb.access import PUBLIC, STAFF_ROLES, Principal, authenticate, key_principal
 from kb.assist import Answer, Message, Question, Ticket, answer, question_request, suggest, ticket_request
 from kb.core import MAX_LIMIT, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest
 from search.snapshot import Hit
@@ -233,7 +233,7 @@ def run_stdio(kb: KnowledgeBase, *, key: str) -> None:
         record = authenticate(kb.engine, key)
         if record is None:
             raise ToolError("the API key in KB_API_KEY is revoked or expired")
-        return Reader(kb, Principal(record.role, record.name, key_id=record.id))
+        return Reader(kb, key_principal(record))
 
     mcp_server(key_reader).run("stdio")
 

@@ -126,6 +126,11 @@ class QueryTerms:
     synonyms): scored, but the query's own words and pairs are the ones before them."""
 
     @property
+    def needs_per_term(self) -> tuple[Need | None, ...]:
+        """:attr:`needs` with an entry for every term, also for a query without pairs (all None)."""
+        return self.needs or (None,) * len(self.terms)
+
+    @property
     def standing_in(self) -> list[str]:
         """The terms that stand alone for a content word (a reading, a one-word synonym): marked where they stand."""
         return list(dict.fromkeys(group[0] for groups in self.alternatives.values() for group in groups if len(group) == 1))
@@ -152,7 +157,7 @@ class QueryTerms:
         How a conversation's last turn is read after the turns before it (`search/query.py`); only the last
         turn is expanded (readings, synonyms), so its expansion stays the last terms.
         """
-        needs = (self.needs or (None,) * len(self.terms)) + (later.needs or (None,) * len(later.terms))
+        needs = self.needs_per_term + later.needs_per_term
         return QueryTerms(
             terms=self.terms + later.terms,
             weights=self.weights + later.weights,
@@ -204,10 +209,10 @@ class QueryTerms:
         """
         words = set(phrase)
         group = tuple(dict.fromkeys(
-            term for term, need in zip(synonym.terms, synonym.needs or (None,) * len(synonym.terms), strict=True)
+            term for term, need in zip(synonym.terms, synonym.needs_per_term, strict=True)
             if need is None and term in synonym.content
         ))  # fmt: skip
-        needs = self.needs or (None,) * len(self.terms)
+        needs = self.needs_per_term
         standing = {term for term in self.content if term in words}
         standing |= {term for term, need in zip(self.terms, needs, strict=True) if need and any(w.term in words for w in need)}
         alternatives = dict(self.alternatives)
@@ -218,7 +223,7 @@ class QueryTerms:
             terms=self.terms + synonym.terms,
             weights=self.weights + synonym.weights,
             content=self.content,
-            needs=needs + (synonym.needs or (None,) * len(synonym.terms)) if joined else (),
+            needs=needs + synonym.needs_per_term if joined else (),
             words=tuple(dict.fromkeys((*self.words, *synonym.words))),
             alternatives=alternatives,
             read_as=self.read_as,

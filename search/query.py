@@ -216,14 +216,7 @@ class QueryPipeline:
     @staticmethod
     def _frequency(snapshot: IndexSnapshot, spec: SearchSpec) -> Frequency:
         """In how many chunks the query's reader may see a term stands: a typo is read only as the words they may find."""
-        allowed: list[np.ndarray] = []
-
-        def frequency(term: str) -> int:
-            if not allowed:  # worked out only when the query has a word to look up
-                allowed.append(snapshot.allowed_chunks(spec.allowed_articles))
-            return snapshot.lexical_index.frequency(term, allowed[0])
-
-        return frequency
+        return partial(snapshot.lexical_index.frequency, allowed=snapshot.allowed_chunks(spec.allowed_articles))
 
     def _with_synonyms(
         self, terms: QueryTerms, tokens: list[Token], found: Sequence[Correction], language: str, snapshot: IndexSnapshot
@@ -231,15 +224,11 @@ class QueryPipeline:
         """``terms`` and the terms of every synonym its phrases (its words as read) also find in ``language``."""
         if not snapshot.synonyms.rules:
             return terms
-        read = {c.start: self.analyzer.tokens(c.readings[0].word)[0].term for c in found}
+        read = {c.start: c.readings[0].term for c in found}
         words = [read.get(token.start, token.term) for token in tokens if not token.pair]
-        for expansion in snapshot.synonym_table(self._words).expansions(language, words):
-            terms = terms.with_synonym(expansion.words, self.analyzer.query(expansion.synonym))
+        for expansion in snapshot.synonym_table(self.analyzer).expansions(language, words):
+            terms = terms.with_synonym(expansion.words, expansion.terms)
         return terms
-
-    def _words(self, text: str) -> list[str]:
-        """The word terms of ``text`` (no character pairs): what synonym phrases are matched on."""
-        return [token.term for token in self.analyzer.tokens(text) if not token.pair]
 
     def _weigher(self, language: str, observe: bool) -> Weigher:
         """How a hybrid query in ``language`` settles its weights from its candidate lists' signals."""

@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from articles.model import Article, ArticleError, Chunk
-from search.analyze import Need, QueryTerms, Word, english_terms
+from search.analyze import Analyzer, Need, QueryTerms, Word, english_terms
 from search.facets import FacetCounts
 from search.fuse import FusionWeights, QuerySignals, Scored
 from search.lexical import LexicalIndex
@@ -255,11 +255,11 @@ class IndexSnapshot:
             semantic=semantic, lexical_only=lexical_only,
         )  # fmt: skip
 
-    def synonym_table(self, analyze: Callable[[str], list[str]]) -> SynonymTable:
-        """This commit's synonyms as ``analyze`` reads their phrases, compiled on first use (threads may both compile once)."""
+    def synonym_table(self, analyzer: Analyzer) -> SynonymTable:
+        """This commit's synonyms as ``analyzer`` reads them, compiled on first use (threads may both compile once)."""
         table = self._synonym_table
         if table is None:
-            table = self._synonym_table = self.synonyms.compiled(analyze)
+            table = self._synonym_table = self.synonyms.compiled(analyzer)
         return table
 
     def marks(self, terms: QueryTerms) -> Marks:

@@ -24,7 +24,6 @@ part of every search.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -32,6 +31,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from articles.model import LOCALES
+from search.analyze import Analyzer, QueryTerms, query_terms
 
 SYNONYMS_FILE = ".kb/synonyms.yml"
 MAX_FILE_BYTES = 256 * 1024
@@ -98,13 +98,22 @@ class Synonyms:
     rules: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     """(locale, phrase, what it also finds), in the file's order."""
 
-    def compiled(self, analyze: Callable[[str], list[str]]) -> SynonymTable:
-        """The rules as word sequences ``analyze`` (the query's analyser, words only) gives, ready to match queries."""
-        table: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    def compiled(self, analyzer: Analyzer) -> SynonymTable:
+        """The rules analysed once, as queries are: each phrase's words (what a query is matched on, no character
+        pairs) and each synonym's terms (what a matching query adds)."""
+        analysed: dict[str, tuple[tuple[str, ...], QueryTerms]] = {}
+
+        def analyse(phrase: str) -> tuple[tuple[str, ...], QueryTerms]:
+            if phrase not in analysed:
+                tokens = analyzer.tokens(phrase)
+                analysed[phrase] = (tuple(token.term for token in tokens if not token.pair), query_terms(tokens))
+            return analysed[phrase]
+
+        table: dict[str, list[tuple[tuple[str, ...], tuple[tuple[str, QueryTerms], ...]]]] = {}
         for locale, phrase, finds in self.rules:
-            words = tuple(analyze(phrase))
+            words = analyse(phrase)[0]
             if words:
-                table.setdefault(locale, []).append((words, finds))
+                table.setdefault(locale, []).append((words, tuple((synonym, analyse(synonym)[1]) for synonym in finds)))
         return SynonymTable({locale: tuple(rules) for locale, rules in table.items()})
 
 
@@ -113,25 +122,26 @@ NO_SYNONYMS = Synonyms()
 
 @dataclass(frozen=True)
 class Expansion:
-    """A phrase the query holds (``words``, as analysed) and a synonym it also finds (as written)."""
+    """A phrase the query holds (``words``, as analysed) and a synonym it also finds (as written, and its terms)."""
 
     words: tuple[str, ...]
     synonym: str
+    terms: QueryTerms
 
 
 @dataclass(frozen=True)
 class SynonymTable:
-    """:class:`Synonyms` analysed: per locale, (a phrase's words, the phrases it also finds)."""
+    """:class:`Synonyms` analysed: per locale, (a phrase's words, the phrases it also finds with their terms)."""
 
-    rules: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]
+    rules: dict[str, tuple[tuple[tuple[str, ...], tuple[tuple[str, QueryTerms], ...]], ...]]
 
     def expansions(self, locale: str, words: list[str]) -> list[Expansion]:
         """The synonyms that a query of ``words`` (its word terms, in order) also finds in ``locale``, each once."""
         found: dict[str, Expansion] = {}
         for phrase, finds in self.rules.get(locale, ()):
             if _contains(words, phrase):
-                for synonym in finds:
-                    found.setdefault(synonym, Expansion(phrase, synonym))
+                for synonym, terms in finds:
+                    found.setdefault(synonym, Expansion(phrase, synonym, terms))
                     if len(found) >= MAX_EXPANSIONS:
                         return list(found.values())
         return list(found.values())

@@ -107,9 +107,6 @@ class Lexicon:
         everyday_words()  # loaded with the snapshot, not by the first query with a typo
         return cls(dict(zip(words, stem(words), strict=True)))
 
-    def __len__(self) -> int:
-        return len(self._terms)
-
     def readings(self, word: str, frequency: Frequency) -> list[Reading]:
         """What ``word`` (lowercased, as typed) may have meant: words within its typo budget, same first letter,
         that the reader may find (``frequency`` above 0).

@@ -14,17 +14,18 @@ from pydantic import BaseModel, Field
 
 from api.deps import KnowledgeBaseDep, PrincipalDep, client_surface
 from articles.model import LOCALES
+from kb.analytics import SEARCH_ID
 from kb.core import Line
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
-
-SEARCH_ID = r"^[0-9a-f]{32}$"
 
 
 class ClickIn(BaseModel):
     article_id: Line = Field(description="The article opened.")
     locale: Line | None = Field(default=None, description=f"Its locale ({', '.join(LOCALES)}); any, when absent.")
-    search_id: Annotated[Line | None, Field(default=None, pattern=SEARCH_ID, description="The `search_id` of the search it was found by.")]
+    search_id: Annotated[
+        Line | None, Field(default=None, pattern=f"^{SEARCH_ID}$", description="The `search_id` of the search it was found by.")
+    ]
     position: Annotated[int | None, Field(default=None, ge=1, le=1000, description="Its place among that search's results, from 1.")]
 
 

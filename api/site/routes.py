@@ -48,9 +48,9 @@ from api.site.views import (
     translation_note,
 )
 from articles.model import LOCALES, Article
-from kb.access import PUBLIC, STAFF_ROLES, Principal, View, authenticate, session_key, session_token
+from kb.access import PUBLIC, STAFF_ROLES, Principal, View, authenticate, key_principal, session_key, session_token
 from kb.access.keys import SESSION_HOURS
-from kb.analytics import SearchEvent, elapsed_ms
+from kb.analytics import SEARCH_ID, SearchEvent, elapsed_ms
 from kb.assist import feedback_summary
 from kb.core import LOGO_TYPES, MAX_OFFSET, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
 from search.snapshot import Filters, Results
@@ -229,7 +229,7 @@ def invalid_input(request: Request, error: Exception) -> Response:
 
 def _unavailable(kb: KnowledgeBase, locale: str, status: int, message: str) -> Response:
     """The page for what the site cannot show, with the ``message`` title and lead of the reader's locale."""
-    locale = locale if locale in LOCALES else kb.site().default_locale
+    locale = _locale_or_default(kb, locale)
     t = messages.MESSAGES[locale]
     return _page("unavailable.html", kb=kb, locale=locale, status=status, code=status,
                  title=t[f"{message}_title"], lead=t[f"{message}_lead"])  # fmt: skip
@@ -246,7 +246,7 @@ async def _site_principal(request: Request, kb: KnowledgeBaseDep) -> Principal:
         record = await run_in_threadpool(partial(session_key, kb.engine, token, secret=kb.session_secret))
         if record is None or record.role not in STAFF_ROLES:
             raise SessionRefused("the staff sign-in has ended or its key was revoked")
-        return Principal(record.role, record.name, key_id=record.id)
+        return key_principal(record)
     try:
         return await principal_of(request, kb)
     except HTTPException as refused:
@@ -276,7 +276,7 @@ def session_refused(request: Request, error: Exception) -> Response:
     """A 401 page, in the reader's locale, that signs them out: the next page they open is the public one."""
     locale = request.path_params.get("locale", "")
     kb: KnowledgeBase = request.app.state.kb
-    response = _page("session_expired.html", kb=kb, locale=locale if locale in LOCALES else kb.site().default_locale, status=401)
+    response = _page("session_expired.html", kb=kb, locale=_locale_or_default(kb, locale), status=401)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(STAFF_COOKIE, path="/hc")
     return response
@@ -358,12 +358,13 @@ def _staff_form(kb: KnowledgeBase, locale: str, return_to: str, *, error: str = 
 
 
 def _locale_or_default(kb: KnowledgeBase, locale: str) -> str:
+    """``locale`` when kb has it, else the help center's default: for pages any path or form may ask for."""
     return locale if locale in LOCALES else kb.site().default_locale
 
 
 @router.get("/hc/signout")
 def sign_out(kb: KnowledgeBaseDep, locale: Line = "") -> Response:
-    response = _redirect(f"/hc/{locale if locale in LOCALES else kb.site().default_locale}")
+    response = _redirect(f"/hc/{_locale_or_default(kb, locale)}")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -468,7 +469,7 @@ def article_page(
 
 def _record_reading(kb: KnowledgeBase, principal: Principal, article: Article, *, search_id: str, position: str) -> None:
     """A view of ``article``, and the click that led to it when the link came from a results page (odd values: no click)."""
-    if re.fullmatch(r"[0-9a-f]{32}", search_id) and re.fullmatch(r"[0-9]{1,5}", position) and 1 <= int(position) <= MAX_OFFSET + PAGE_SIZE:
+    if re.fullmatch(SEARCH_ID, search_id) and re.fullmatch(r"[0-9]{1,5}", position) and 1 <= int(position) <= MAX_OFFSET + PAGE_SIZE:
         kb.events.click(surface="site", search_id=search_id, article_id=article.id, position=int(position), principal=principal)
     kb.events.view(surface="site", article_id=article.id, locale=article.locale, principal=principal)
 

@@ -4,7 +4,7 @@ What the API and other callers use is named here; the modules beside it are its 
 """
 
 from kb.access.explain import ArticleNotFound, Explanation, explain_access
-from kb.access.keys import KEY_PREFIX, authenticate, session_key, session_token
+from kb.access.keys import KEY_PREFIX, authenticate, key_principal, session_key, session_token
 from kb.access.rules import (
     ADMIN_ROLES,
     ANONYMOUS,
@@ -43,6 +43,7 @@ __all__ = [
     "authenticate",
     "customer_view",
     "explain_access",
+    "key_principal",
     "parse_principal",
     "session_key",
     "session_token",

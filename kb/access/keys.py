@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from kb.access.rules import ROLES
+from kb.access.rules import ROLES, Principal
 from kb.core.db import ApiKeyRecord
 
 KEY_PREFIX = "kb_"
@@ -92,6 +92,11 @@ def authenticate(engine: Engine, secret: str) -> ApiKeyRecord | None:
             if hmac.compare_digest(record.digest, digest) and record.revoked_at is None and not _expired(record, now):
                 return record
     return None
+
+
+def key_principal(record: ApiKeyRecord) -> Principal:
+    """Who a key speaks for: its role and name, its row the bucket its rate limit counts in."""
+    return Principal(record.role, record.name, key_id=record.id)
 
 
 def session_token(record: ApiKeyRecord, *, secret: bytes, now: dt.datetime | None = None) -> str:

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from kb.analytics.scrub import Scrubber
 from kb.core.db import EventRecord
@@ -22,10 +22,10 @@ from kb.core.writer import BackgroundWriter
 if TYPE_CHECKING:  # kb.access imports kb.core, which holds an EventLog
     from kb.access.rules import Principal
 
-Surface = Literal["site", "widget", "api", "agent", "bot", "mcp"]
-SURFACES: tuple[str, ...] = ("site", "widget", "api", "agent", "bot", "mcp")
 MAX_QUEUED = 20_000
 """Rows the writer may hold before events are dropped: a few seconds of heavy traffic while the database is away."""
+SEARCH_ID = "[0-9a-f]{32}"
+"""How a search's id is written (``uuid4().hex``): what a click naming one must match."""
 RESULTS_KEPT = 10
 """Article ids kept per search: the first page, what a reader could click."""
 

@@ -81,7 +81,7 @@ class KnowledgeBase:
             chunking=ChunkSettings(settings.chunk_max_tokens, settings.chunk_overlap_tokens),
         )
         self.writer = BackgroundWriter(engine)
-        """Rows recorded off the request path (the agents' and bots' ledger, events)."""
+        """Rows recorded off the request path (the agents' and bots' ledger); events have a writer of their own."""
         from kb.analytics import EventLog, scrubber  # here, not at the top: kb.analytics builds on kb.core
 
         events = BackgroundWriter(engine, linger=EVENTS_LINGER_SECONDS, name="kb-events")

@@ -22,9 +22,9 @@ from sqlmodel import Session, SQLModel
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 10.0
+"""Longest a reader waits for the rows queued before it; a database that slow is an outage."""
 LINGER_ROWS = 1000
 """Rows that end a lingering writer's wait at once: a batch big enough to write."""
-"""Longest a reader waits for the rows queued before it; a database that slow is an outage."""
 
 
 class BackgroundWriter:
@@ -36,10 +36,8 @@ class BackgroundWriter:
         a tenth of their time (`bench/events_overhead.py`). 0: each wake writes what is there (the ledger)."""
         self.engine = engine
         self.linger = linger
-        self.dropped = 0
-        """Rows the database refused, or a full queue turned away, since start."""
         self.dropped_by_table: Counter[str] = Counter()
-        """The same, per table."""
+        """Rows the database refused, or a full queue turned away, since start, per table."""
         self._pending: list[tuple[type[SQLModel], dict]] = []
         self._prepare: dict[type[SQLModel], Callable[[dict], dict]] = {}
         self._queued = 0
@@ -49,6 +47,11 @@ class BackgroundWriter:
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+
+    @property
+    def dropped(self) -> int:
+        """Rows dropped since start, all tables together."""
+        return self.dropped_by_table.total()
 
     def prepare(self, table: type[SQLModel], step: Callable[[dict], dict]) -> None:
         """Have the writer's thread pass each row of ``table`` through ``step`` before writing it: work (scrubbing
@@ -117,7 +120,6 @@ class BackgroundWriter:
 
     def _count(self, dropped: Counter[str]) -> None:
         """Count rows dropped, per table (called with ``_changed`` held)."""
-        self.dropped += dropped.total()
         self.dropped_by_table.update(dropped)
 
     def _write(self, batch: list[tuple[type[SQLModel], dict]]) -> Counter[str]:
