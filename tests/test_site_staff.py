@@ -171,3 +171,20 @@ def test_signing_out_leaves_the_staff_view(site: TestClient) -> None:
 def test_the_sign_in_page_is_in_the_readers_language(site: TestClient) -> None:
     page = site.get("/hc/staff/signin", params={"locale": "ja"})
     assert page.status_code == 200 and "スタッフのサインイン" in page.text and 'type="password"' in page.text
+
+
+@pytest.mark.parametrize("value", ["%00", "%ED%A0%80", "%1B%5B2J", "k" * 100_000, "kb_" + "%CC%81" * 50])
+def test_hostile_text_in_the_sign_in_form_is_refused_never_a_500(site: TestClient, value: str) -> None:
+    """Sent as the browser would, percent-encoded (a lone surrogate as the bytes of one, %ED%A0%80)."""
+    fields = {"key": "kb_x", "locale": "en", "return_to": ARTICLE}
+    for field in fields:
+        body = "&".join(f"{name}={value if name == field else text}" for name, text in fields.items())
+        response = site.post("/hc/staff/signin", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert 400 <= response.status_code < 500, (field, response.status_code)
+        assert "kb_staff" not in response.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize("cookie", ["\x7f", "1.2.3", "9" * 40 + ".1." + "0" * 64, "-1.-1." + "0" * 64])
+def test_a_malformed_staff_cookie_is_a_401_never_a_500(site: TestClient, cookie: str) -> None:
+    site.cookies.set("kb_staff", cookie)
+    assert site.get(ARTICLE).status_code == 401
