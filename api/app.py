@@ -27,6 +27,7 @@ from api.routes import (
     health,
     history,
     proposals,
+    reports,
     retrieve,
     search,
     suggestions,
@@ -35,7 +36,7 @@ from api.routes import (
 )
 from api.site import routes as site
 from api.site.pagecache import PageCache
-from kb.analytics import PurgeLoop
+from kb.analytics import UpkeepLoop
 from kb.core import CatchUp, Settings, SyncLoop, check_settings, open_knowledge_base
 from search.encoder import Encoder
 from versioning.webhooks import Deliveries
@@ -58,11 +59,11 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         sync = app.state.sync = SyncLoop(kb, interval=settings.sync_interval) if settings.repo_url else None
         app.state.catch_up = CatchUp(kb, then=sync.start_now if sync is not None else None)
         app.state.catch_up.start()
-        purge = app.state.purge = PurgeLoop(kb.engine, days=settings.analytics_retention_days)
-        purge.start()
+        upkeep = app.state.upkeep = UpkeepLoop(kb.engine, days=settings.analytics_retention_days)
+        upkeep.start()
         async with mcp.running():
             yield
-        await run_in_threadpool(purge.stop)
+        await run_in_threadpool(upkeep.stop)
         await run_in_threadpool(app.state.catch_up.stop)
         if sync is not None:
             await run_in_threadpool(sync.stop)
@@ -86,7 +87,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     limited = [Depends(rate_limited)]
     app.include_router(search.router)  # limited route by route: GET /v1/search counts its caller itself
     routers = (
-        articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, events, widget, webhooks, site,
+        articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, events, reports, widget,
+        webhooks, site,
     )  # fmt: skip
     for module in routers:
         app.include_router(module.router, dependencies=limited)

@@ -93,7 +93,7 @@ HOSTILE_TEXT = {
 
 VALID_VALUES = {
     "q": "password", "article_id": "start", "article": "start", "from": "HEAD", "as": "anonymous", "proposal_id": "1",
-    "locale": "en", "revision": "0" * 40, "quote": "Create a workspace.",
+    "locale": "en", "revision": "0" * 40, "quote": "Create a workspace.", "name": "top-queries",
 }  # fmt: skip
 """A valid value for each required parameter, so only the field under test is hostile."""
 

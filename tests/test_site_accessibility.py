@@ -150,6 +150,23 @@ def test_the_staff_sign_in_and_an_articles_staff_view_have_no_serious_violation(
     assert_no_serious_violation(page, f"{article}'s staff view ({scheme})")
 
 
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_staff_dashboard_has_no_serious_violation(site_tab: Tab, client: TestClient, locale: str, scheme: str) -> None:
+    """With something in every table: a search that found nothing, one that did, an article read and voted on."""
+    page = site_tab.page
+    page.goto(f"/hc/{locale}/search?q=axe+{scheme}+zzqx")
+    page.goto(f"/hc/{locale}/search?q=password")
+    page.goto(f"/hc/{locale}/articles/reset-password")
+    page.goto(f"/hc/staff/signin?locale={locale}&return_to=/hc/{locale}/staff/dashboard")
+    page.locator("#staff-key").fill(create_key(served_kb(client).engine, name="axe", role="admin").secret)
+    page.locator("form.contact-form button").click()
+    page.wait_for_url(f"**/hc/{locale}/staff/dashboard")
+    sync_api.expect(page.locator(".dash-chart svg")).to_be_visible()
+    page.locator(".dash-days summary").click()
+    assert_no_serious_violation(page, f"the staff dashboard ({locale}, {scheme})")
+
+
 @dataclass(frozen=True)
 class Sites:
     kb: str

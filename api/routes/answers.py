@@ -118,9 +118,11 @@ def _answered(kb: KnowledgeBase, requests: list[SearchRequest], views: list[View
         found.update(zip(positions, results, strict=True))
     latency = elapsed_ms(started) / len(requests)
     for number, request in enumerate(requests):  # each question a bot asked, as a search of the bot surface
-        cited = [citation.article_id for citation in found[number].citations]
-        total = 0 if found[number].reason == "no_match" else max(len(cited), 1)
-        kb.events.search(SearchEvent("bot", request.query, request.locale, request.mode, cited, total, latency), principal)
+        given = found[number]
+        cited = [citation.article_id for citation in given.citations]
+        total = 0 if given.abstained else len(cited)  # a question the bot did not answer is its zero-result search
+        event = SearchEvent("bot", request.query, request.locale, request.mode, cited, total, latency)
+        kb.events.search(event, principal, search_id=given.interaction_id)
     threshold = kb.settings.answer_min_confidence
     out = [_out(found[n], threshold) for n in range(len(requests))]
     body = BATCH_OUT.dump_json(BatchOut(results=out)) if batch else ANSWER_OUT.dump_json(out[0])

@@ -42,5 +42,7 @@ def click(request: Request, kb: KnowledgeBaseDep, principal: PrincipalDep, body:
         raise HTTPException(404, f"no article {body.article_id!r}")
     surface = client_surface(request)
     if surface is not None:
-        kb.events.click(surface=surface, search_id=body.search_id, article_id=found.id, position=body.position, principal=principal)
+        kb.events.click(
+            surface=surface, search_id=body.search_id, article_id=found.id, locale=found.locale, position=body.position, principal=principal
+        )
     return Response(status_code=204)

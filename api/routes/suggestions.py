@@ -121,7 +121,8 @@ def _suggested(kb: KnowledgeBase, requests: list[SearchRequest], *, principal: P
     latency = elapsed_ms(started) / len(requests)
     for request, result in zip(requests, results, strict=True):  # what each ticket searched for, as a search of the agent surface
         shown = [suggestion.hit.article.id for suggestion in result.suggestions]
-        kb.events.search(SearchEvent("agent", result.query, request.locale, request.mode, shown, len(shown), latency), principal)
+        event = SearchEvent("agent", result.query, request.locale, request.mode, shown, len(shown), latency)
+        kb.events.search(event, principal, search_id=result.interaction_id)
     out = [_out(result) for result in results]
     body = BATCH_OUT.dump_json(BatchOut(results=out)) if batch else SUGGESTIONS_OUT.dump_json(out[0])
     return Response(body, media_type="application/json")

@@ -10,7 +10,7 @@ import time
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -24,6 +24,8 @@ from api.deps import SESSION_COOKIE, STAFF_COOKIE, KnowledgeBaseDep, customer, p
 from api.rendering import article_html
 from api.schemas import article_url
 from api.site import contact, messages, seo, votes
+from api.site.dashboard import TABLES as DASHBOARD_TABLES
+from api.site.dashboard import dashboard, shown_rows
 from api.site.pagecache import PageCache, etag_of, matches
 from api.site.seo import PageMeta
 from api.site.views import (
@@ -50,7 +52,7 @@ from api.site.views import (
 from articles.model import LOCALES, Article
 from kb.access import PUBLIC, STAFF_ROLES, Principal, View, authenticate, key_principal, session_key, session_token
 from kb.access.keys import SESSION_HOURS
-from kb.analytics import SEARCH_ID, SearchEvent, elapsed_ms
+from kb.analytics import SEARCH_ID, SURFACES, Period, SearchEvent, elapsed_ms
 from kb.assist import feedback_summary
 from kb.core import LOGO_TYPES, MAX_OFFSET, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
 from search.snapshot import Filters, Results
@@ -470,7 +472,9 @@ def article_page(
 def _record_reading(kb: KnowledgeBase, principal: Principal, article: Article, *, search_id: str, position: str) -> None:
     """A view of ``article``, and the click that led to it when the link came from a results page (odd values: no click)."""
     if re.fullmatch(SEARCH_ID, search_id) and re.fullmatch(r"[0-9]{1,5}", position) and 1 <= int(position) <= MAX_OFFSET + PAGE_SIZE:
-        kb.events.click(surface="site", search_id=search_id, article_id=article.id, position=int(position), principal=principal)
+        kb.events.click(
+            surface="site", search_id=search_id, article_id=article.id, locale=article.locale, position=int(position), principal=principal
+        )
     kb.events.view(surface="site", article_id=article.id, locale=article.locale, principal=principal)
 
 
@@ -669,6 +673,8 @@ def vote_on_article(
             return _secured(JSONResponse({"field": refused.field, "detail": refused.message}, status_code=400))
         return _article(kb, principal.view, origin, article, locale, vote_error=refused.message)
     state = "already" if not recorded else "sorry" if ballot.outcome == "not_helpful" else "thanks"  # one of VOTE_STATES
+    if recorded and (search_id := _search_led_here(request, article)) is not None:
+        kb.events.vote(search_id=search_id, article_id=article.id, locale=article.locale, outcome=ballot.outcome, principal=principal)
     if as_json:
         reached = _support_url(kb, locale, article, ballot.reason) if state == "sorry" else None
         body = {"recorded": recorded, "message": messages.MESSAGES[locale][f"vote_{state}"], "contact_url": reached}
@@ -683,6 +689,19 @@ def vote_on_article(
     return _secured(response)
 
 
+def _search_led_here(request: Request, article: Article) -> str | None:
+    """The search a vote's article was reached from: the page that posted it (its Referer, same site, this article)
+    carries the results link's ``s=``. A browser that sends no Referer ties no vote to a search, and nothing else is lost."""
+    try:
+        page = urlsplit(request.headers.get("referer", ""))
+    except ValueError:
+        return None
+    if page.netloc != request.headers.get("host", "") or page.path != article_url(article.id, article.locale):
+        return None
+    search_id = parse_qs(page.query).get("s", [""])[0]
+    return search_id if re.fullmatch(SEARCH_ID, search_id) else None
+
+
 def _same_site(request: Request) -> bool:
     """A form post from this help center's own pages: a browser names the page's origin, and another site's is refused."""
     origin = request.headers.get("origin")
@@ -692,6 +711,41 @@ def _same_site(request: Request) -> bool:
         return urlsplit(origin).netloc == request.headers.get("host", "")
     except ValueError:  # e.g. an unbalanced IPv6 bracket: no origin this site could have
         return False
+
+
+@router.get("/hc/{locale}/staff/dashboard")
+def staff_dashboard(
+    kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, since: Line = "", until: Line = "", language: Line = "", surface: Line = ""
+) -> Response:
+    """The reports at a glance for staff signed in to the site (`dashboard.py`); the site's 404 for anyone else.
+
+    A bad filter (a date that is none, a range too long) says so above the default period's figures (400).
+    """
+    if locale not in LOCALES or not view.staff:
+        return _not_found(kb, locale)
+    try:
+        period = Period.checked(since=_day(since, "since"), until=_day(until, "until"), locale=language or None, surface=surface or None)
+        error = ""
+    except InvalidRequest as refused:
+        period, error = Period.checked(), f"{refused.field}: {refused.message}"
+    dash = dashboard(kb.engine, period)
+    response = _page(
+        "dashboard.html", kb=kb, locale=locale, view=view, status=400 if error else 200, error=error, dash=dash,
+        rows={name: shown_rows(kb, report) for name, report in dash.reports.items()},
+        tables=DASHBOARD_TABLES, locales=LOCALES, surfaces=SURFACES, action=f"/hc/{locale}/staff/dashboard",
+    )  # fmt: skip
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _day(value: str, field: str) -> dt.date | None:
+    """A filter's date as a date input sends it (YYYY-MM-DD); empty: the default."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @router.get("/hc/{locale}/search")

@@ -1,4 +1,4 @@
-"""Events: every search, click on a result and article view, recorded off the request path.
+"""Events: every search, click on a result, article view and vote after a search, recorded off the request path.
 
 A search hands its event to the knowledge base's background writer and returns; the writer's thread
 scrubs the query of personal data (`kb/analytics/scrub.py`) and writes events in batches. When the
@@ -63,11 +63,15 @@ class EventLog:
         """Events not stored since start: the queue was full or the database refused them."""
         return self.writer.dropped_by_table[EventRecord.__tablename__]
 
-    def search(self, event: SearchEvent, principal: Principal) -> str | None:
-        """Record a search; its id, which a click on one of its results names (None with analytics off)."""
+    def search(self, event: SearchEvent, principal: Principal, *, search_id: str | None = None) -> str | None:
+        """Record a search; its id, which a click on one of its results names (None with analytics off).
+
+        An agent's or a bot's search takes the id of the interaction the ledger keeps (``search_id``), so the
+        outcome reported on it (used, resolved, escalated…) is that search's.
+        """
         if not self.enabled:
             return None
-        search_id = uuid.uuid4().hex
+        search_id = search_id or uuid.uuid4().hex
         self._add({
             "kind": "search", "surface": event.surface, "search_id": search_id, "query": event.query, "locale": event.locale,
             "mode": event.mode, "results": ",".join(event.results[:RESULTS_KEPT]), "total": event.total,
@@ -75,13 +79,33 @@ class EventLog:
         }, principal)  # fmt: skip
         return search_id
 
-    def click(self, *, surface: str, search_id: str | None, article_id: str, position: int | None, principal: Principal) -> None:
+    def click(
+        self, *, surface: str, search_id: str | None, article_id: str, locale: str, position: int | None, principal: Principal
+    ) -> None:
         """Record a click on a search result (``position`` from 1 on its page)."""
-        self._add({"kind": "click", "surface": surface, "search_id": search_id, "article_id": article_id, "position": position}, principal)
+        row = {
+            "kind": "click",
+            "surface": surface,
+            "search_id": search_id,
+            "article_id": article_id,
+            "locale": locale,
+            "position": position,
+        }
+        self._add(row, principal)
 
     def view(self, *, surface: str, article_id: str, locale: str, principal: Principal) -> None:
         """Record that an article was read."""
         self._add({"kind": "view", "surface": surface, "article_id": article_id, "locale": locale}, principal)
+
+    def vote(self, *, search_id: str, article_id: str, locale: str, outcome: str, principal: Principal) -> None:
+        """Record a reader's vote on an article they reached from a search: what ties a "not helpful" to the query.
+
+        The vote itself is the ledger's (`kb/assist/feedback.py`); this event only says which search led to it.
+        """
+        self._add(
+            {"kind": "vote", "surface": "site", "search_id": search_id, "article_id": article_id, "locale": locale, "outcome": outcome},
+            principal,
+        )
 
     def _add(self, row: dict, principal: Principal) -> None:
         if not self.enabled:

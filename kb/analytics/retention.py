@@ -1,4 +1,5 @@
-"""Events kept for ``KB_ANALYTICS_RETENTION_DAYS`` and no longer: the server purges daily, `kb analytics purge` on demand."""
+"""Events, and the days rolled up from them, kept for ``KB_ANALYTICS_RETENTION_DAYS`` and no longer: the server purges
+daily, `kb analytics purge` on demand."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import CursorResult, Engine, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
-from kb.core.db import EventRecord
+from kb.analytics.rollups import roll_up
+from kb.core.db import ArticleDayRecord, EventRecord, QueryDayRecord
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +32,24 @@ def purge_events(engine: Engine, *, days: int, now: dt.datetime | None = None) -
         removed = result.rowcount if isinstance(result, CursorResult) else 0
         deleted += removed
         if removed < PURGE_BATCH:
-            return deleted
+            break
+    with Session(engine) as session:  # the days rolled up from them go too: they hold the same queries
+        for rollup in (QueryDayRecord, ArticleDayRecord):
+            session.execute(delete(rollup).where(col(rollup.day) < cutoff.date()))
+        session.commit()
+    return deleted
 
 
 PURGE_EVERY = dt.timedelta(days=1)
+ROLL_UP_EVERY = dt.timedelta(hours=1)
 
 
-class PurgeLoop:
-    """The server's purge: once at start, then every :data:`PURGE_EVERY`, on a thread of its own.
+class UpkeepLoop:
+    """The server's analytics upkeep on a thread of its own: the day's rollup every :data:`ROLL_UP_EVERY`
+    (`rollups.py`) and the purge every :data:`PURGE_EVERY`, both once at start.
 
-    A purge that fails (the database is away) is logged and tried again at the next turn: it is never
-    urgent, and never in a request's way.
+    A turn that fails (the database is away) is logged and tried again at the next: neither is ever
+    urgent, nor in a request's way.
     """
 
     def __init__(self, engine: Engine, *, days: int) -> None:
@@ -49,7 +58,7 @@ class PurgeLoop:
         self.purged = 0
         """Events deleted since start."""
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kb-analytics-purge", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="kb-analytics-upkeep", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -60,9 +69,14 @@ class PurgeLoop:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        purged_at: dt.datetime | None = None
         while not self._stop.is_set():
+            now = dt.datetime.now(dt.UTC)
             try:
-                self.purged += purge_events(self.engine, days=self.days)
+                if purged_at is None or now - purged_at >= PURGE_EVERY:
+                    self.purged += purge_events(self.engine, days=self.days, now=now)
+                    purged_at = now
+                roll_up(self.engine, now=now)
             except (SQLAlchemyError, OSError) as error:
-                log.warning("could not purge old events (trying again in %s): %s", PURGE_EVERY, error)
-            self._stop.wait(PURGE_EVERY.total_seconds())
+                log.warning("analytics upkeep failed (trying again in %s): %s", ROLL_UP_EVERY, error)
+            self._stop.wait(ROLL_UP_EVERY.total_seconds())

@@ -7,7 +7,7 @@
 | `access.py`     | `kb keys create/list/revoke`, `kb token`, `kb access explain/audit` |
 | `evaluation.py` | `kb eval`                                              |
 | `assist.py`     | `kb mcp`, `kb feedback`                                |
-| `analytics.py`  | `kb analytics purge`                                   |
+| `analytics.py`  | `kb report`, `kb analytics purge`                      |
 | `common.py`     | what they share: consoles, progress bar, failing with a message |
 """
 
@@ -29,6 +29,7 @@ app.add_typer(analytics_app, name="analytics")
 for command in (serving.index, serving.serve, content.search, serving.sync, content.impact, content.history, content.diff, content.check):
     app.command()(command)
 app.command("eval")(evaluation.evaluate_command)
+app.command("report")(analytics.report)
 app.command()(access.token)
 app.command()(assist.mcp)
 app.command()(assist.feedback)

@@ -139,11 +139,11 @@ class FeedbackRecord(SQLModel, table=True):
     outcome: str = Field(max_length=24)
     reason: str | None = Field(default=None, max_length=40)
     comment: str | None = Field(default=None, max_length=2000)
-    created_at: dt.datetime
+    created_at: dt.datetime = Field(index=True, description="Reports read a date range of it")
 
 
 class EventRecord(SQLModel, table=True):
-    """What a reader did: a search, a click on one of its results, an article view (`kb/analytics/events.py`).
+    """What a reader did: a search, a click on one of its results, an article view, a vote (`kb/analytics/events.py`).
 
     Never who: the kind of principal and, for a signed-in customer, their segments; a query is stored
     scrubbed of personal data (`kb/analytics/scrub.py`). Kept for ``KB_ANALYTICS_RETENTION_DAYS``.
@@ -154,9 +154,14 @@ class EventRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True, sa_type=sqlalchemy.BigInteger().with_variant(sqlalchemy.Integer(), "sqlite"))
     at: dt.datetime = Field(index=True)
-    kind: str = Field(max_length=16, description="search, click or view")
+    kind: str = Field(max_length=16, description="search, click, view or vote")
     surface: str = Field(max_length=16, description="site, widget, api, agent, bot or mcp")
-    search_id: str | None = Field(default=None, max_length=32, index=True, description="The search a click came from")
+    search_id: str | None = Field(
+        default=None,
+        max_length=32,
+        index=True,
+        description="A search's id (an agent's or bot's: its interaction's), or the search a click or vote came from",
+    )
     query: str | None = Field(default=None, sa_type=sqlalchemy.Text)
     locale: str | None = Field(default=None, max_length=8)
     mode: str | None = Field(default=None, max_length=16)
@@ -167,6 +172,43 @@ class EventRecord(SQLModel, table=True):
     latency_ms: float | None = None
     article_id: str | None = Field(default=None, max_length=128)
     position: int | None = Field(default=None, description="A clicked result's place on its page, from 1")
+    outcome: str | None = Field(default=None, max_length=16, description="A vote's: helpful or not_helpful")
+
+
+class QueryDayRecord(SQLModel, table=True):
+    """A day's searches of one query on one surface and locale, rolled up from events (`kb/analytics/rollups.py`).
+
+    What reports read instead of millions of events; kept, and purged, as long as the events.
+    """
+
+    __tablename__ = "query_days"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sqlalchemy.BigInteger().with_variant(sqlalchemy.Integer(), "sqlite"))
+    day: dt.date = Field(index=True)
+    surface: str = Field(max_length=16)
+    locale: str = Field(max_length=8, description="'' when the search named none")
+    query: str = Field(sa_type=sqlalchemy.Text, description="Scrubbed and lowercased: the searches grouped under it")
+    searches: int
+    zero_results: int = Field(description="Searches that found nothing (a bot: did not answer)")
+    clicked: int = Field(description="Searches with a click on a result")
+    not_helpful: int = Field(description="Searches one of whose clicked articles was then voted not helpful")
+    resolved: int = Field(description="A bot's questions its answer resolved")
+    escalated: int = Field(description="A bot's questions handed to a person")
+    accepted: int = Field(description="An agent's suggestion lists one of which was used or linked")
+
+
+class ArticleDayRecord(SQLModel, table=True):
+    """A day's views and clicks of one article on one surface, rolled up from events."""
+
+    __tablename__ = "article_days"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sqlalchemy.BigInteger().with_variant(sqlalchemy.Integer(), "sqlite"))
+    day: dt.date = Field(index=True)
+    surface: str = Field(max_length=16)
+    locale: str = Field(max_length=8)
+    article_id: str = Field(max_length=128)
+    views: int
+    clicks: int
 
 
 def state_value(engine: Engine, key: str, default: str) -> str:
@@ -210,7 +252,29 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "handle_error", _drop_sqlite_connection_after_io_error)
         _check_sqlite(engine)
     SQLModel.metadata.create_all(engine)
+    _add_new_columns(engine)
     return engine
+
+
+ADDED_COLUMNS = ((EventRecord, "outcome"),)
+"""Columns added to a table after it first shipped, so a database made before has them added at start.
+Each is nullable: rows written before read as NULL."""
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Bring a database made by an earlier kb up to these tables: the added columns, and indexes added since
+    (``create_all`` makes a missing table whole, but leaves a table that exists as it is)."""
+    inspector = sqlalchemy.inspect(engine)
+    for table, name in ADDED_COLUMNS:
+        present = {column["name"] for column in inspector.get_columns(table.__tablename__)}
+        if name not in present:
+            column = table.__table__.c[name]  # type: ignore[attr-defined]  # sqlmodel's tables lack the attribute's type
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f"ALTER TABLE {table.__tablename__} ADD COLUMN {name} {kind}")
+    for created in SQLModel.metadata.sorted_tables:
+        for index in created.indexes:  # CREATE INDEX IF NOT EXISTS, in effect
+            index.create(engine, checkfirst=True)
 
 
 class DamagedDatabase(Exception):

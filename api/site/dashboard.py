@@ -1,0 +1,156 @@
+"""The staff dashboard (`/hc/{locale}/staff/dashboard`): the reports of `kb/analytics/reports.py` at a glance.
+
+Server-rendered like every page of the site: headline figures, the period's searches day by day as an
+inline SVG chart (no script, no charting library; the same figures in a table beside it for screen
+readers), and the reports' tables. Only staff signed in to the site reach it; anyone else gets the
+site's 404, as for a page that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from api.schemas import article_url
+from articles.model import LOCALES
+from kb.access import STAFF
+from kb.analytics import CLICK_SURFACES, Period, Report, run_report
+from kb.core import KnowledgeBase
+
+RANKED_ROWS = 10
+"""Rows of each ranked table: the dashboard is for a glance; `kb report` and the API give more."""
+CHART_WIDTH = 720
+CHART_HEIGHT = 180
+CHART_LEFT = 40
+"""Room on the chart's left for the scale's labels."""
+CHART_BOTTOM = 24
+"""Room under the bars for the first and last day."""
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One figure at the top of the dashboard: its message key and the value as shown."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+    searches_y: float
+    searches_height: float
+    zero_y: float
+    zero_height: float
+    label: str
+    """The day and its figures, as the bar's tooltip (and what a screen reader finds in the table)."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    left: int
+    base: float
+    top_value: int
+    bars: list[Bar]
+    first_day: str
+    last_day: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    period: Period
+    headlines: list[Headline]
+    chart: Chart
+    reports: dict[str, Report]
+
+
+TABLES = ("top-queries", "zero-results", "low-click-through", "not-helpful", "articles", "bots", "agents")
+"""The reports the dashboard shows as tables, in its order."""
+
+
+def dashboard(engine: Engine, period: Period) -> Dashboard:
+    """Every report the dashboard shows, over one period."""
+    reports = {name: run_report(engine, name, period, limit=RANKED_ROWS) for name in ("daily", "surfaces", *TABLES)}
+    return Dashboard(period, headlines(reports), daily_chart(reports["daily"]), reports)
+
+
+def headlines(reports: dict[str, Report]) -> list[Headline]:
+    """The period's figures across locales: searches, how many found nothing, how often results were opened, views,
+    the bots' deflection and the agents' acceptance of suggestions."""
+    surfaces, daily = reports["surfaces"].rows, reports["daily"].rows
+    picked = [row for row in surfaces if row["surface"] in CLICK_SURFACES]
+    bots, agents = reports["bots"].rows, reports["agents"].rows
+    return [
+        Headline("dash_searches", f"{sum(row['searches'] for row in surfaces):,}"),
+        Headline("dash_zero_rate", _percent(_total(surfaces, "zero_results"), _total(surfaces, "searches"))),
+        Headline("dash_click_through", _percent(_total(picked, "clicked"), _total(picked, "searches") - _total(picked, "zero_results"))),
+        Headline("dash_views", f"{_total(daily, 'views'):,}"),
+        Headline("dash_deflection", _percent(_total(bots, "answered") - _total(bots, "escalated"), _total(bots, "questions"))),
+        Headline("dash_acceptance", _percent(_total(agents, "accepted"), _total(agents, "suggested"))),
+    ]
+
+
+def _total(rows: list[dict], key: str) -> int:
+    return sum(row[key] for row in rows)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "—"
+
+
+def daily_chart(daily: Report) -> Chart:
+    """Bars of searches per day, each with its zero-result searches drawn over its foot."""
+    rows = daily.rows
+    top = max([row["searches"] for row in rows] + [1])
+    scale = _nice_top(top)
+    base = CHART_HEIGHT - CHART_BOTTOM
+    room = base - 8
+    step = (CHART_WIDTH - CHART_LEFT) / max(len(rows), 1)
+    bars = []
+    for number, row in enumerate(rows):
+        searched = row["searches"] / scale * room
+        zero = row["zero_results"] / scale * room
+        day = row["day"] if isinstance(row["day"], dt.date) else dt.date.fromisoformat(row["day"])
+        label = f"{day.isoformat()}: {row['searches']} / {row['zero_results']}"
+        x = CHART_LEFT + number * step + step * 0.15
+        bars.append(
+            Bar(
+                round(x, 1),
+                round(step * 0.7, 1),
+                round(base - searched, 1),
+                round(searched, 1),
+                round(base - zero, 1),
+                round(zero, 1),
+                label,
+            )
+        )
+    first = rows[0]["day"] if rows else daily.period.since
+    last = rows[-1]["day"] if rows else daily.period.until
+    return Chart(CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, base, scale, bars, str(first), str(last))
+
+
+def _nice_top(value: int) -> int:
+    """The scale's top: the smallest of 1, 2 or 5 times a power of ten at or above ``value``."""
+    power = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * power >= value:
+                return factor * power
+        power *= 10
+
+
+def shown_rows(kb: KnowledgeBase, report: Report) -> list[dict]:
+    """A report's rows as the dashboard shows them: an article by its title, linked to its page (staff see every article)."""
+    if report.name != "articles":
+        return report.rows
+    rows = []
+    for row in report.rows:
+        found = kb.article(row["article_id"], locale=row["locale"], view=STAFF) if row["locale"] in LOCALES else None
+        title, url = (found.title, article_url(found.id, found.locale)) if found else (row["article_id"], None)
+        rows.append(row | {"title": title, "url": url})
+    return rows
