@@ -11,9 +11,8 @@ a day twice. The purge removes rolled-up days with the events they came from (`r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Engine, Select, case, delete, exists, func, insert, literal, select
+from sqlalchemy import ColumnElement, Engine, Select, Subquery, case, delete, func, insert, literal, select, union_all
 from sqlmodel import Session
 
 from kb.core.db import ArticleDayRecord, EventRecord, FeedbackRecord, QueryDayRecord, StateRecord
@@ -28,6 +27,9 @@ LOCK = "analytics-rollup"
 ACCEPTED = ("used", "linked")
 """An agent's outcomes that mean a suggestion list helped."""
 
+FOLLOW_UP = dt.timedelta(days=1)
+"""How long after a search its click, vote or outcome is looked for: what comes later is not counted."""
+
 _EVENTS = EventRecord.__table__.alias("searched")  # type: ignore[attr-defined]
 _LATER = EventRecord.__table__.alias("later")  # type: ignore[attr-defined]
 _FEEDBACK = FeedbackRecord.__table__  # type: ignore[attr-defined]
@@ -38,23 +40,34 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _followed_by(kind: str, *, outcome: str | None = None) -> ColumnElement[bool]:
-    """A search that a later event of ``kind`` names (a click on a result, a vote on a clicked article)."""
-    named = select(literal(1)).where(_LATER.c.search_id == _EVENTS.c.search_id, _LATER.c.kind == kind)
-    if outcome is not None:
-        named = named.where(_LATER.c.outcome == outcome)
-    return exists(named)
+def _followed(start: dt.datetime, end: dt.datetime) -> Subquery:
+    """Per search id named in [start, end + FOLLOW_UP): whether a click, a "not helpful" vote, and (an agent's or
+    bot's interaction) an outcome followed it. Read from the window's rows alone, by time, then joined by id:
+    a day's searches cost a day's follow-ups, never a lookup per search."""
+    until = end + FOLLOW_UP
+    events = (
+        select(
+            _LATER.c.search_id.label("search_id"),
+            (_LATER.c.kind == "click").label("click"),
+            ((_LATER.c.kind == "vote") & (_LATER.c.outcome == "not_helpful")).label("not_helpful"),
+            literal(False).label("resolved"), literal(False).label("escalated"), literal(False).label("accepted"),
+        )
+        .where(_LATER.c.kind.in_(["click", "vote"]), _LATER.c.at >= start, _LATER.c.at < until, _LATER.c.search_id.is_not(None))
+    )  # fmt: skip
+    outcomes = (
+        select(
+            _FEEDBACK.c.interaction_id.label("search_id"), literal(False).label("click"), literal(False).label("not_helpful"),
+            (_FEEDBACK.c.outcome == "resolved").label("resolved"), (_FEEDBACK.c.outcome == "escalated").label("escalated"),
+            _FEEDBACK.c.outcome.in_(ACCEPTED).label("accepted"),
+        )
+        .where(_FEEDBACK.c.created_at >= start, _FEEDBACK.c.created_at < until, _FEEDBACK.c.interaction_id.is_not(None))
+    )  # fmt: skip
+    both = union_all(events, outcomes).subquery("follow_ups")
+    flags = [func.max(case((both.c[name], 1), else_=0)).label(name) for name in _FOLLOW_UPS]
+    return select(both.c.search_id, *flags).group_by(both.c.search_id).subquery("followed")
 
 
-def _reported(surface: str, outcomes: Sequence[str]) -> ColumnElement[bool]:
-    """An agent's or bot's search that showed something and whose interaction the ledger holds one of ``outcomes`` for.
-
-    A bot's question it did not answer was handed off already: its escalation is no failed answer.
-    """
-    said = select(literal(1)).where(_FEEDBACK.c.interaction_id == _EVENTS.c.search_id, _FEEDBACK.c.outcome.in_(outcomes))
-    return (_EVENTS.c.surface == surface) & (_EVENTS.c.total > 0) & exists(said)
-
-
+_FOLLOW_UPS = ("click", "not_helpful", "resolved", "escalated", "accepted")
 _QUERY_KEY = func.lower(func.coalesce(_EVENTS.c.query, ""))
 """How searches are grouped: by their (scrubbed) query, lowercased."""
 
@@ -62,9 +75,16 @@ _QUERY_KEY = func.lower(func.coalesce(_EVENTS.c.query, ""))
 def query_totals(start: dt.datetime, end: dt.datetime) -> Select:
     """Searches in [start, end) per surface, locale and query, with what followed them: a rollup's row, from events.
 
-    Columns as :class:`~kb.core.db.QueryDayRecord` has them, without its day.
+    Columns as :class:`~kb.core.db.QueryDayRecord` has them, without its day. A bot's question it did not
+    answer was handed off already: its outcomes are not counted as an answer's.
     """
     locale = func.coalesce(_EVENTS.c.locale, "")
+    followed = _followed(start, end)
+    answered_by = {
+        "resolved": _EVENTS.c.surface == "bot",
+        "escalated": _EVENTS.c.surface == "bot",
+        "accepted": _EVENTS.c.surface == "agent",
+    }
     return (
         select(
             _EVENTS.c.surface.label("surface"),
@@ -72,12 +92,11 @@ def query_totals(start: dt.datetime, end: dt.datetime) -> Select:
             _QUERY_KEY.label("query"),
             func.count().label("searches"),
             _count_if(_EVENTS.c.total == 0).label("zero_results"),
-            _count_if(_followed_by("click")).label("clicked"),
-            _count_if(_followed_by("vote", outcome="not_helpful")).label("not_helpful"),
-            _count_if(_reported("bot", ["resolved"])).label("resolved"),
-            _count_if(_reported("bot", ["escalated"])).label("escalated"),
-            _count_if(_reported("agent", ACCEPTED)).label("accepted"),
+            _count_if(followed.c.click == 1).label("clicked"),
+            _count_if(followed.c.not_helpful == 1).label("not_helpful"),
+            *(_count_if(by & (_EVENTS.c.total > 0) & (followed.c[name] == 1)).label(name) for name, by in answered_by.items()),
         )
+        .select_from(_EVENTS.outerjoin(followed, followed.c.search_id == _EVENTS.c.search_id))
         .where(_EVENTS.c.kind == "search", _EVENTS.c.at >= start, _EVENTS.c.at < end)
         .group_by(_EVENTS.c.surface, locale, _QUERY_KEY)
     )
