@@ -19,6 +19,7 @@ SEGMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 """A customer segment's name, in front matter, .kb/access.yml and customer tokens alike."""
 ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 _DURATION = re.compile(r"^(\d+)([dw])$")
+_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 
 Status = Literal["published", "draft", "archived"]
 Kind = Literal["article", "announcement"]
@@ -47,6 +48,10 @@ class FrontMatter(BaseModel):
     owner: str | None = None
     review_every: str | None = Field(default=None, description="A duration such as 180d or 26w.")
     last_reviewed: dt.date | None = None
+    template: str | None = Field(default=None, description="The template of .kb/templates/ it follows: its required sections are checked.")
+    translated_from: str | None = Field(
+        default=None, description="A translation's: the commit of its original (same id, default language) it was translated from."
+    )
     keywords: tuple[str, ...] = ()
     redirect_from: tuple[str, ...] = ()
     promoted: int | None = Field(
@@ -138,6 +143,14 @@ class FrontMatter(BaseModel):
         return value
 
     @property
+    def review_interval(self) -> dt.timedelta | None:
+        """``review_every`` as a span of time (26w: 182 days); None when the article names none."""
+        found = _DURATION.match(self.review_every or "")
+        if found is None:
+            return None
+        return dt.timedelta(days=int(found[1]) * (7 if found[2] == "w" else 1))
+
+    @property
     def is_announcement(self) -> bool:
         return self.kind == "announcement"
 
@@ -151,6 +164,22 @@ class FrontMatter(BaseModel):
         if not self.is_announcement:
             return False
         return (self.starts is None or self.starts <= moment) and (self.ends is None or moment < self.ends)
+
+    @field_validator("template")
+    @classmethod
+    def _template_name(cls, value: str | None) -> str | None:
+        if value is not None and not ARTICLE_ID.match(value):
+            raise ValueError("must name a file of .kb/templates/ without .md, e.g. how-to")
+        return value
+
+    @field_validator("translated_from", mode="before")
+    @classmethod
+    def _commit(cls, value: object) -> object:
+        """A commit as Git writes it; YAML reads an all-digit short sha as a number, so that is taken back as text."""
+        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if text is not None and (not isinstance(text, str) or not _COMMIT.match(text)):
+            raise ValueError("must be a commit of the original, 7 to 40 hexadecimal characters, e.g. 3f2a9c1")
+        return text
 
     @field_validator("review_every")
     @classmethod

@@ -52,10 +52,18 @@ def parse_article(path: str, data: bytes, *, revision: str = "", updated_at: dt.
         raise _fail(path, "content", reason) from exc
 
 
+def split_document(path: str, data: bytes) -> tuple[dict[Any, Any], str]:
+    """A Markdown file's front matter as YAML data, and its body: what articles and templates (`templates.py`) share.
+
+    Each problem (encoding, a missing fence, broken YAML) is an ``InvalidArticle`` naming it.
+    """
+    front_text, body = _split_front_matter(path, _decode(path, data))
+    return _load_yaml(path, front_text), body
+
+
 def _parse(path: str, data: bytes, *, revision: str, updated_at: dt.datetime | None) -> Article:
-    text = _decode(path, data)
-    front_text, body = _split_front_matter(path, text)
-    front = _validate(path, _load_yaml(path, front_text))
+    data_front, body = split_document(path, data)
+    front = _validate(path, data_front)
     return Article(
         path=path,
         front=front,

@@ -22,6 +22,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -43,7 +44,8 @@ QUERIES = 50_000
 console = Console()
 
 EVENTS_SQL = """
-INSERT INTO events (at, kind, surface, search_id, query, locale, mode, principal_kind, results, total, latency_ms, article_id, position, outcome)
+INSERT INTO events (at, kind, surface, search_id, query, locale, mode, principal_kind, results, total, latency_ms, article_id, position,
+                    outcome)
 SELECT
   now() - interval '{days} days' * ((((g::bigint / 20) * 7919) % 1000003) / 1000003.0) + (g % 20) * interval '2 seconds',
   kind, surface,
@@ -108,7 +110,7 @@ def measure(engine: sqlalchemy.Engine, events: int) -> str:
     with console.status("Rolling up again, as the server does every hour…"):
         hourly = timed(lambda: roll_up(engine))
     period = Period.checked(since=dt.datetime.now(dt.UTC).date() - dt.timedelta(days=REPORT_DAYS - 1))
-    seconds = {name: median_of_three(lambda name=name: run_report(engine, name, period, limit=20)) for name in REPORTS}
+    seconds = {name: median_of_three(partial(run_report, engine, name, period, limit=20)) for name in REPORTS}
     floor = median_of_three(lambda: _scan_rollup_rows(engine, period))
     rows, events_in_period = _sizes(engine, period)
     with engine.begin() as connection:  # the same report as if no day had been rolled up

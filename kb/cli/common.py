@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -77,6 +77,12 @@ def find_article(repo: ContentRepo, article_id: str, locale: str | None, head: s
     from kb.writing.history import find_article
 
     return or_exit(lambda: find_article(repo, article_id, locale, at=head))
+
+
+def fail(message: str) -> NoReturn:
+    """End the command with ``message`` on stderr (exit 2: the command was asked for something it cannot do)."""
+    errors.print(f"error: {message}", markup=False)
+    raise typer.Exit(2)
 
 
 def or_exit(action: Callable[[], T]) -> T:

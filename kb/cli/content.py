@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from kb.cli.common import console, content_repo, errors, find_article, or_exit, served_commit, show_progress
+from kb.cli.common import console, content_repo, errors, fail, find_article, or_exit, served_commit, show_progress
 from kb.core.settings import Settings
 from kb.writing.checks import NEAR_DUPLICATE_COSINE
 
@@ -162,7 +162,7 @@ def check(
 ) -> None:
     """Validate every article, the links between them, required translations and .kb/*.yml; exit 1 on any error.
 
-    Near-duplicate articles are listed as warnings: they do not fail the check.
+    Warnings do not fail the check: near-duplicate articles, and a section an article's template requires that it lacks.
     """
     from kb.writing.checks import check_folder
 
@@ -172,6 +172,8 @@ def check(
     report = check_folder(path)
     for error in report.errors:
         errors.print(str(error), markup=False, highlight=False)
+    for warning in report.warnings:
+        errors.print(f"warning: {warning}", markup=False, highlight=False)
     if near_duplicates:
         _print_near_duplicates(report.articles, threshold)
     console.print(f"{len(report.articles)} article(s) valid, {len(report.errors)} error(s)")
@@ -191,3 +193,42 @@ def _print_near_duplicates(articles: list[Article], threshold: float) -> None:
             markup=False,
             highlight=False,
         )
+
+
+def new(
+    article_id: Annotated[str, typer.Argument(metavar="ID", help="The new article's id, e.g. export-to-csv.")],
+    title: Annotated[str, typer.Option(help="Its title.")],
+    template: Annotated[str | None, typer.Option(help="A template of .kb/templates/ (e.g. how-to); a blank page when absent.")] = None,
+    locale: Annotated[str, typer.Option(help="en or ja.")] = "en",
+    category: Annotated[str | None, typer.Option(help="Its category: a folder under the locale's, and its front matter's.")] = None,
+    folder: Annotated[Path, typer.Option(help="The content folder (the root holding .kb/ and the locale folders).")] = Path("."),
+) -> None:
+    """Start an article from a template, as a draft, in a content folder: LOCALE/[CATEGORY/]ID.md."""
+    from articles.model import LOCALES
+    from articles.parse import InvalidArticle
+    from articles.templates import TEMPLATES_DIR, new_article, parse_templates, template_for
+    from kb.writing.checks import template_files
+
+    if locale not in LOCALES:
+        fail(f"--locale {locale!r} is not one of {', '.join(LOCALES)}")
+    templates, broken = parse_templates(template_files(folder))
+    chosen = None
+    if template is not None:
+        chosen = template_for(templates, template, locale)
+        if chosen is None:
+            why = "; ".join(str(error) for error in broken if f"/{template}." in error.path)
+            known = ", ".join(sorted({name for name, _ in templates})) or "none"
+            fail(f"--template {template!r}: " + (why or f"no such template in {folder / TEMPLATES_DIR} (there: {known})"))
+    target = folder / locale / (category or "") / f"{article_id}.md"
+    if target.exists():
+        fail(f"{target} exists already; choose another id or edit it")
+    extra: dict[str, object] = {"category": category} if category else {}
+    if chosen is None or "status" not in chosen.front_matter:
+        extra["status"] = "draft"
+    try:
+        text = new_article(chosen, article_id=article_id, title=title, locale=locale, extra=extra)
+    except InvalidArticle as invalid:
+        fail(f"{invalid.error.field}: {invalid.error.reason}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    console.print(f"wrote {target} (status: draft until you publish it)" if extra.get("status") else f"wrote {target}", markup=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from articles.model import LOCALES, Article, ArticleError
 from articles.parse import InvalidArticle, is_article_path, parse_article
 from articles.render import render_html
+from articles.templates import TEMPLATES_DIR, Template, missing_sections, parse_templates, template_for
 from kb.access.published import select_articles, with_audience
 from kb.access.rules import ACCESS_FILE, parse_access_rules
 from kb.core.siteconfig import MAX_LOGO_BYTES, SITE_FILE, SiteConfigError, parse_site_config
@@ -142,6 +143,8 @@ def near_duplicates(
 class CheckReport:
     articles: list[Article] = field(default_factory=list)
     errors: list[ArticleError] = field(default_factory=list)
+    warnings: list[ArticleError] = field(default_factory=list)
+    """What a writer should look at but that does not fail the check: a template's section missing, a review due…"""
 
 
 def check_folder(root: Path) -> CheckReport:
@@ -164,7 +167,37 @@ def check_folder(root: Path) -> CheckReport:
     active, rejected = select_articles(parsed, rules)
     across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors + site_errors(root)
     across += synonym_errors(root)
-    return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path))
+    templates, template_errors = parse_templates(template_files(root))
+    unknown, missing = template_problems(active, templates)
+    errors += template_errors + unknown
+    return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path), warnings=missing)
+
+
+def template_files(root: Path) -> list[tuple[str, bytes]]:
+    """The files of a content folder's .kb/templates/, as (path in the repository, bytes)."""
+    folder = root / TEMPLATES_DIR
+    return [(file.relative_to(root).as_posix(), file.read_bytes()) for file in sorted(folder.glob("*.md"))] if folder.is_dir() else []
+
+
+def template_problems(
+    articles: Sequence[Article], templates: Mapping[tuple[str, str | None], Template]
+) -> tuple[list[ArticleError], list[ArticleError]]:
+    """Errors: an article names a template there is none of (a typo). Warnings: it lacks a section its template requires."""
+    unknown, missing = [], []
+    for article in articles:
+        name = article.front.template
+        if name is None:
+            continue
+        template = template_for(templates, name, article.locale)
+        if template is None:
+            known = sorted({key[0] for key in templates}) or ["none"]
+            unknown.append(ArticleError(article.path, "template", f"no template {name!r} in {TEMPLATES_DIR}/ (there: {', '.join(known)})"))
+            continue
+        lacking = missing_sections(article, template)
+        if lacking:
+            reason = f"lacks the section(s) {', '.join(map(repr, lacking))} of template {name!r} ({template.path})"
+            missing.append(ArticleError(article.path, "template", reason))
+    return unknown, missing
 
 
 def site_errors(root: Path) -> list[ArticleError]:
