@@ -55,6 +55,7 @@ from kb.access.keys import SESSION_HOURS
 from kb.analytics import SEARCH_ID, SURFACES, Period, SearchEvent, elapsed_ms
 from kb.assist import feedback_summary
 from kb.core import LOGO_TYPES, MAX_OFFSET, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
+from kb.writing import UnknownOrigin, is_behind
 from search.snapshot import Filters, Results
 
 log = logging.getLogger(__name__)
@@ -551,7 +552,7 @@ def _article(
             origin, path, alternates, site.default_locale, kind="article", structured_data=tuple(structured),
             indexable=article.locale == locale,  # an untranslated stand-in: its own page is the one to index
         ),
-        translation_note=translation_note(article, locale, original, site.default_locale),
+        translation_note=translation_note(article, locale, original, site.default_locale, behind=_behind(kb, article, original)),
         description=description,
         announcement=announcement_notice(article, moment or dt.datetime.now(dt.UTC)),
         vote_url=f"{article_url(article_id, locale)}/vote",
@@ -561,6 +562,18 @@ def _article(
         support_url=_support_url(kb, locale, article, None) if vote_state == "sorry" else None,
         feedback=feedback,
     )
+
+
+def _behind(kb: KnowledgeBase, translation: Article, original: Article | None) -> bool | None:
+    """Whether a translation that names the commit it was made from (``translated_from``) is behind its original;
+    None when it names none, or one that is no commit here: the page then judges by dates."""
+    if translation.front.translated_from is None or original is None or original.key == translation.key:
+        return None
+    with kb.open_repo() as repo:
+        try:
+            return is_behind(repo, translation, original)
+        except UnknownOrigin:
+            return None
 
 
 def _feedback(kb: KnowledgeBase, article: Article, locale: str) -> ArticleFeedback:

@@ -77,15 +77,18 @@ class TranslationNote:
     original: Link | None = None
 
 
-def translation_note(article: Article, locale: str, original: Article | None, default_locale: str) -> TranslationNote | None:
-    """What an article page says of its language: shown untranslated in ``article.locale``, or a translation
-    last changed before its original in the default language was (the original's date, and a link to it)."""
+def translation_note(
+    article: Article, locale: str, original: Article | None, default_locale: str, *, behind: bool | None = None
+) -> TranslationNote | None:
+    """What an article page says of its language: shown untranslated in ``article.locale``, or a translation behind
+    its original in the default language (the original's date, and a link to it). ``behind`` says so for a translation
+    that names the commit it was made from; without it, one last changed before its original is taken to be behind."""
     t, names = messages.MESSAGES[locale], messages.LANGUAGE_NAMES[locale]
     if article.locale != locale:
         return TranslationNote(t["untranslated_note"].format(reader=names[locale], language=names[article.locale]))
     if original is None or article.locale == default_locale or original.updated_at is None or article.updated_at is None:
         return None
-    if original.updated_at <= article.updated_at:
+    if behind is False or (behind is None and original.updated_at <= article.updated_at):
         return None
     text = t["outdated_note"].format(language=names[original.locale], date=messages.format_date(locale, original.updated_at))
     return TranslationNote(text, Link(t["read_original"], article_url(original.id, original.locale), original.locale))

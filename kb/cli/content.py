@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -162,7 +163,8 @@ def check(
 ) -> None:
     """Validate every article, the links between them, required translations and .kb/*.yml; exit 1 on any error.
 
-    Warnings do not fail the check: near-duplicate articles, and a section an article's template requires that it lacks.
+    Warnings do not fail the check: near-duplicate articles, a section an article's template requires that it lacks,
+    an article due for review, a translation whose original changed since (with the original's diff since).
     """
     from kb.writing.checks import check_folder
 
@@ -174,6 +176,9 @@ def check(
         errors.print(str(error), markup=False, highlight=False)
     for warning in report.warnings:
         errors.print(f"warning: {warning}", markup=False, highlight=False)
+    for item in report.behind:
+        errors.print(f"{item.original.path} since {item.translated_from[:12]}, for {item.translation.path}:", markup=False, highlight=False)
+        errors.print(textwrap.indent(item.diff, "    "), markup=False, highlight=False, end="")
     if near_duplicates:
         _print_near_duplicates(report.articles, threshold)
     console.print(f"{len(report.articles)} article(s) valid, {len(report.errors)} error(s)")

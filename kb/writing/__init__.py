@@ -16,21 +16,28 @@ from kb.writing.proposals import (
     merge_proposal,
     proposal_detail,
 )
+from kb.writing.staleness import BehindOriginal, ReviewDue, UnknownOrigin, is_behind, reviews_due, translations_behind
 
 __all__ = [
     "MAX_HISTORY_PAGE",
+    "BehindOriginal",
     "NotAtRef",
     "ProposalDetail",
     "ProposalNotFound",
     "ProposalRecord",
     "ProposalRefused",
+    "ReviewDue",
+    "UnknownOrigin",
     "article_diff",
     "close_proposal",
     "create_proposal",
     "history_page",
     "impact",
+    "is_behind",
     "list_proposals",
     "merge_proposal",
     "proposal_detail",
+    "reviews_due",
+    "translations_behind",
     "version_at",
 ]

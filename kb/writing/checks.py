@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import posixpath
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,8 +25,10 @@ from articles.templates import TEMPLATES_DIR, Template, missing_sections, parse_
 from kb.access.published import select_articles, with_audience
 from kb.access.rules import ACCESS_FILE, parse_access_rules
 from kb.core.siteconfig import MAX_LOGO_BYTES, SITE_FILE, SiteConfigError, parse_site_config
+from kb.writing.staleness import BehindOriginal, ReviewDue, UnknownOrigin, reviews_due, translations_behind
 from search.encoder import Encoder
 from search.synonyms import SYNONYMS_FILE, SynonymsError, parse_synonyms
+from versioning import ContentRepo, InvalidRef, RepositoryError, UnknownRef
 
 TRANSLATIONS_FILE = ".kb/translations.yml"
 NEAR_DUPLICATE_COSINE = 0.85
@@ -145,9 +148,11 @@ class CheckReport:
     errors: list[ArticleError] = field(default_factory=list)
     warnings: list[ArticleError] = field(default_factory=list)
     """What a writer should look at but that does not fail the check: a template's section missing, a review due…"""
+    behind: list[BehindOriginal] = field(default_factory=list)
+    """Translations whose original changed since they were made, each with the original's diff since."""
 
 
-def check_folder(root: Path) -> CheckReport:
+def check_folder(root: Path, *, today: dt.date | None = None) -> CheckReport:
     """Validate a content folder as the indexer would, then across articles, for `kb check` in a content repo's CI.
 
     Across articles: links to other articles that do not resolve, and translations that
@@ -168,9 +173,62 @@ def check_folder(root: Path) -> CheckReport:
     across = broken_links(active) + missing_translations(active, translation_rules) + translation_errors + site_errors(root)
     across += synonym_errors(root)
     templates, template_errors = parse_templates(template_files(root))
-    unknown, missing = template_problems(active, templates)
+    unknown, warnings = template_problems(active, templates)
     errors += template_errors + unknown
-    return CheckReport(articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path), warnings=missing)
+    dated, behind = _with_git(root, active, errors)
+    warnings += [_due_warning(due) for due in reviews_due(dated, today=today or dt.date.today())]
+    warnings += [_behind_warning(item) for item in behind]
+    return CheckReport(
+        articles=active, errors=sorted(errors + rejected + across, key=lambda e: e.path),
+        warnings=sorted(warnings, key=lambda e: e.path), behind=behind,
+    )  # fmt: skip
+
+
+def _with_git(root: Path, articles: list[Article], errors: list[ArticleError]) -> tuple[list[Article], list[BehindOriginal]]:
+    """When ``root`` is a Git repository with commits: the articles with their last change in Git (one edited and not
+    committed yet is being looked at now), and the translations behind their original (a ``translated_from`` that
+    is no commit here added to ``errors``). Elsewhere: the articles as they are, and nothing known of translations."""
+    try:
+        repo = ContentRepo(root)
+        head = repo.resolve("HEAD")
+    except (RepositoryError, UnknownRef, InvalidRef):
+        return articles, []
+    with repo:
+        committed = {file.path: file for file in repo.files_at(head, paths=[article.path for article in articles])}
+        now = dt.datetime.now(dt.UTC)
+        dated = []
+        for article in articles:
+            file = committed.get(article.path)
+            if file is not None and file.data == (root / article.path).read_bytes():
+                dated.append(replace(article, revision=file.revision, updated_at=file.updated_at))
+            else:
+                dated.append(replace(article, updated_at=now))
+        try:
+            behind = translations_behind(repo, [a for a in dated if a.revision], at=head, default_locale=_default_locale(root))
+        except UnknownOrigin as unknown:
+            path, _, reason = str(unknown).partition(": translated_from: ")
+            errors.append(ArticleError(path, "translated_from", reason))
+            behind = []
+    return dated, behind
+
+
+def _default_locale(root: Path) -> str:
+    try:
+        return parse_site_config(_read(root / SITE_FILE)).default_locale
+    except SiteConfigError:
+        return LOCALES[0]
+
+
+def _due_warning(due: ReviewDue) -> ArticleError:
+    front = due.article.front
+    reason = f"review due since {due.due} (review_every {front.review_every}; last reviewed or changed {due.last_looked})"
+    return ArticleError(due.article.path, "review_every", reason)
+
+
+def _behind_warning(item: BehindOriginal) -> ArticleError:
+    reason = (f"translated from {item.translated_from[:12]}, and {item.original.path} changed since "
+              f"(last in {item.original.revision[:12]}): update the translation and its translated_from")  # fmt: skip
+    return ArticleError(item.translation.path, "translated_from", reason)
 
 
 def template_files(root: Path) -> list[tuple[str, bytes]]:
