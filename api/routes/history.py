@@ -1,16 +1,21 @@
-"""An article's past: GET /v1/articles/{id}/history (commits, newest first) and /diff (between two refs)."""
+"""An article's past: GET /v1/articles/{id}/history (commits, newest first), /diff (between two refs), and
+POST /v1/articles/{id}/restore (a proposal putting it back as it was)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import KnowledgeBaseDep, ViewDep
+from api.deps import KnowledgeBaseDep, PrincipalDep, ViewDep
 from api.routes.articles import pick_translation
+from api.routes.proposals import ProposalOut, require
 from api.schemas import DiffOut, HistoryOut, RevisionOut
+from kb.access import WRITER_ROLES
 from kb.core import Line
-from kb.writing import MAX_HISTORY_PAGE, article_diff, history_page
+from kb.writing import MAX_HISTORY_PAGE, article_diff, history_page, restore_article
 
 router = APIRouter(prefix="/v1", tags=["history"])
 
@@ -53,3 +58,19 @@ def get_diff(
     with kb.open_repo() as repo:
         result = article_diff(repo, article, from_ref, snapshot.commit if to_ref is None else to_ref, at=snapshot.commit, view=view)
     return DiffOut.of_article(result.diff, article=article, from_commit=result.old_commit, to_commit=result.new_commit)
+
+
+class RestoreIn(BaseModel):
+    revision: Line = Field(description="A commit, branch or tag of the article's history (GET /v1/articles/{id}/history).")
+    locale: Line | None = Field(default=None, description="Which translation; English, else the first, when absent.")
+
+
+@router.post("/articles/{article_id}/restore", status_code=201, response_model=ProposalOut)
+async def restore(kb: KnowledgeBaseDep, principal: PrincipalDep, article_id: Line, body: RestoreIn) -> ProposalOut:
+    """A proposal putting the article back as it was at ``revision``, reviewed and merged like any other."""
+    require(principal, WRITER_ROLES, "restoring an article")
+    snapshot = kb.snapshot
+    article = pick_translation(kb.translations(article_id, view=principal.view, snapshot=snapshot), article_id, body.locale)
+    author = principal.name or principal.kind
+    record = await run_in_threadpool(restore_article, kb, article, body.revision, at=snapshot.commit, author=author)
+    return ProposalOut.of(record)

@@ -94,7 +94,7 @@ class ProposalDetailOut(ProposalOut):
         )
 
 
-def _require(principal: Principal, roles: tuple[Role, ...], action: str) -> None:
+def require(principal: Principal, roles: tuple[Role, ...], action: str) -> None:
     if principal.kind not in roles:
         raise HTTPException(403, f"{action} needs a {' or '.join(roles)} API key")
 
@@ -102,7 +102,7 @@ def _require(principal: Principal, roles: tuple[Role, ...], action: str) -> None
 @router.post("", status_code=201, response_model=ProposalOut)
 async def propose(kb: KnowledgeBaseDep, principal: PrincipalDep, body: ProposalIn) -> ProposalOut:
     """A branch with one commit writing (or deleting) the given article files on top of the base."""
-    _require(principal, WRITER_ROLES, "proposing a change")
+    require(principal, WRITER_ROLES, "proposing a change")
     files = {change.path: change.content for change in body.files}
     record = await run_in_threadpool(create_proposal, kb, title=body.title, files=files,
                                      author=principal.name or principal.kind, base=body.base, message=body.message)
@@ -113,35 +113,35 @@ async def propose(kb: KnowledgeBaseDep, principal: PrincipalDep, body: ProposalI
 async def proposals(
     kb: KnowledgeBaseDep, principal: PrincipalDep, status: Literal["open", "merged", "closed"] | None = None
 ) -> list[ProposalOut]:
-    _require(principal, STAFF_ROLES, "listing proposals")
+    require(principal, STAFF_ROLES, "listing proposals")
     return [ProposalOut.of(record) for record in await run_in_threadpool(list_proposals, kb, status=status)]
 
 
 @router.get("/{proposal_id}", response_model=ProposalDetailOut)
 async def proposal(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> ProposalDetailOut:
     """The proposal with a diff per file and the validation of every proposed article."""
-    _require(principal, STAFF_ROLES, "reading proposals")
+    require(principal, STAFF_ROLES, "reading proposals")
     return ProposalDetailOut.of_detail(await run_in_threadpool(proposal_detail, kb, proposal_id))
 
 
 @router.post("/{proposal_id}/merge", response_model=ProposalOut)
 async def merge(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> ProposalOut:
     """Fast-forward or merge commit into the base; a conflict is a 409 and both branches stay as they were."""
-    _require(principal, REVIEWER_ROLES, "merging a proposal")
+    require(principal, REVIEWER_ROLES, "merging a proposal")
     record = await run_in_threadpool(merge_proposal, kb, proposal_id, reviewer=principal.name or principal.kind)
     return ProposalOut.of(record)
 
 
 @router.post("/{proposal_id}/close", response_model=ProposalOut)
 async def close(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> ProposalOut:
-    _require(principal, WRITER_ROLES, "closing a proposal")
+    require(principal, WRITER_ROLES, "closing a proposal")
     return ProposalOut.of(await run_in_threadpool(close_proposal, kb, proposal_id))
 
 
 @router.get("/{proposal_id}/impact")
 async def proposal_impact(kb: KnowledgeBaseDep, principal: PrincipalDep, proposal_id: ProposalId) -> dict:
     """`kb impact` for the proposal: golden queries at its base and at its head, as customers would search."""
-    _require(principal, STAFF_ROLES, "reading a proposal's impact")
+    require(principal, STAFF_ROLES, "reading a proposal's impact")
     detail = await run_in_threadpool(proposal_detail, kb, proposal_id)
     report = await run_in_threadpool(impact, kb, detail.record.base_commit, detail.record.head_commit, view=PUBLIC)
     return report.as_dict() | {"markdown": report.markdown()}

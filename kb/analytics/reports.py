@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Engine, Float, Select, Subquery, case, cast, desc, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Engine, Float, Select, Subquery, case, cast, desc, func, literal, select, text, union_all
 from sqlmodel import Session
 
 from articles.model import LOCALES
@@ -191,8 +191,15 @@ def _queries_report(
     return _fetch(engine, statement)
 
 
+REPORT_WORK_MEM = "64MB"
+"""PostgreSQL's memory for one report's grouping (a month of a busy help center: some 50,000 queries): with the
+default 4 MB the hash table spills to disk and the report takes twice as long."""
+
+
 def _fetch(engine: Engine, statement: Select) -> list[dict]:
     with Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))  # for this transaction only
         return [dict(row._mapping) for row in session.execute(statement)]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, Engine, Select, Subquery, case, delete, func, insert, literal, select, union_all
+from sqlalchemy import ColumnElement, Engine, Integer, Select, Subquery, case, cast, delete, func, insert, literal, select, union_all
 from sqlmodel import Session
 
 from kb.core.db import ArticleDayRecord, EventRecord, FeedbackRecord, QueryDayRecord, StateRecord
@@ -37,7 +37,9 @@ _ARTICLE_EVENTS = EventRecord.__table__  # type: ignore[attr-defined]
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    """How many rows meet ``condition``, as an INTEGER like the rollup's columns (PostgreSQL's sum is a BIGINT, and
+    summing BIGINTs again gives NUMERIC: slow arithmetic when a report adds a month of them up)."""
+    return cast(func.coalesce(func.sum(case((condition, 1), else_=0)), 0), Integer)
 
 
 def _followed(start: dt.datetime, end: dt.datetime) -> Subquery:
@@ -90,7 +92,7 @@ def query_totals(start: dt.datetime, end: dt.datetime) -> Select:
             _EVENTS.c.surface.label("surface"),
             locale.label("locale"),
             _QUERY_KEY.label("query"),
-            func.count().label("searches"),
+            cast(func.count(), Integer).label("searches"),
             _count_if(_EVENTS.c.total == 0).label("zero_results"),
             _count_if(followed.c.click == 1).label("clicked"),
             _count_if(followed.c.not_helpful == 1).label("not_helpful"),

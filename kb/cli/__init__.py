@@ -3,7 +3,7 @@
 | module          | commands                                               |
 | --------------- | ------------------------------------------------------ |
 | `serving.py`    | `kb serve`, `kb index`, `kb sync`                      |
-| `content.py`    | `kb search`, `kb impact`, `kb history`, `kb diff`, `kb check`, `kb new` |
+| `content.py`    | `kb search`, `kb impact`, `kb history`, `kb diff`, `kb check`, `kb new`, `kb restore` |
 | `access.py`     | `kb keys create/list/revoke`, `kb token`, `kb access explain/audit` |
 | `evaluation.py` | `kb eval`                                              |
 | `assist.py`     | `kb mcp`, `kb feedback`                                |
@@ -27,7 +27,7 @@ analytics_app = typer.Typer(help="What readers did: events kept for KB_ANALYTICS
 app.add_typer(analytics_app, name="analytics")
 
 for command in (serving.index, serving.serve, content.search, serving.sync, content.impact, content.history, content.diff, content.check,
-                content.new):  # fmt: skip
+                content.new, content.restore):  # fmt: skip
     app.command()(command)
 app.command("eval")(evaluation.evaluate_command)
 app.command("report")(analytics.report)

@@ -237,3 +237,30 @@ def new(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     console.print(f"wrote {target} (status: draft until you publish it)" if extra.get("status") else f"wrote {target}", markup=False)
+
+
+def restore(
+    article_id: Annotated[str, typer.Argument(metavar="ID", help="The article to restore.")],
+    revision: Annotated[str, typer.Argument(metavar="REV", help="A commit, branch or tag where it was as it should be again.")],
+    locale: Annotated[str | None, typer.Option(help="en or ja; English, else the first translation, when absent.")] = None,
+    author: Annotated[str, typer.Option(help="Who proposes it (the proposal's author).")] = "kb restore",
+) -> None:
+    """Propose putting an article back as it was at REV: a proposal to review and merge like any other."""
+    from kb.core.bootstrap import load_encoder
+    from kb.core.db import make_engine
+    from kb.core.knowledge_base import KnowledgeBase
+    from kb.writing import ProposalRefused, restore_article
+
+    settings = Settings()
+    with content_repo() as repo:
+        head = served_commit(repo)
+        article = find_article(repo, article_id, locale, head)
+    kb = KnowledgeBase(settings=settings, encoder=load_encoder(settings), engine=make_engine(settings.database))
+    try:
+        record = or_exit(lambda: restore_article(kb, article, revision, at=head, author=author))
+    except ProposalRefused as refused:
+        fail(str(refused))
+    finally:
+        kb.close()
+    console.print(f"proposal {record.id}: {record.title} (branch {record.branch})", markup=False)
+    console.print(f"review it as any other: GET /v1/proposals/{record.id}, then POST /v1/proposals/{record.id}/merge", markup=False)

@@ -16,6 +16,7 @@ from kb.writing.proposals import (
     merge_proposal,
     proposal_detail,
 )
+from kb.writing.restore import restore_article
 from kb.writing.staleness import BehindOriginal, ReviewDue, UnknownOrigin, is_behind, reviews_due, translations_behind
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "list_proposals",
     "merge_proposal",
     "proposal_detail",
+    "restore_article",
     "reviews_due",
     "translations_behind",
     "version_at",
