@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 from kb.writing.checks import check_folder
-from tests.conftest import article_text
+from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, init_repo
+from tests.test_site_staff import sign_in
 
 ORIGINAL = "Refunds are paid within 14 days to the card you paid with."
 CHANGED = "Refunds are paid within 30 days to the card you paid with."
@@ -113,3 +114,33 @@ def test_the_site_has_no_note_for_a_translation_made_from_the_current_original(
     commit_files(content_repo, {"ja/refunds.md": translated(made_from)}, "Translate refunds", date=LONG_AGO)
     client = make_client()
     assert "この翻訳は最新ではない可能性があります" not in client.get("/hc/ja/articles/refunds").text
+
+
+def test_the_dashboard_lists_articles_due_for_review_most_read_first(make_client: Callable[..., TestClient], content_repo: Path) -> None:
+    stale = {"review_every": "30d", "last_reviewed": "2025-01-01"}
+    commit_files(content_repo, {
+        "en/refunds.md": article_text("refunds", "Refunds", ORIGINAL, **stale),
+        "en/invoices.md": article_text("invoices", "Invoices", "Invoices are PDFs.", **stale),
+        "en/fresh.md": article_text("fresh", "Fresh", "Reviewed lately.", review_every="3650d"),
+    }, "Articles", date=LONG_AGO)  # fmt: skip
+    client = make_client(follow_redirects=False)
+    for _ in range(2):
+        client.get("/hc/en/articles/refunds")
+    served_kb(client).events.writer.flush()
+    sign_in(client, "writer")
+    page = client.get("/hc/en/staff/dashboard").text
+    due = page[page.index("Due for review, most read first") :]
+    assert due.index(">Refunds</a>") < due.index(">Invoices</a>") and ">Fresh</a>" not in due
+
+
+def test_the_dashboard_lists_a_translation_behind_with_the_originals_diff(
+    make_client: Callable[..., TestClient], content_repo: Path
+) -> None:
+    made_from = commit_files(content_repo, {"en/refunds.md": article_text("refunds", "Refunds", ORIGINAL)}, "Refunds")
+    commit_files(content_repo, {"ja/refunds.md": translated(made_from)}, "Translate refunds")
+    commit_files(content_repo, {"en/refunds.md": article_text("refunds", "Refunds", CHANGED)}, "Refunds now take 30 days")
+    client = make_client(follow_redirects=False)
+    sign_in(client, "writer")
+    page = client.get("/hc/en/staff/dashboard").text
+    behind = page[page.index("Translations behind their original") :]
+    assert f"<code>{made_from[:12]}</code>" in behind and "+Refunds are paid within 30 days" in behind

@@ -16,8 +16,9 @@ from sqlalchemy import Engine
 from api.schemas import article_url
 from articles.model import LOCALES
 from kb.access import STAFF
-from kb.analytics import CLICK_SURFACES, Period, Report, run_report
+from kb.analytics import CLICK_SURFACES, MAX_LIMIT, Period, Report, run_report
 from kb.core import KnowledgeBase
+from kb.writing import BehindOriginal, UnknownOrigin, reviews_due, translations_behind
 
 RANKED_ROWS = 10
 """Rows of each ranked table: the dashboard is for a glance; `kb report` and the API give more."""
@@ -154,3 +155,38 @@ def shown_rows(kb: KnowledgeBase, report: Report) -> list[dict]:
         title, url = (found.title, article_url(found.id, found.locale)) if found else (row["article_id"], None)
         rows.append(row | {"title": title, "url": url})
     return rows
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """An article due for review as the dashboard lists it: where readers meet it most, first."""
+
+    title: str
+    url: str
+    locale: str
+    due: dt.date
+    views: int
+    not_helpful: int
+
+
+def due_for_review(kb: KnowledgeBase, period: Period) -> list[DueRow]:
+    """Articles whose ``review_every`` has run out, ranked by the period's views, then its "not helpful" votes:
+    writers start where a stale article costs readers most."""
+    due = reviews_due(kb.articles(view=STAFF), today=period.until)
+    traffic = {(row["article_id"], row["locale"]): row for row in run_report(kb.engine, "articles", period, limit=MAX_LIMIT).rows}
+    rows = []
+    for item in due:
+        seen = traffic.get(item.article.key, {})
+        url = article_url(item.article.id, item.article.locale)
+        rows.append(DueRow(item.article.title, url, item.article.locale, item.due, seen.get("views", 0), seen.get("not_helpful", 0)))
+    return sorted(rows, key=lambda row: (-row.views, -row.not_helpful, row.due))
+
+
+def behind_originals(kb: KnowledgeBase) -> list[BehindOriginal]:
+    """Translations whose original changed since the commit they were made from, with the original's diff since."""
+    snapshot = kb.snapshot
+    unknown: list[UnknownOrigin] = []  # a translated_from that is no commit here: kb check names it
+    with kb.open_repo() as repo:
+        return translations_behind(
+            repo, kb.articles(view=STAFF), at=snapshot.commit, default_locale=kb.site().default_locale, unknown=unknown
+        )

@@ -202,6 +202,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash_col_suggested": "With suggestions",
         "dash_col_accepted": "Used or linked",
         "dash_col_acceptance": "Acceptance",
+        "dash_col_due": "Due since",
+        "dash_due_title": "Due for review, most read first",
+        "dash_due_none": "No article is due for review.",
+        "dash_behind_title": "Translations behind their original",
+        "dash_behind_none": "Every translation that names its original's commit is up to date.",
+        "dash_behind_since": "translated from",
+        "dash_behind_diff": "What changed in the original since",
     },
     "ja": {
         "skip_to_content": "本文へスキップ",
@@ -401,6 +408,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash_col_suggested": "提案あり",
         "dash_col_accepted": "使用・リンク",
         "dash_col_acceptance": "採用率",
+        "dash_col_due": "見直し期限",
+        "dash_due_title": "見直しが必要な記事（閲覧の多い順）",
+        "dash_due_none": "見直しが必要な記事はありません。",
+        "dash_behind_title": "原文より古い翻訳",
+        "dash_behind_none": "原文のコミットを記した翻訳はすべて最新です。",
+        "dash_behind_since": "翻訳元",
+        "dash_behind_diff": "その後の原文の変更",
     },
 }
 

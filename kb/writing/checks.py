@@ -203,12 +203,12 @@ def _with_git(root: Path, articles: list[Article], errors: list[ArticleError]) -
                 dated.append(replace(article, revision=file.revision, updated_at=file.updated_at))
             else:
                 dated.append(replace(article, updated_at=now))
-        try:
-            behind = translations_behind(repo, [a for a in dated if a.revision], at=head, default_locale=_default_locale(root))
-        except UnknownOrigin as unknown:
-            path, _, reason = str(unknown).partition(": translated_from: ")
+        unknown: list[UnknownOrigin] = []
+        committed_articles = [a for a in dated if a.revision]
+        behind = translations_behind(repo, committed_articles, at=head, default_locale=_default_locale(root), unknown=unknown)
+        for origin in unknown:
+            path, _, reason = str(origin).partition(": translated_from: ")
             errors.append(ArticleError(path, "translated_from", reason))
-            behind = []
     return dated, behind
 
 

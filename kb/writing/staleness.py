@@ -72,17 +72,26 @@ def is_behind(repo: ContentRepo, translation: Article, original: Article) -> boo
     return not repo.contains(original.revision, commit)
 
 
-def translations_behind(repo: ContentRepo, articles: Sequence[Article], *, at: str, default_locale: str) -> list[BehindOriginal]:
+def translations_behind(
+    repo: ContentRepo, articles: Sequence[Article], *, at: str, default_locale: str, unknown: list[UnknownOrigin] | None = None
+) -> list[BehindOriginal]:
     """Every translation with ``translated_from`` whose original changed since, with the original's diff since.
 
-    Raises :class:`UnknownOrigin` (naming the article) for a ``translated_from`` that is no commit here.
+    A ``translated_from`` that is no commit here is added to ``unknown`` (or, without that list, raised as an
+    :class:`UnknownOrigin` naming the article), and the others are still checked.
     """
     behind = []
     for translation in articles:
         if translation.front.translated_from is None:
             continue
         original = original_of(translation, articles, default_locale=default_locale)
-        if original is None or not is_behind(repo, translation, original):
+        try:
+            if original is None or not is_behind(repo, translation, original):
+                continue
+        except UnknownOrigin as origin:
+            if unknown is None:
+                raise
+            unknown.append(origin)
             continue
         commit = _origin(repo, translation)
         diff = article_diff(repo, original, commit, at, at=at, view=STAFF).diff.unified
