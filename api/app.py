@@ -24,6 +24,7 @@ from api.routes import (
     citations,
     events,
     feedback,
+    gaps,
     health,
     history,
     proposals,
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     limited = [Depends(rate_limited)]
     app.include_router(search.router)  # limited route by route: GET /v1/search counts its caller itself
     routers = (
-        articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, events, reports, widget,
+        articles, history, changes, access, proposals, suggestions, answers, citations, retrieve, feedback, events, reports, gaps, widget,
         webhooks, site,
     )  # fmt: skip
     for module in routers:

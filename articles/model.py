@@ -53,6 +53,9 @@ class FrontMatter(BaseModel):
         default=None, description="A translation's: the commit of its original (same id, default language) it was translated from."
     )
     keywords: tuple[str, ...] = ()
+    questions: tuple[str, ...] = Field(
+        default=(), description="Questions readers asked that it should answer: a content gap's, when kb proposed the article."
+    )
     redirect_from: tuple[str, ...] = ()
     promoted: int | None = Field(
         default=None, ge=1, description="Its place among the home page's popular articles (1 first), until article views order them."

@@ -10,7 +10,8 @@ events. Feedback (votes, bots' and agents' outcomes) is read from the ledger by 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -104,7 +105,7 @@ def _rate(part: ColumnElement, whole: ColumnElement) -> ColumnElement:
     return cast(part, Float) / func.nullif(whole, 0)
 
 
-def _query_rows(engine: Engine, period: Period) -> Subquery:
+def query_rows(engine: Engine, period: Period) -> Subquery:
     """The period's searches per day, surface, locale and query: rollup rows where rolled up, events after."""
     rolled = rolled_through(engine)
     parts: list[Select] = []
@@ -154,7 +155,7 @@ def _live_days(period: Period, rolled: dt.date | None) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((period.until - first).days + 1)]
 
 
-def _filtered(rows: Subquery, period: Period, *, surfaces: tuple[str, ...] | None = None) -> list[ColumnElement[bool]]:
+def filtered(rows: Subquery, period: Period, *, surfaces: tuple[str, ...] | None = None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if period.locale is not None:
         conditions.append(rows.c.locale == period.locale)
@@ -174,14 +175,14 @@ def _queries_report(
     order: Callable[[Subquery], ColumnElement], surfaces: tuple[str, ...] | None = None,
 ) -> list[dict]:  # fmt: skip
     """Queries grouped over the period: searches, zero-result searches, clicked searches and click-through."""
-    rows = _query_rows(engine, period)
+    rows = query_rows(engine, period)
     searches, zero, clicked = _sum(rows, "searches"), _sum(rows, "zero_results"), _sum(rows, "clicked")
     statement = (
         select(
             rows.c.query.label("query"), searches.label("searches"), zero.label("zero_results"), clicked.label("clicked"),
             _rate(clicked, searches - zero).label("click_through"), _sum(rows, "not_helpful").label("not_helpful"),
         )
-        .where(*_filtered(rows, period, surfaces=surfaces))
+        .where(*filtered(rows, period, surfaces=surfaces))
         .group_by(rows.c.query)
         .order_by(desc(order(rows)), rows.c.query)
         .limit(limit)
@@ -196,10 +197,17 @@ REPORT_WORK_MEM = "64MB"
 default 4 MB the hash table spills to disk and the report takes twice as long."""
 
 
-def _fetch(engine: Engine, statement: Select) -> list[dict]:
+@contextmanager
+def report_session(engine: Engine) -> Iterator[Session]:
+    """A session for one report's query: on PostgreSQL with :data:`REPORT_WORK_MEM` for its transaction only."""
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
-            session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))  # for this transaction only
+            session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
+        yield session
+
+
+def _fetch(engine: Engine, statement: Select) -> list[dict]:
+    with report_session(engine) as session:
         return [dict(row._mapping) for row in session.execute(statement)]
 
 
@@ -253,14 +261,14 @@ def _on(rows: Subquery, surfaces: tuple[str, ...], name: str) -> ColumnElement[i
 
 def daily(engine: Engine, period: Period, limit: int) -> Report:
     """Day by day, every day of the period (none left out for having no searches): what the dashboard charts."""
-    rows = _query_rows(engine, period)
+    rows = query_rows(engine, period)
     with_results = _on(rows, CLICK_SURFACES, "searches") - _on(rows, CLICK_SURFACES, "zero_results")
     searches = select(
         rows.c.day, _sum(rows, "searches").label("searches"), _sum(rows, "zero_results").label("zero_results"),
         _rate(_on(rows, CLICK_SURFACES, "clicked"), with_results).label("click_through"),
-    ).where(*_filtered(rows, period)).group_by(rows.c.day)  # fmt: skip
+    ).where(*filtered(rows, period)).group_by(rows.c.day)  # fmt: skip
     articles = _article_rows(engine, period)
-    views = select(articles.c.day, _sum(articles, "views").label("views")).where(*_filtered(articles, period)).group_by(articles.c.day)
+    views = select(articles.c.day, _sum(articles, "views").label("views")).where(*filtered(articles, period)).group_by(articles.c.day)
     by_day = {_as_date(row["day"]): row for row in _fetch(engine, searches)}
     viewed = {_as_date(row["day"]): row["views"] for row in _fetch(engine, views)}
     days = [period.since + dt.timedelta(days=n) for n in range((period.until - period.since).days + 1)]
@@ -287,14 +295,14 @@ ZERO_RATE = Column("zero_rate", "Zero-result rate", "rate")
 
 def surfaces(engine: Engine, period: Period, limit: int) -> Report:
     """Each surface's searches, how many found nothing, and (where readers pick among results) how many were opened."""
-    rows = _query_rows(engine, period)
+    rows = query_rows(engine, period)
     searches, zero, clicked = _sum(rows, "searches"), _sum(rows, "zero_results"), _sum(rows, "clicked")
     statement = (
         select(
             rows.c.surface.label("surface"), searches.label("searches"), zero.label("zero_results"),
             _rate(zero, searches).label("zero_rate"), clicked.label("clicked"), _rate(clicked, searches - zero).label("click_through"),
         )
-        .where(*_filtered(rows, period)).group_by(rows.c.surface).order_by(desc(searches), rows.c.surface)
+        .where(*filtered(rows, period)).group_by(rows.c.surface).order_by(desc(searches), rows.c.surface)
     )  # fmt: skip
     found = _fetch(engine, statement)
     for row in found:
@@ -316,7 +324,7 @@ def articles(engine: Engine, period: Period, limit: int) -> Report:
     events = _article_rows(engine, period)
     seen = select(
         events.c.article_id, events.c.locale, events.c.views, events.c.clicks, *(literal(0).label(name) for name in _OUTCOME_COLUMNS)
-    ).where(*_filtered(events, period))
+    ).where(*filtered(events, period))
     feedback = FeedbackRecord.__table__  # type: ignore[attr-defined]
     said = select(
         feedback.c.article_id, feedback.c.locale, literal(0).label("views"), literal(0).label("clicks"),
@@ -354,7 +362,7 @@ _OUTCOME_COLUMNS = ("helpful", "not_helpful", "resolved", "escalated", "rejected
 
 def bots(engine: Engine, period: Period, limit: int) -> Report:
     """Per locale: the bots' questions, those answered, resolved and escalated, and deflection: answered and not escalated."""
-    rows = _query_rows(engine, period)
+    rows = query_rows(engine, period)
     questions, answered = _sum(rows, "searches"), _sum(rows, "searches") - _sum(rows, "zero_results")
     resolved, escalated = _sum(rows, "resolved"), _sum(rows, "escalated")
     statement = (
@@ -363,7 +371,7 @@ def bots(engine: Engine, period: Period, limit: int) -> Report:
             escalated.label("escalated"), _rate(resolved, answered).label("resolution_rate"),
             _rate(answered - escalated, questions).label("deflection"),
         )
-        .where(*_filtered(rows, period), rows.c.surface == "bot").group_by(rows.c.locale).order_by(desc(questions), rows.c.locale)
+        .where(*filtered(rows, period), rows.c.surface == "bot").group_by(rows.c.locale).order_by(desc(questions), rows.c.locale)
     )  # fmt: skip
     columns = (
         Column("locale", "Locale", "text"), Column("questions", "Questions", "count"), Column("answered", "Answered", "count"),
@@ -375,14 +383,14 @@ def bots(engine: Engine, period: Period, limit: int) -> Report:
 
 def agents(engine: Engine, period: Period, limit: int) -> Report:
     """Per locale: tickets kb suggested articles for, and how many of those lists an agent used or linked."""
-    rows = _query_rows(engine, period)
+    rows = query_rows(engine, period)
     suggested, accepted = _sum(rows, "searches") - _sum(rows, "zero_results"), _sum(rows, "accepted")
     statement = (
         select(
             rows.c.locale, _sum(rows, "searches").label("tickets"), suggested.label("suggested"), accepted.label("accepted"),
             _rate(accepted, suggested).label("acceptance"),
         )
-        .where(*_filtered(rows, period), rows.c.surface == "agent")
+        .where(*filtered(rows, period), rows.c.surface == "agent")
         .group_by(rows.c.locale)
         .order_by(desc(_sum(rows, "searches")), rows.c.locale)
     )  # fmt: skip

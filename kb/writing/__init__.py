@@ -4,6 +4,7 @@ What the API and other callers use is named here; the modules beside it are its 
 """
 
 from kb.core.db import ProposalRecord
+from kb.writing.gap_work import gap_proposal, gap_report
 from kb.writing.history import MAX_HISTORY_PAGE, NotAtRef, article_diff, history_page, version_at
 from kb.writing.impact import impact
 from kb.writing.proposals import (
@@ -32,6 +33,8 @@ __all__ = [
     "article_diff",
     "close_proposal",
     "create_proposal",
+    "gap_proposal",
+    "gap_report",
     "history_page",
     "impact",
     "is_behind",

@@ -1,0 +1,72 @@
+"""A content gap turned into work in Git: a draft article proposed from a template, with the topic's questions in
+its front matter, or, where an article is near, a Markdown report of the questions it failed (for a pull
+request or an issue). The topics come from `kb/analytics/gaps.py`."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from articles.parse import InvalidArticle
+from articles.templates import TEMPLATES_DIR, new_article, parse_templates, template_for
+from kb.analytics.gaps import Topic
+from kb.core.db import ProposalRecord
+from kb.core.knowledge_base import KnowledgeBase
+from kb.core.requests import InvalidRequest
+from kb.writing.proposals import create_proposal
+
+
+def gap_proposal(
+    kb: KnowledgeBase, topic: Topic, *, at: str, author: str, template: str | None = None, article_id: str | None = None
+) -> ProposalRecord:
+    """A proposal adding a draft article for ``topic``: from ``template`` (of ``.kb/templates/`` at commit ``at``) or a
+    blank page, its questions in the front matter's ``questions``. A bad template or id is an ``InvalidRequest`` naming it."""
+    with kb.open_repo() as repo:
+        files = [(file.path, file.data) for file in repo.files_at(at) if file.path.startswith(TEMPLATES_DIR + "/")]
+        existing = {file.path for file in repo.files_at(at) if file.path.startswith(topic.locale + "/")}
+    chosen = None
+    if template is not None:
+        chosen = template_for(parse_templates(files)[0], template, topic.locale)
+        if chosen is None:
+            raise InvalidRequest("template", f"no template {template!r} in {TEMPLATES_DIR}/")
+    article_id = article_id or _slug(topic)
+    path = f"{topic.locale}/{article_id}.md"
+    if path in existing:
+        raise InvalidRequest("id", f"{path} exists already; give another id")
+    title = topic.label[:1].upper() + topic.label[1:]
+    extra = {"status": "draft", "questions": [question for question, _ in topic.examples]}
+    try:
+        text = new_article(chosen, article_id=article_id, title=title, locale=topic.locale, extra=extra)
+    except InvalidArticle as invalid:
+        raise InvalidRequest(invalid.error.field, invalid.error.reason) from None
+    return create_proposal(kb, title=f"New article: {title}"[:200], files={path: text}, author=author, message=gap_report(topic))
+
+
+def gap_report(topic: Topic) -> str:
+    """The topic as Markdown: how often its questions failed and how that moved, the questions, the article nearest."""
+    trend = "new in the second half" if topic.trend is None else f"{topic.trend:+.0%} from the first half of the period to the second"
+    lines = [
+        f"## Readers asked “{topic.label}” and did not find an answer",
+        "",
+        f"{topic.failed} failed searches or escalated questions ({trend}), {topic.queries} distinct question(s) in {topic.locale}.",
+        "",
+        "| question | failed |",
+        "|---|---|",
+        *(f"| {_cell(question)} | {count} |" for question, count in topic.examples),
+    ]
+    if topic.nearest is not None:
+        near = topic.nearest
+        where = f"**{near.title}** (`{near.article_id}`, {near.locale}, cosine {near.cosine:.2f})"
+        lines += ["", f"The nearest article, {where}, did not answer them: it may need a section for these questions, or their words."]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _slug(topic: Topic) -> str:
+    """An article id from the topic's label (its ASCII words), or from the topic's id where it has none (Japanese)."""
+    ascii_words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", topic.label.lower()).encode("ascii", "ignore").decode())
+    slug = "-".join(ascii_words)[:60].strip("-")
+    return slug or f"gap-{topic.id}"

@@ -1,0 +1,125 @@
+"""Content gaps: failed questions grouped by meaning into topics, and a topic turned into work in Git."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col
+
+from articles.parse import parse_article
+from kb.analytics.gaps import EXACT_UP_TO, group
+from kb.analytics.rollups import ROLLED_THROUGH
+from kb.core.db import EventRecord, StateRecord
+from tests.conftest import article_text, served_kb
+from tests.test_api_agents import key
+from tests.test_kb_templates import HOW_TO
+from versioning import ContentRepo
+
+FILES = {
+    "en/export.md": article_text("export", "Export your data", "## To a spreadsheet\n\nOpen Settings and choose Export to CSV."),
+    "en/refunds.md": article_text("refunds", "Refunds", "Refunds are paid within 14 days to the card you paid with."),
+    ".kb/templates/how-to.md": HOW_TO,
+}
+TELEPORT = ["teleport my warehouse", "how do i teleport the warehouse", "warehouse teleportation"]
+
+
+@pytest.fixture
+def site(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client(FILES, follow_redirects=False)
+
+
+def failed(client: TestClient, queries: dict[str, int], *, days_ago: int = 1, surface: str = "site") -> None:
+    """Searches that found nothing, ``days_ago``, as a server running then would have recorded them (and no day rolled up)."""
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
+    rows = [{"at": at, "kind": "search", "surface": surface, "query": query, "locale": "en", "mode": "hybrid",
+             "principal_kind": "anonymous", "results": "", "total": 0}
+            for query, times in queries.items() for _ in range(times)]  # fmt: skip
+    with Session(served_kb(client).engine) as session:
+        session.execute(insert(EventRecord), rows)
+        session.execute(delete(StateRecord).where(col(StateRecord.key) == ROLLED_THROUGH))
+        session.commit()
+
+
+def gaps(client: TestClient, **params: str) -> list[dict]:
+    served_kb(client).events.writer.flush()
+    response = client.get("/v1/gaps", params=params, headers=key(client, "agent"))
+    assert response.status_code == 200, response.text
+    return response.json()["topics"]
+
+
+def test_a_zero_result_query_appears_in_a_gap_topic_with_its_count(site: TestClient) -> None:
+    for _ in range(3):
+        site.get("/hc/en/search", params={"q": "frobnicate the quux"})
+    [topic] = gaps(site)
+    assert (topic["label"], topic["failed"], topic["examples"]) == ("frobnicate the quux", 3, [["frobnicate the quux", 3]])
+
+
+def test_questions_that_mean_the_same_are_one_topic_and_others_another(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 4, TELEPORT[1]: 2, TELEPORT[2]: 1, "pay with seashells": 2})
+    topics = gaps(site)
+    assert [(t["label"], t["failed"], t["queries"]) for t in topics] == [(TELEPORT[0], 7, 3), ("pay with seashells", 2, 1)]
+
+
+def test_a_topic_says_how_it_moved_between_the_periods_halves(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 1}, days_ago=25)
+    failed(site, {TELEPORT[0]: 3}, days_ago=2)
+    [topic] = gaps(site)
+    assert (topic["earlier"], topic["later"], topic["trend"]) == (1, 3, 2.0)
+
+
+def test_a_topic_near_an_existing_article_names_it(site: TestClient) -> None:
+    failed(site, {"export my data to a spreadsheet": 2})
+    [topic] = gaps(site)
+    assert topic["nearest"]["article_id"] == "export" and topic["nearest"]["cosine"] >= 0.55
+
+
+def test_a_topic_becomes_a_proposal_whose_article_validates(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 3, TELEPORT[1]: 1})
+    [topic] = gaps(site)
+    response = site.post(f"/v1/gaps/{topic['id']}/proposal", json={"template": "how-to"}, headers=key(site, "writer"))
+    assert response.status_code == 201, response.text
+    proposal = response.json()
+    detail = site.get(f"/v1/proposals/{proposal['id']}", headers=key(site, "writer")).json()
+    assert detail["problems"] == [] and [d["new_path"] for d in detail["diffs"]] == ["en/teleport-my-warehouse.md"]
+    repo = ContentRepo(served_kb(site).settings.content_path)
+    [file] = repo.files_at(proposal["branch"], paths=["en/teleport-my-warehouse.md"])
+    article = parse_article(file.path, file.data)
+    assert article.front.questions == tuple(TELEPORT[:2]) and article.front.status == "draft" and article.front.template == "how-to"
+
+
+def test_a_topic_near_an_article_becomes_a_markdown_report_of_what_it_failed(site: TestClient) -> None:
+    failed(site, {"export my data to a spreadsheet": 2})
+    [topic] = gaps(site)
+    response = site.get(f"/v1/gaps/{topic['id']}/report", headers=key(site, "agent"))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/markdown")
+    assert "| export my data to a spreadsheet | 2 |" in response.text and "**Export your data** (`export`" in response.text
+
+
+def test_a_proposal_from_a_template_there_is_none_of_is_refused_naming_it(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 1})
+    [topic] = gaps(site)
+    response = site.post(f"/v1/gaps/{topic['id']}/proposal", json={"template": "faq"}, headers=key(site, "writer"))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "template"
+
+
+def test_an_unknown_topic_is_a_404(site: TestClient) -> None:
+    assert site.get("/v1/gaps/0123456789ab/report", headers=key(site, "agent")).status_code == 404
+
+
+@pytest.mark.parametrize("role", [None, "bot"])
+def test_gaps_are_for_staff_only(site: TestClient, role: str | None) -> None:
+    assert site.get("/v1/gaps", headers=key(site, role) if role else {}).status_code == 403
+
+
+def test_many_queries_are_grouped_with_an_inverted_file_as_they_are_exactly() -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(EXACT_UP_TO + 1000, 64)).astype(np.float32)
+    vectors[1] = vectors[0] + rng.normal(scale=0.05, size=64)  # a near copy of the first
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    groups = group(vectors)
+    assert groups[0] == [0, 1] and sum(len(members) for members in groups) == len(vectors)
