@@ -94,6 +94,7 @@ HOSTILE_TEXT = {
 VALID_VALUES = {
     "q": "password", "article_id": "start", "article": "start", "from": "HEAD", "as": "anonymous", "proposal_id": "1",
     "locale": "en", "revision": "0" * 40, "quote": "Create a workspace.", "name": "top-queries",
+    "topic_id": "0123456789ab",
 }  # fmt: skip
 """A valid value for each required parameter, so only the field under test is hostile."""
 
@@ -115,6 +116,8 @@ VALID_BODIES: dict[str, dict[str, object]] = {
                      "anchor": "", "reason": "unclear", "comment": "Clear enough."},
     "/v1/proposals": {"title": "Add a page", "message": "Why", "base": "main",
                       "files": [{"path": "en/new-page.md", "content": "---\nid: new-page\ntitle: New\n---\n\nBody.\n"}]},
+    "/v1/articles/{article_id}/restore": {"revision": "HEAD~1", "locale": "en"},
+    "/v1/gaps/{topic_id}/proposal": {"locale": "en", "template": "how-to", "id": "new-page"},
 }  # fmt: skip
 
 
