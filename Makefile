@@ -55,6 +55,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.assist_latency
 	$(BIN)/python -m bench.site_latency
 	$(BIN)/python -m bench.events_overhead
+	$(BIN)/python -m bench.reports_scale
+	$(BIN)/python -m bench.gaps_scale
 
 # Search quality on the BEIR sets beside the project.
 eval: $(STAMP)

@@ -167,11 +167,11 @@ def _topic(members: list[FailedQuery], leader: np.ndarray, snapshot: IndexSnapsh
     label = members[0].query
     digest = hashlib.sha256(f"{locale}\n{label}".encode()).hexdigest()[:12]
     examples = [(query.query, query.failed) for query in members[:EXAMPLES]]
-    nearest = _nearest(leader, snapshot, allowed, locale)
+    nearest = nearest_article(leader, snapshot, allowed, locale)
     return Topic(digest, label, locale, failed, earlier, failed - earlier, examples, len(members), nearest)
 
 
-def _nearest(vector: np.ndarray, snapshot: IndexSnapshot, allowed: np.ndarray, locale: str) -> NearArticle | None:
+def nearest_article(vector: np.ndarray, snapshot: IndexSnapshot, allowed: np.ndarray, locale: str) -> NearArticle | None:
     """The article of ``locale`` among ``allowed`` whose closest section is nearest to ``vector``, if near enough."""
     best: tuple[float, int] | None = None
     for number, entry in enumerate(snapshot.entries):
