@@ -80,5 +80,5 @@ def test_kb_check_warns_about_near_duplicates_without_failing(tmp_path: Path, mo
 
 def test_kb_check_fails_on_a_broken_link(tmp_path: Path) -> None:
     root = write(tmp_path, {"en/a.md": article_text("a", "A", "See [gone](gone.md).")})
-    result = CliRunner().invoke(app, ["check", "--no-near-duplicates", str(root)])
+    result = CliRunner().invoke(app, ["check", "--no-near-duplicates", "--no-contradictions", str(root)])
     assert result.exit_code == 1 and "en/a.md: links" in result.output

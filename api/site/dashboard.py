@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,7 @@ from kb.access import STAFF
 from kb.analytics import CLICK_SURFACES, MAX_LIMIT, Period, Report, run_report
 from kb.core import KnowledgeBase
 from kb.writing import BehindOriginal, UnknownOrigin, reviews_due, translations_behind
+from kb.writing.contradictions import Contradiction, contradictions
 
 RANKED_ROWS = 10
 """Rows of each ranked table: the dashboard is for a glance; `kb report` and the API give more."""
@@ -190,3 +192,14 @@ def behind_originals(kb: KnowledgeBase) -> list[BehindOriginal]:
         return translations_behind(
             repo, kb.articles(view=STAFF), at=snapshot.commit, default_locale=kb.site().default_locale, unknown=unknown
         )
+
+
+def possible_contradictions(kb: KnowledgeBase) -> list[Contradiction]:
+    """Sections of the served articles giving different figures for one thing, found once per served commit
+    (the sections' vectors come from the embedding cache the index filled)."""
+    return _contradictions_at(kb, kb.snapshot.commit)
+
+
+@lru_cache(maxsize=4)
+def _contradictions_at(kb: KnowledgeBase, commit: str) -> list[Contradiction]:
+    return contradictions(kb.articles(view=STAFF), kb.indexer.encoder)

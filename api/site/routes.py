@@ -25,7 +25,7 @@ from api.rendering import article_html
 from api.schemas import article_url
 from api.site import contact, messages, seo, votes
 from api.site.dashboard import TABLES as DASHBOARD_TABLES
-from api.site.dashboard import behind_originals, dashboard, due_for_review, shown_rows
+from api.site.dashboard import behind_originals, dashboard, due_for_review, possible_contradictions, shown_rows
 from api.site.pagecache import PageCache, etag_of, matches
 from api.site.seo import PageMeta
 from api.site.views import (
@@ -746,7 +746,7 @@ def staff_dashboard(
         "dashboard.html", kb=kb, locale=locale, view=view, status=400 if error else 200, error=error, dash=dash,
         rows={name: shown_rows(kb, report) for name, report in dash.reports.items()},
         tables=DASHBOARD_TABLES, locales=LOCALES, surfaces=SURFACES, action=f"/hc/{locale}/staff/dashboard",
-        due=due_for_review(kb, period), behind=behind_originals(kb),
+        due=due_for_review(kb, period), behind=behind_originals(kb), contradictions=possible_contradictions(kb),
     )  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -160,11 +160,15 @@ def check(
     threshold: Annotated[
         float, typer.Option(help="Cosine similarity from which two articles are near-duplicates.")
     ] = NEAR_DUPLICATE_COSINE,
+    contradictions: Annotated[
+        bool, typer.Option(help="Also list sections of articles giving different figures for one thing (loads the model).")
+    ] = True,
 ) -> None:
     """Validate every article, the links between them, required translations and .kb/*.yml; exit 1 on any error.
 
-    Warnings do not fail the check: near-duplicate articles, a section an article's template requires that it lacks,
-    an article due for review, a translation whose original changed since (with the original's diff since).
+    Warnings do not fail the check: near-duplicate articles, possible contradictions (two sections giving different
+    figures for one thing), a section an article's template requires that it lacks, an article due for review, a
+    translation whose original changed since (with the original's diff since).
     """
     from kb.writing.checks import check_folder
 
@@ -181,9 +185,28 @@ def check(
         errors.print(textwrap.indent(item.diff, "    "), markup=False, highlight=False, end="")
     if near_duplicates:
         _print_near_duplicates(report.articles, threshold)
+    if contradictions:
+        _print_contradictions(report.articles)
     console.print(f"{len(report.articles)} article(s) valid, {len(report.errors)} error(s)")
     if report.errors:
         raise typer.Exit(1)
+
+
+def _print_contradictions(articles: list[Article]) -> None:
+    from kb.core.bootstrap import load_encoder
+    from kb.writing.contradictions import contradictions
+
+    with console.status("Comparing figures…", spinner="dots") if show_progress() else nullcontext():
+        found = contradictions(articles, load_encoder(Settings()))
+    for pair in found:
+        first, second = pair.first, pair.second
+        errors.print(
+            f"warning: {first.article.path}#{first.anchor} and {second.article.path}#{second.anchor} may contradict each other "
+            f"({pair.kind}: {', '.join(first.figures)} against {', '.join(second.figures)}):\n"
+            f"    “{first.text}”\n    “{second.text}”",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _print_near_duplicates(articles: list[Article], threshold: float) -> None:
