@@ -14,6 +14,7 @@ from kb.cli import app
 from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, git
 from tests.test_api_proposals import as_role
+from tests.test_site_staff import sign_in
 
 GOOD = article_text("refunds", "Refunds", "## Timing\n\nRefunds are paid within 14 days.")
 BROKEN = article_text("refunds", "Refunds", "## Timing\n\nRefunds are paid within 30 days, maybe.")
@@ -86,3 +87,43 @@ def test_kb_restore_proposes_from_the_command_line(story: tuple[TestClient, str]
     assert f"Restore Refunds (en) to {good[:12]}" in result.output
     listed = client.get("/v1/proposals", headers=as_role(client, "writer")).json()
     assert [(p["title"], p["author"]) for p in listed] == [(f"Restore Refunds (en) to {good[:12]}", "Dana")]
+
+
+@pytest.fixture
+def site(make_client: Callable[..., TestClient], content_repo: Path) -> tuple[TestClient, str]:
+    good = commit_files(content_repo, {"en/refunds.md": GOOD}, "Refunds")
+    commit_files(content_repo, {"en/refunds.md": BROKEN}, "Refunds: vaguer")
+    return make_client(follow_redirects=False), good
+
+
+def test_a_writer_restores_a_version_from_the_staff_history_page(site: tuple[TestClient, str]) -> None:
+    client, good = site
+    sign_in(client, "writer")
+    page = client.get("/hc/en/articles/refunds/history")
+    assert page.status_code == 200 and "Refunds: vaguer" in page.text and page.text.count("Restore this version") == 1
+    restored = client.post("/hc/en/articles/refunds/restore", data={"revision": good})
+    assert restored.status_code == 303
+    after = client.get(restored.headers["location"]).text
+    assert "opened: it restores this version" in after
+    [proposal] = client.get("/v1/proposals", headers=as_role(client, "writer")).json()
+    assert proposal["title"] == f"Restore Refunds (en) to {good[:12]}"
+
+
+def test_an_agent_reads_the_history_but_may_not_restore(site: tuple[TestClient, str]) -> None:
+    client, good = site
+    sign_in(client, "agent")
+    assert "Restore this version" not in client.get("/hc/en/articles/refunds/history").text
+    assert client.post("/hc/en/articles/refunds/restore", data={"revision": good}).status_code == 403
+
+
+def test_the_history_page_is_a_404_for_readers(site: tuple[TestClient, str]) -> None:
+    client, good = site
+    assert client.get("/hc/en/articles/refunds/history").status_code == 404
+    assert client.post("/hc/en/articles/refunds/restore", data={"revision": good}).status_code == 404
+
+
+def test_a_restore_from_the_page_that_cannot_be_made_says_why(site: tuple[TestClient, str]) -> None:
+    client, _ = site
+    sign_in(client, "writer")
+    page = client.post("/hc/en/articles/refunds/restore", data={"revision": "no-such-branch"})
+    assert page.status_code == 400 and "revision:" in page.text and "Restore this version" in page.text

@@ -152,8 +152,9 @@ def test_the_staff_sign_in_and_an_articles_staff_view_have_no_serious_violation(
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_staff_dashboard_has_no_serious_violation(site_tab: Tab, client: TestClient, locale: str, scheme: str) -> None:
-    """With something in every table: a search that found nothing, one that did, an article read and voted on."""
+def test_the_staff_dashboard_and_history_have_no_serious_violation(site_tab: Tab, client: TestClient, locale: str, scheme: str) -> None:
+    """The dashboard with something in its tables (a search that found nothing, one that did, an article read), then
+    an article's history with its restore buttons."""
     page = site_tab.page
     page.goto(f"/hc/{locale}/search?q=axe+{scheme}+zzqx")
     page.goto(f"/hc/{locale}/search?q=password")
@@ -165,6 +166,9 @@ def test_the_staff_dashboard_has_no_serious_violation(site_tab: Tab, client: Tes
     sync_api.expect(page.locator(".dash-chart svg")).to_be_visible()
     page.locator(".dash-days summary").click()
     assert_no_serious_violation(page, f"the staff dashboard ({locale}, {scheme})")
+    page.goto(f"/hc/{locale}/articles/reset-password/history")
+    sync_api.expect(page.locator(".history li").first).to_be_visible()
+    assert_no_serious_violation(page, f"an article's history for staff ({locale}, {scheme})")
 
 
 @dataclass(frozen=True)

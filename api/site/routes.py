@@ -50,12 +50,12 @@ from api.site.views import (
     translation_note,
 )
 from articles.model import LOCALES, Article
-from kb.access import PUBLIC, STAFF_ROLES, Principal, View, authenticate, key_principal, session_key, session_token
+from kb.access import PUBLIC, STAFF_ROLES, WRITER_ROLES, Principal, View, authenticate, key_principal, session_key, session_token
 from kb.access.keys import SESSION_HOURS
 from kb.analytics import SEARCH_ID, SURFACES, Period, SearchEvent, elapsed_ms
 from kb.assist import feedback_summary
 from kb.core import LOGO_TYPES, MAX_OFFSET, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
-from kb.writing import UnknownOrigin, is_behind
+from kb.writing import ProposalRefused, UnknownOrigin, history_page, is_behind, restore_article
 from search.snapshot import Filters, Results
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ STATIC_DIR = HERE / "static"
 STATIC_URL = "/hc/static"
 HOME_ARTICLES = 6
 """Articles listed per category card on the home page; the category page lists them all."""
+HISTORY_ROWS = 30
+"""Commits on a page of an article's history."""
 SUGGESTIONS = 5
 """Results search.js asks /v1/search for while the reader types."""
 
@@ -724,6 +726,62 @@ def _same_site(request: Request) -> bool:
         return urlsplit(origin).netloc == request.headers.get("host", "")
     except ValueError:  # e.g. an unbalanced IPv6 bracket: no origin this site could have
         return False
+
+
+@router.get("/hc/{locale}/articles/{article_id}/history")
+def article_history(
+    kb: KnowledgeBaseDep, principal: SitePrincipalDep, locale: Line, article_id: Line, cursor: Line = "", proposed: Line = ""
+) -> Response:
+    """An article's commits for staff, newest first; a writer may restore any earlier one as a proposal. A 404 for readers."""
+    article = _readable(kb, principal.view, article_id, locale)
+    if article is None or not principal.view.staff:
+        return _not_found(kb, locale)
+    return _history(kb, principal, article, locale, cursor=cursor, notice=_proposed_notice(locale, proposed))
+
+
+@router.post("/hc/{locale}/articles/{article_id}/restore")
+def restore_from_history(
+    request: Request, kb: KnowledgeBaseDep, principal: SitePrincipalDep, locale: Line, article_id: Line,
+    revision: Annotated[Line, Form()] = "",
+) -> Response:  # fmt: skip
+    """A writer's "restore this version" from the history page: a proposal, then the history again saying so."""
+    article = _readable(kb, principal.view, article_id, locale)
+    if article is None or not principal.view.staff:
+        return _not_found(kb, locale)
+    if not _same_site(request) or principal.kind not in WRITER_ROLES:
+        return _unavailable(kb, locale, 403, "forbidden")
+    author = principal.name or principal.kind
+    try:
+        record = restore_article(kb, article, revision, at=kb.snapshot.commit, author=author)
+    except (InvalidRequest, ProposalRefused) as refused:
+        return _history(kb, principal, article, locale, error=str(refused), status=400)
+    response = RedirectResponse(f"{article_url(article.id, article.locale)}/history?proposed={record.id}", status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return _secured(response)
+
+
+def _proposed_notice(locale: str, proposed: str) -> str:
+    return messages.MESSAGES[locale]["history_proposed"].format(id=proposed) if re.fullmatch(r"[0-9]{1,10}", proposed) else ""
+
+
+def _history(
+    kb: KnowledgeBase, principal: Principal, article: Article, locale: str, *, cursor: str = "", notice: str = "", error: str = "",
+    status: int = 200,
+) -> Response:  # fmt: skip
+    read = partial(history_page, article=article, at=kb.snapshot.commit, view=principal.view, limit=HISTORY_ROWS)
+    with kb.open_repo() as repo:
+        try:
+            page = read(repo, cursor=cursor or None)
+        except InvalidRequest as refused:  # a cursor of another article, or made up: the first page, and why
+            page, error, status = read(repo, cursor=None), refused.message, 400
+    url = article_url(article.id, article.locale)
+    response = _page(
+        "history.html", kb=kb, locale=locale, view=principal.view, status=status, article=article, article_url=url,
+        revisions=page.revisions, next_url=f"{url}/history?cursor={page.next_cursor}" if page.next_cursor else None,
+        can_restore=principal.kind in WRITER_ROLES, restore_url=f"{url}/restore", notice=notice, error=error,
+    )  # fmt: skip
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @router.get("/hc/{locale}/staff/dashboard")
