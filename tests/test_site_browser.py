@@ -261,13 +261,17 @@ def test_no_page_is_wider_than_a_360px_screen(browser: sync_api.Browser, live_se
 
 def test_a_staff_member_finds_a_readers_failed_search_on_the_dashboard(tab: Tab, client: TestClient) -> None:
     page = tab.page
-    page.goto("/hc/en/search?q=zzqx+quokkafrob")  # nothing in the sample answers it
-    sync_api.expect(page.locator("main")).to_contain_text("zzqx quokkafrob")
+    for _ in range(5):  # the most failed query of the session's help-center searches: first in its table
+        page.goto("/hc/en/search?q=zzqx+quokkafrob")  # nothing in the sample answers it
+        sync_api.expect(page.locator("main")).to_contain_text("zzqx quokkafrob")
     page.goto("/hc/staff/signin?locale=en&return_to=/hc/en")
     page.get_by_label("API key").fill(create_key(served_kb(client).engine, name="Lee", role="writer").secret)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(re.compile(r"/hc/en$"))
     page.get_by_role("link", name="Dashboard").click()
+    page.get_by_label("Where").select_option("site")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_url(re.compile(r"surface=site"))
     failed = page.get_by_role("region", name="Queries that found nothing")
     for _ in range(20):  # the server writes events a second after they happen
         if failed.get_by_role("cell", name="zzqx quokkafrob").count():
