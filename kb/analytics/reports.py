@@ -107,46 +107,33 @@ def _rate(part: ColumnElement, whole: ColumnElement) -> ColumnElement:
 
 def query_rows(engine: Engine, period: Period) -> Subquery:
     """The period's searches per day, surface, locale and query: rollup rows where rolled up, events after."""
-    rolled = rolled_through(engine)
-    parts: list[Select] = []
-    if rolled is not None and period.since <= rolled:
-        rollup = QueryDayRecord.__table__  # type: ignore[attr-defined]
-        columns = [rollup.c[name] for name in _QUERY_COLUMNS]
-        parts.append(select(*columns).where(rollup.c.day >= period.since, rollup.c.day <= min(period.until, rolled)))
-    for day in _live_days(period, rolled):
-        live = query_totals(day_start(day), day_start(day + dt.timedelta(days=1))).add_columns(literal(day).label("day")).subquery()
-        parts.append(select(*[live.c[name] for name in _QUERY_COLUMNS]))
-    return union_all(*parts).subquery("queries") if len(parts) > 1 else parts[0].subquery("queries")
-
-
-_QUERY_COLUMNS = (
-    "day",
-    "surface",
-    "locale",
-    "query",
-    "searches",
-    "zero_results",
-    "clicked",
-    "not_helpful",
-    "resolved",
-    "escalated",
-    "accepted",
-)
-_ARTICLE_COLUMNS = ("day", "surface", "locale", "article_id", "views", "clicks")
+    return _rows(engine, period, QueryDayRecord, query_totals, _QUERY_COLUMNS, "queries")
 
 
 def _article_rows(engine: Engine, period: Period) -> Subquery:
-    """The period's views and clicks per day, surface, locale and article, as :func:`_query_rows` reads searches."""
+    """The period's views and clicks per day, surface, locale and article, as :func:`query_rows` reads searches."""
+    return _rows(engine, period, ArticleDayRecord, article_totals, _ARTICLE_COLUMNS, "articles")
+
+
+_QUERY_COLUMNS = ("day", "surface", "locale", "query", "searches", "zero_results", "clicked", "not_helpful", "resolved", "escalated",
+                  "accepted")  # fmt: skip
+_ARTICLE_COLUMNS = ("day", "surface", "locale", "article_id", "views", "clicks")
+
+
+def _rows(
+    engine: Engine, period: Period, rollup: type[QueryDayRecord] | type[ArticleDayRecord],
+    totals: Callable[[dt.datetime, dt.datetime], Select], columns: tuple[str, ...], name: str,
+) -> Subquery:  # fmt: skip
+    """A rollup table's rows for the days it holds, and ``totals`` summed from the events for each day after."""
     rolled = rolled_through(engine)
     parts: list[Select] = []
     if rolled is not None and period.since <= rolled:
-        rollup = ArticleDayRecord.__table__  # type: ignore[attr-defined]
-        columns = [rollup.c[name] for name in _ARTICLE_COLUMNS]
-        parts.append(select(*columns).where(rollup.c.day >= period.since, rollup.c.day <= min(period.until, rolled)))
+        table = rollup.__table__  # type: ignore[union-attr]  # sqlmodel tables lack the attribute's type
+        parts.append(select(*[table.c[c] for c in columns]).where(table.c.day >= period.since, table.c.day <= min(period.until, rolled)))
     for day in _live_days(period, rolled):
-        live = article_totals(day_start(day), day_start(day + dt.timedelta(days=1))).add_columns(literal(day).label("day")).subquery()
-        parts.append(select(*[live.c[name] for name in _ARTICLE_COLUMNS]))
-    return union_all(*parts).subquery("articles") if len(parts) > 1 else parts[0].subquery("articles")
+        live = totals(day_start(day), day_start(day + dt.timedelta(days=1))).add_columns(literal(day).label("day")).subquery()
+        parts.append(select(*[live.c[c] for c in columns]))
+    return union_all(*parts).subquery(name) if len(parts) > 1 else parts[0].subquery(name)
 
 
 def _live_days(period: Period, rolled: dt.date | None) -> list[dt.date]:

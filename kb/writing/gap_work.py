@@ -22,8 +22,9 @@ def gap_proposal(
     """A proposal adding a draft article for ``topic``: from ``template`` (of ``.kb/templates/`` at commit ``at``) or a
     blank page, its questions in the front matter's ``questions``. A bad template or id is an ``InvalidRequest`` naming it."""
     with kb.open_repo() as repo:
-        files = [(file.path, file.data) for file in repo.files_at(at) if file.path.startswith(TEMPLATES_DIR + "/")]
-        existing = {file.path for file in repo.files_at(at) if file.path.startswith(topic.locale + "/")}
+        tree = repo.files_at(at)
+    files = [(file.path, file.data) for file in tree if file.path.startswith(TEMPLATES_DIR + "/")]
+    existing = {file.path for file in tree}
     chosen = None
     if template is not None:
         chosen = template_for(parse_templates(files)[0], template, topic.locale)
