@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col
+from typer.testing import CliRunner, Result
 
 from articles.parse import parse_article
 from kb.analytics.gaps import EXACT_UP_TO, group
 from kb.analytics.rollups import ROLLED_THROUGH
+from kb.cli import app as cli
 from kb.core.db import EventRecord, StateRecord
 from tests.conftest import article_text, served_kb
+from tests.test_analytics_reports import cli_env
 from tests.test_api_agents import key
 from tests.test_kb_templates import HOW_TO
+from tests.test_site_staff import sign_in
 from versioning import ContentRepo
 
 FILES = {
@@ -114,6 +121,76 @@ def test_an_unknown_topic_is_a_404(site: TestClient) -> None:
 @pytest.mark.parametrize("role", [None, "bot"])
 def test_gaps_are_for_staff_only(site: TestClient, role: str | None) -> None:
     assert site.get("/v1/gaps", headers=key(site, role) if role else {}).status_code == 403
+
+
+def test_reading_the_gaps_again_embeds_no_failed_query_again(site: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    failed(site, {TELEPORT[0]: 2, "pay with seashells": 1})
+    gaps(site)
+    encoder = served_kb(site).gap_vectors.encoder
+    embedded: list[str] = []
+    real = encoder.encode_queries
+
+    def encode_queries(texts: list[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(encoder, "encode_queries", encode_queries)
+    failed(site, {"export csv": 1})
+    gaps(site)
+    assert embedded == ["export csv"]
+
+
+def test_the_dashboard_lists_the_gap_topics_with_their_ids(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 3, TELEPORT[1]: 1})
+    [topic] = gaps(site)
+    sign_in(site, "writer")
+    page = site.get("/hc/en/staff/dashboard").text
+    listed = page[page.index("Content gaps: what readers asked and did not find") :]
+    assert f"{TELEPORT[0]} <span" in listed and "and 1 like it" in listed and f"<code>{topic['id']}</code>" in listed
+
+
+def gaps_cli(site: TestClient, database_url: str, tmp_path: Path, *args: str) -> Result:
+    settings = served_kb(site).settings
+    served = {"KB_REPO_PATH": str(settings.content_path), "KB_EMBEDDING_MODEL": settings.embedding_model}
+    env = cli_env(site, database_url, tmp_path) | served
+    return CliRunner().invoke(cli, ["gaps", *args], env=env)
+
+
+def test_kb_gaps_list_json_is_what_the_api_gives(site: TestClient, database_url: str, tmp_path: Path) -> None:
+    failed(site, {TELEPORT[0]: 3, "export my data to a spreadsheet": 1})
+    result = gaps_cli(site, database_url, tmp_path, "list", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["topics"] == gaps(site)
+
+
+def test_kb_gaps_report_prints_a_topics_markdown(site: TestClient, database_url: str, tmp_path: Path) -> None:
+    failed(site, {"export my data to a spreadsheet": 2})
+    [topic] = gaps(site)
+    result = gaps_cli(site, database_url, tmp_path, "report", topic["id"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == site.get(f"/v1/gaps/{topic['id']}/report", headers=key(site, "agent")).text
+
+
+def test_kb_gaps_propose_opens_a_proposal_from_a_template(site: TestClient, database_url: str, tmp_path: Path) -> None:
+    failed(site, {TELEPORT[0]: 2})
+    [topic] = gaps(site)
+    result = gaps_cli(site, database_url, tmp_path, "propose", topic["id"], "--template", "how-to")
+    assert result.exit_code == 0, result.output
+    proposal_id = re.search(r"proposal (\d+):", result.stdout).group(1)  # type: ignore[union-attr]
+    detail = site.get(f"/v1/proposals/{proposal_id}", headers=key(site, "writer")).json()
+    assert detail["problems"] == [] and [d["new_path"] for d in detail["diffs"]] == ["en/teleport-my-warehouse.md"]
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["report", "0123456789ab"], "no topic '0123456789ab'"),
+    (["list", "--since", "2026-01-01", "--until", "2025-01-01"], "--since"),
+    (["propose", "TOPIC", "--template", "faq"], "--template"),
+])  # fmt: skip
+def test_kb_gaps_names_what_was_wrong(site: TestClient, database_url: str, tmp_path: Path, args: list[str], named: str) -> None:
+    failed(site, {TELEPORT[0]: 1})
+    args = [gaps(site)[0]["id"] if arg == "TOPIC" else arg for arg in args]
+    result = gaps_cli(site, database_url, tmp_path, *args)
+    assert result.exit_code == 2 and named in result.stderr, result.output
 
 
 def test_many_queries_are_grouped_with_an_inverted_file_as_they_are_exactly() -> None:

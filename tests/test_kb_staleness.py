@@ -13,6 +13,7 @@ from kb.cli import app
 from kb.writing.checks import check_folder
 from tests.conftest import article_text, served_kb
 from tests.gitutil import commit_files, init_repo
+from tests.test_analytics_gaps import failed
 from tests.test_site_staff import sign_in
 
 ORIGINAL = "Refunds are paid within 14 days to the card you paid with."
@@ -129,8 +130,27 @@ def test_the_dashboard_lists_articles_due_for_review_most_read_first(make_client
     served_kb(client).events.writer.flush()
     sign_in(client, "writer")
     page = client.get("/hc/en/staff/dashboard").text
-    due = page[page.index("Due for review, most read first") :]
+    due = page[page.index("Due for review, most read or missed first") :]
     assert due.index(">Refunds</a>") < due.index(">Invoices</a>") and ">Fresh</a>" not in due
+
+
+def test_the_dashboard_ranks_an_article_due_for_review_by_the_failed_searches_near_it_too(
+    make_client: Callable[..., TestClient], content_repo: Path
+) -> None:
+    stale = {"review_every": "30d", "last_reviewed": "2025-01-01"}
+    commit_files(content_repo, {
+        "en/refunds.md": article_text("refunds", "Refunds", ORIGINAL, **stale),
+        "en/invoices.md": article_text("invoices", "Invoices", "Invoices are PDFs you download from Billing.", **stale),
+    }, "Articles", date=LONG_AGO)  # fmt: skip
+    client = make_client(follow_redirects=False)
+    client.get("/hc/en/articles/invoices")
+    served_kb(client).events.writer.flush()
+    failed(client, {"refund paid to my card within days": 3})
+    sign_in(client, "writer")
+    due = client.get("/hc/en/staff/dashboard").text
+    due = due[due.index("Due for review, most read or missed first") :]
+    assert due.index(">Refunds</a>") < due.index(">Invoices</a>")
+    assert '<td class="dash-count">0</td><td class="dash-count">3</td>' in due, "no views, three failed searches near it"
 
 
 def test_the_dashboard_lists_a_translation_behind_with_the_originals_diff(

@@ -12,13 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep, PrincipalDep
 from api.routes.proposals import ProposalOut, require
-from kb.access import STAFF, STAFF_ROLES, WRITER_ROLES
-from kb.analytics import Period, Topic, content_gaps, failed_queries
+from kb.access import STAFF_ROLES, WRITER_ROLES
+from kb.analytics import Period, Topic
 from kb.core import KnowledgeBase, Line
-from kb.writing import gap_proposal, gap_report
+from kb.writing import MAX_TOPICS, UnknownTopic, find_topic, gap_proposal, gap_report, gap_topics
 
 router = APIRouter(prefix="/v1/gaps", tags=["analytics"])
-MAX_TOPICS = 200
 
 
 class NearOut(BaseModel):
@@ -42,12 +41,7 @@ class TopicOut(BaseModel):
 
     @classmethod
     def of(cls, topic: Topic) -> TopicOut:
-        near = topic.nearest
-        return cls(
-            id=topic.id, label=topic.label, locale=topic.locale, failed=topic.failed, earlier=topic.earlier, later=topic.later,
-            trend=None if topic.trend is None else round(topic.trend, 4), queries=topic.queries, examples=topic.examples,
-            nearest=NearOut(article_id=near.article_id, locale=near.locale, title=near.title, cosine=near.cosine) if near else None,
-        )  # fmt: skip
+        return cls.model_validate(topic.as_dict())
 
 
 class GapsOut(BaseModel):
@@ -60,12 +54,6 @@ Since = Annotated[dt.date | None, Query(description="First day (UTC); 29 days be
 Until = Annotated[dt.date | None, Query(description="Last day (UTC); today by default.")]
 
 
-def topics(kb: KnowledgeBase, period: Period, limit: int) -> list[Topic]:
-    """The period's gaps, nearest articles among every article (staff read them)."""
-    snapshot = kb.snapshot
-    return content_gaps(failed_queries(kb.engine, period), kb.encoder, snapshot, allowed=snapshot.visible_articles(STAFF), limit=limit)
-
-
 @router.get("", response_model=GapsOut)
 async def gaps(
     kb: KnowledgeBaseDep, principal: PrincipalDep, since: Since = None, until: Until = None, locale: Line | None = None,
@@ -74,7 +62,7 @@ async def gaps(
     """Failed questions grouped by meaning, the most failed topic first."""
     require(principal, STAFF_ROLES, "reading content gaps")
     period = Period.checked(since=since, until=until, locale=locale, surface=surface)
-    found = await run_in_threadpool(topics, kb, period, limit)
+    found = await run_in_threadpool(lambda: gap_topics(kb, period, limit=limit))
     return GapsOut(since=period.since, until=period.until, topics=[TopicOut.of(topic) for topic in found])
 
 
@@ -87,11 +75,10 @@ class ProposalFromGapIn(BaseModel):
 
 
 async def _topic(kb: KnowledgeBase, topic_id: str, period: Period) -> Topic:
-    found = await run_in_threadpool(topics, kb, period, MAX_TOPICS)
-    chosen = next((topic for topic in found if topic.id == topic_id), None)
-    if chosen is None:
-        raise HTTPException(404, f"no topic {topic_id!r} among the gaps of {period.since} … {period.until}")
-    return chosen
+    try:
+        return await run_in_threadpool(find_topic, kb, topic_id, period)
+    except UnknownTopic as unknown:
+        raise HTTPException(404, str(unknown)) from None
 
 
 @router.post("/{topic_id}/proposal", status_code=201, response_model=ProposalOut)

@@ -8,6 +8,7 @@ site's 404, as for a page that does not exist.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,13 +18,16 @@ from sqlalchemy import Engine
 from api.schemas import article_url
 from articles.model import LOCALES
 from kb.access import STAFF
-from kb.analytics import CLICK_SURFACES, MAX_LIMIT, Period, Report, run_report
+from kb.analytics import CLICK_SURFACES, MAX_LIMIT, Period, Report, Topic, run_report
 from kb.core import KnowledgeBase
-from kb.writing import BehindOriginal, UnknownOrigin, reviews_due, translations_behind
+from kb.writing import BehindOriginal, UnknownOrigin, gap_topics, reviews_due, translations_behind
 from kb.writing.contradictions import Contradiction, contradictions
 
 RANKED_ROWS = 10
 """Rows of each ranked table: the dashboard is for a glance; `kb report` and the API give more."""
+GAP_QUERIES = 2_000
+"""The most failed queries the dashboard groups into topics: a first load embeds at most these (a few seconds), later
+loads find their vectors kept (`KnowledgeBase.gap_vectors`). `kb gaps list` and `GET /v1/gaps` group them all."""
 CHART_WIDTH = 720
 CHART_HEIGHT = 180
 CHART_LEFT = 40
@@ -70,6 +74,9 @@ class Dashboard:
     headlines: list[Headline]
     chart: Chart
     reports: dict[str, Report]
+    """Each report's first :data:`RANKED_ROWS` rows."""
+    article_traffic: list[dict]
+    """The ``articles`` report's rows, up to :data:`~kb.analytics.MAX_LIMIT`: what ranks the articles due for review."""
 
 
 TABLES = ("top-queries", "zero-results", "low-click-through", "not-helpful", "articles", "bots", "agents")
@@ -77,9 +84,11 @@ TABLES = ("top-queries", "zero-results", "low-click-through", "not-helpful", "ar
 
 
 def dashboard(engine: Engine, period: Period) -> Dashboard:
-    """Every report the dashboard shows, over one period."""
-    reports = {name: run_report(engine, name, period, limit=RANKED_ROWS) for name in ("daily", "surfaces", *TABLES)}
-    return Dashboard(period, headlines(reports), daily_chart(reports["daily"]), reports)
+    """Every report the dashboard shows, over one period (the articles' once, long enough to rank those due for review)."""
+    reports = {name: run_report(engine, name, period, limit=RANKED_ROWS) for name in ("daily", "surfaces", *TABLES) if name != "articles"}
+    articles = run_report(engine, "articles", period, limit=MAX_LIMIT)
+    reports["articles"] = dataclasses.replace(articles, rows=articles.rows[:RANKED_ROWS])
+    return Dashboard(period, headlines(reports), daily_chart(reports["daily"]), reports, articles.rows)
 
 
 def headlines(reports: dict[str, Report]) -> list[Headline]:
@@ -159,29 +168,42 @@ def shown_rows(kb: KnowledgeBase, report: Report) -> list[dict]:
     return rows
 
 
+def content_gaps(kb: KnowledgeBase, period: Period) -> list[Topic]:
+    """The period's content gaps among its :data:`GAP_QUERIES` most failed queries, the most failed topic first."""
+    return gap_topics(kb, period, most_failed=GAP_QUERIES)
+
+
 @dataclass(frozen=True)
 class DueRow:
-    """An article due for review as the dashboard lists it: where readers meet it most, first."""
+    """An article due for review as the dashboard lists it: where readers meet it or miss it most, first."""
 
     title: str
     url: str
     locale: str
     due: dt.date
     views: int
+    failed_searches: int
+    """Failed questions of the gap topics this article is the nearest to: what readers looked for here and did not find."""
     not_helpful: int
 
 
-def due_for_review(kb: KnowledgeBase, period: Period) -> list[DueRow]:
-    """Articles whose ``review_every`` has run out, ranked by the period's views, then its "not helpful" votes:
-    writers start where a stale article costs readers most."""
-    due = reviews_due(kb.articles(view=STAFF), today=period.until)
-    traffic = {(row["article_id"], row["locale"]): row for row in run_report(kb.engine, "articles", period, limit=MAX_LIMIT).rows}
+def due_for_review(kb: KnowledgeBase, dash: Dashboard, gaps: list[Topic]) -> list[DueRow]:
+    """Articles whose ``review_every`` has run out, ranked by the period's views and failed searches near them
+    together, then by "not helpful" votes: writers start where a stale article costs readers most."""
+    due = reviews_due(kb.articles(view=STAFF), today=dash.period.until)
+    traffic = {(row["article_id"], row["locale"]): row for row in dash.article_traffic}
+    failed: dict[tuple[str, str], int] = {}
+    for topic in gaps:
+        if topic.nearest is not None:
+            key = (topic.nearest.article_id, topic.nearest.locale)
+            failed[key] = failed.get(key, 0) + topic.failed
     rows = []
     for item in due:
-        seen = traffic.get(item.article.key, {})
+        seen, key = traffic.get(item.article.key, {}), item.article.key
         url = article_url(item.article.id, item.article.locale)
-        rows.append(DueRow(item.article.title, url, item.article.locale, item.due, seen.get("views", 0), seen.get("not_helpful", 0)))
-    return sorted(rows, key=lambda row: (-row.views, -row.not_helpful, row.due))
+        rows.append(DueRow(item.article.title, url, item.article.locale, item.due, seen.get("views", 0), failed.get(key, 0),
+                           seen.get("not_helpful", 0)))  # fmt: skip
+    return sorted(rows, key=lambda row: (-(row.views + row.failed_searches), -row.not_helpful, row.due))
 
 
 def behind_originals(kb: KnowledgeBase) -> list[BehindOriginal]:

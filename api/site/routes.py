@@ -24,8 +24,8 @@ from api.deps import SESSION_COOKIE, STAFF_COOKIE, KnowledgeBaseDep, customer, p
 from api.rendering import article_html
 from api.schemas import article_url
 from api.site import contact, messages, seo, votes
+from api.site.dashboard import RANKED_ROWS, behind_originals, content_gaps, dashboard, due_for_review, possible_contradictions, shown_rows
 from api.site.dashboard import TABLES as DASHBOARD_TABLES
-from api.site.dashboard import behind_originals, dashboard, due_for_review, possible_contradictions, shown_rows
 from api.site.pagecache import PageCache, etag_of, matches
 from api.site.seo import PageMeta
 from api.site.views import (
@@ -799,12 +799,13 @@ def staff_dashboard(
         error = ""
     except InvalidRequest as refused:
         period, error = Period.checked(), f"{refused.field}: {refused.message}"
-    dash = dashboard(kb.engine, period)
+    dash, gaps = dashboard(kb.engine, period), content_gaps(kb, period)
     response = _page(
         "dashboard.html", kb=kb, locale=locale, view=view, status=400 if error else 200, error=error, dash=dash,
         rows={name: shown_rows(kb, report) for name, report in dash.reports.items()},
         tables=DASHBOARD_TABLES, locales=LOCALES, surfaces=SURFACES, action=f"/hc/{locale}/staff/dashboard",
-        due=due_for_review(kb, period), behind=behind_originals(kb), contradictions=possible_contradictions(kb),
+        due=due_for_review(kb, dash, gaps), gaps=gaps[:RANKED_ROWS], behind=behind_originals(kb),
+        contradictions=possible_contradictions(kb),
     )  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -11,6 +11,7 @@ nearest article of its language, if one is near enough to be what the questions 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ import numpy as np
 from sqlalchemy import Engine, case, func, select
 
 from kb.analytics.reports import CLICK_SURFACES, LOW_CLICK_THROUGH, MIN_SEARCHES, Period, filtered, query_rows, report_session
-from search.encoder import Encoder
+from search.query import QueryVectors
 from search.snapshot import IndexSnapshot
 
 GROUP_COSINE = 0.7
@@ -72,6 +73,10 @@ class Topic:
         """The second half of the period against the first: 1.0 twice as often, -0.5 half as often; None when new."""
         return (self.later - self.earlier) / self.earlier if self.earlier else None
 
+    def as_dict(self) -> dict:
+        """The topic as `GET /v1/gaps` and `kb gaps list --json` give it."""
+        return dataclasses.asdict(self) | {"trend": None if self.trend is None else round(self.trend, 4)}
+
 
 def failed_queries(engine: Engine, period: Period) -> list[FailedQuery]:
     """Every query that failed in the period at least once, with its language and how often in its first half."""
@@ -109,16 +114,21 @@ def _unopened(parts: list[tuple[bool, int, int, int]]) -> list[tuple[bool, int, 
 
 
 def content_gaps(
-    failed: list[FailedQuery], encoder: Encoder, snapshot: IndexSnapshot, *, allowed: np.ndarray, limit: int = 50
+    failed: list[FailedQuery], vectors: QueryVectors, snapshot: IndexSnapshot, *, allowed: np.ndarray, limit: int = 50
 ) -> list[Topic]:
     """The failed queries grouped into topics, the most failed first (at most ``limit``), each with its nearest
-    article among ``allowed`` (a mask of ``snapshot``'s articles) in its language."""
+    article among ``allowed`` (a mask of ``snapshot``'s articles) in its language.
+
+    ``vectors`` keeps the queries' vectors between calls: the same failed queries come back on every reading
+    of the gaps (a list, then the proposal made from one of its topics), and embedding them is nearly all
+    the cost."""
     topics: list[Topic] = []
     for locale in sorted({query.locale for query in failed}):
         queries = sorted((q for q in failed if q.locale == locale), key=lambda q: (-q.failed, q.query))
-        vectors = encoder.encode_queries([query.query for query in queries]).astype(np.float32)
-        for members in group(vectors):
-            topics.append(_topic([queries[i] for i in members], vectors[members[0]], snapshot, allowed, locale))
+        found = vectors.get_many([(query.query, False) for query in queries])
+        vectors_of = np.stack([found[(query.query, False)] for query in queries]).astype(np.float32, copy=False)
+        for members in group(vectors_of):
+            topics.append(_topic([queries[i] for i in members], vectors_of[members[0]], snapshot, allowed, locale))
     topics.sort(key=lambda topic: (-topic.failed, topic.label))
     return topics[:limit]
 

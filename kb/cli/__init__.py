@@ -8,6 +8,7 @@
 | `evaluation.py` | `kb eval`                                              |
 | `assist.py`     | `kb mcp`, `kb feedback`                                |
 | `analytics.py`  | `kb report`, `kb analytics purge`                      |
+| `gaps.py`       | `kb gaps list/report/propose`                          |
 | `common.py`     | what they share: consoles, progress bar, failing with a message |
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from kb.cli import access, analytics, assist, content, evaluation, serving
+from kb.cli import access, analytics, assist, content, evaluation, gaps, serving
 from kb.cli.common import errors
 
 app = typer.Typer(help="kb: a knowledge base for support teams, kept as Markdown in Git.", no_args_is_help=False)
@@ -25,6 +26,8 @@ access_app = typer.Typer(help="Who may see what: explain one verdict, audit a li
 app.add_typer(access_app, name="access")
 analytics_app = typer.Typer(help="What readers did: events kept for KB_ANALYTICS_RETENTION_DAYS.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
+gaps_app = typer.Typer(help="Content gaps: failed questions grouped by meaning, made into a report or a draft.", no_args_is_help=True)
+app.add_typer(gaps_app, name="gaps")
 
 for command in (serving.index, serving.serve, content.search, serving.sync, content.impact, content.history, content.diff, content.check,
                 content.new, content.restore):  # fmt: skip
@@ -40,6 +43,9 @@ keys_app.command("revoke")(access.keys_revoke)
 access_app.command("explain")(access.access_explain)
 access_app.command("audit")(access.access_audit)
 analytics_app.command("purge")(analytics.analytics_purge)
+gaps_app.command("list")(gaps.gaps_list)
+gaps_app.command("report")(gaps.gaps_report)
+gaps_app.command("propose")(gaps.gaps_propose)
 
 
 def run() -> None:

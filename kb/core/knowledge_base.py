@@ -27,7 +27,7 @@ from kb.core.siteconfig import MAX_LOGO_BYTES, SITE_FILE, SiteConfig, site_confi
 from kb.core.writer import BackgroundWriter
 from search.analyze import Analyzer
 from search.encoder import CachedEncoder, Encoder
-from search.query import QueryPipeline, SearchSpec
+from search.query import QueryPipeline, QueryVectors, SearchSpec
 from search.snapshot import Filters, IndexSnapshot, Results
 from search.store import SnapshotStore
 from search.traffic import TrafficMix
@@ -43,6 +43,10 @@ as much memory as the served one, so only a couple."""
 EVENTS_LINGER_SECONDS = 1.0
 """How long events wait to be written with the ones after them (`kb/core/writer.py`): one transaction a second at most
 under a steady trickle of searches, not one per search."""
+GAP_VECTORS = 25_000
+"""Failed queries whose vectors are kept for the next reading of the content gaps (`kb/analytics/gaps.py`):
+a month of a busy help center's distinct failed queries, about 37 MB at the default model's 384 dimensions,
+in memory only, so none outlives the events' retention on disk. Filled only when staff read the gaps."""
 RELATED_ARTICLES = 5
 RELATED_FLOOR = 0.3
 """Cosine below which an article is not offered as related. On the sample, every article's five nearest
@@ -108,6 +112,8 @@ class KnowledgeBase:
             typos=settings.typo_tolerance,
         )
         """The one query path every search surface takes (`search/query.py`)."""
+        self.gap_vectors = QueryVectors(encoder, size=GAP_VECTORS)
+        """Vectors of failed queries, apart from the searches' own cache so reading the gaps never evicts those."""
 
     @property
     def snapshot(self) -> IndexSnapshot:

@@ -4,7 +4,7 @@ What the API and other callers use is named here; the modules beside it are its 
 """
 
 from kb.core.db import ProposalRecord
-from kb.writing.gap_work import gap_proposal, gap_report
+from kb.writing.gap_work import MAX_TOPICS, UnknownTopic, find_topic, gap_proposal, gap_report, gap_topics
 from kb.writing.history import MAX_HISTORY_PAGE, NotAtRef, article_diff, history_page, version_at
 from kb.writing.impact import impact
 from kb.writing.proposals import (
@@ -22,6 +22,7 @@ from kb.writing.staleness import BehindOriginal, ReviewDue, UnknownOrigin, is_be
 
 __all__ = [
     "MAX_HISTORY_PAGE",
+    "MAX_TOPICS",
     "BehindOriginal",
     "NotAtRef",
     "ProposalDetail",
@@ -30,11 +31,14 @@ __all__ = [
     "ProposalRefused",
     "ReviewDue",
     "UnknownOrigin",
+    "UnknownTopic",
     "article_diff",
     "close_proposal",
     "create_proposal",
+    "find_topic",
     "gap_proposal",
     "gap_report",
+    "gap_topics",
     "history_page",
     "impact",
     "is_behind",

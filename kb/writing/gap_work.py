@@ -9,11 +9,40 @@ import unicodedata
 
 from articles.parse import InvalidArticle
 from articles.templates import TEMPLATES_DIR, new_article, parse_templates, template_for
-from kb.analytics.gaps import Topic
+from kb.access.rules import STAFF
+from kb.analytics.gaps import Topic, content_gaps, failed_queries
+from kb.analytics.reports import Period
 from kb.core.db import ProposalRecord
 from kb.core.knowledge_base import KnowledgeBase
 from kb.core.requests import InvalidRequest
 from kb.writing.proposals import create_proposal
+
+MAX_TOPICS = 200
+"""The most topics one reading lists; a proposal or report names one of them."""
+
+
+def gap_topics(kb: KnowledgeBase, period: Period, *, limit: int = MAX_TOPICS, most_failed: int | None = None) -> list[Topic]:
+    """The period's content gaps, each with its nearest article among every article (staff read the gaps).
+
+    ``most_failed``: group only that many of the most failed queries, for a reading that must stay quick
+    (the dashboard's) however long the tail of failed queries a busy help center gathers."""
+    failed = failed_queries(kb.engine, period)
+    if most_failed is not None:
+        failed = sorted(failed, key=lambda query: (-query.failed, query.query))[:most_failed]
+    snapshot = kb.snapshot
+    return content_gaps(failed, kb.gap_vectors, snapshot, allowed=snapshot.visible_articles(STAFF), limit=limit)
+
+
+def find_topic(kb: KnowledgeBase, topic_id: str, period: Period) -> Topic:
+    """The topic ``topic_id`` among the period's gaps; an ``UnknownTopic`` naming the period when it is not one."""
+    chosen = next((topic for topic in gap_topics(kb, period) if topic.id == topic_id), None)
+    if chosen is None:
+        raise UnknownTopic(f"no topic {topic_id!r} among the gaps of {period.since} … {period.until}")
+    return chosen
+
+
+class UnknownTopic(LookupError):
+    """A topic id that is not among the period's gaps (they move as readers search: an old id may be gone)."""
 
 
 def gap_proposal(
