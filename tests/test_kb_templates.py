@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from articles.parse import parse_article
+from articles.templates import TEMPLATES_DIR, h2_headings, missing_sections, new_article, parse_template
 from kb.cli import app
+from kb.core.settings import SAMPLE_CONTENT
 from kb.writing.checks import check_folder
 from tests.conftest import article_text
 from tests.test_kb_checks import write
@@ -134,3 +136,42 @@ def test_an_article_naming_a_template_there_is_none_of_is_an_error(content: Path
 def test_a_broken_template_is_an_error_naming_its_field(content: Path, template: str, field: str) -> None:
     write(content, {".kb/templates/faq.md": template})
     assert [(e.path, e.field) for e in check_folder(content).errors] == [(".kb/templates/faq.md", field)]
+
+
+SAMPLE_TEMPLATES = sorted(
+    {"how-to.md", "how-to.ja.md", "troubleshooting.md", "troubleshooting.ja.md"}  # the ones README's examples name, in both languages
+    | {file.name for file in (SAMPLE_CONTENT / TEMPLATES_DIR).glob("*.md")}  # and any other the sample ships
+)
+
+
+@pytest.mark.parametrize("name", SAMPLE_TEMPLATES)
+def test_every_template_the_sample_ships_parses_and_starts_an_article_that_validates(name: str) -> None:
+    path = f"{TEMPLATES_DIR}/{name}"
+    template = parse_template(path, (SAMPLE_CONTENT / path).read_bytes())
+    locale = template.locale or "en"
+    text = new_article(template, article_id="new-article", title="New article", locale=locale, extra={"status": "draft"})
+    article = parse_article(f"{locale}/new-article.md", text.encode())
+    assert template.description and template.required and missing_sections(article, template) == []
+
+
+@pytest.mark.parametrize("name", ["how-to", "troubleshooting"])
+def test_kb_new_from_a_sample_template_writes_a_draft_that_validates(copy_of_sample: Path, name: str) -> None:
+    code, output = kb_new(copy_of_sample, "test-article", "--title", "Test", "--template", name)
+    assert code == 0, output
+    report = check_folder(copy_of_sample)
+    [draft] = [article for article in report.articles if article.path == "en/test-article.md"]
+    assert (draft.front.template, draft.front.status) == (name, "draft")
+    assert report.errors == [] and [str(w) for w in report.warnings if w.path == draft.path] == []
+
+
+@pytest.mark.parametrize("name", ["how-to", "troubleshooting"])
+def test_kb_new_from_a_sample_template_in_japanese_writes_a_draft_with_japanese_headings_that_validates(
+    copy_of_sample: Path, name: str
+) -> None:
+    code, output = kb_new(copy_of_sample, "test-article", "--title", "テスト", "--template", name, "--locale", "ja")
+    assert code == 0, output
+    report = check_folder(copy_of_sample)
+    [draft] = [article for article in report.articles if article.path == "ja/test-article.md"]
+    headings = h2_headings(draft.body)
+    assert headings and not any(heading.isascii() for heading in headings), headings
+    assert report.errors == [] and [str(w) for w in report.warnings if w.path == draft.path] == []
