@@ -96,6 +96,19 @@ def test_a_query_whose_opened_article_was_voted_not_helpful_is_reported(site: Te
     assert row(report(site, "not-helpful"), query="export")["not_helpful"] == 1
 
 
+def test_an_applications_not_helpful_vote_naming_its_search_is_reported_against_the_query(site: TestClient) -> None:
+    search_id = site.get("/v1/search", params={"q": "export"}).json()["search_id"]
+    vote = {"outcome": "not_helpful", "article_id": "export", "locale": "en", "reason": "unclear", "search_id": search_id}
+    assert site.post("/v1/feedback", json=vote).status_code == 201
+    assert row(report(site, "not-helpful", surface="api"), query="export")["not_helpful"] == 1
+
+
+def test_a_feedback_search_id_that_is_none_of_ours_is_a_422_naming_it(site: TestClient) -> None:
+    vote = {"outcome": "helpful", "article_id": "export", "locale": "en", "search_id": "../../etc"}
+    response = site.post("/v1/feedback", json=vote)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "search_id"
+
+
 def test_a_vote_without_a_search_behind_it_names_no_query(site: TestClient) -> None:
     site.get("/hc/en/articles/export")
     site.post("/hc/en/articles/export/vote", data={"vote": "not_helpful"}, headers={"Referer": "http://testserver/hc/en/articles/export"})

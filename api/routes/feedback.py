@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from typing_extensions import TypedDict
 
-from api.deps import KnowledgeBaseDep, PrincipalDep
+from api.deps import KnowledgeBaseDep, PrincipalDep, client_surface
 from kb.access import STAFF_ROLES
+from kb.analytics import SEARCH_ID
 from kb.assist import OUTCOMES, REASONS, Feedback, feedback_summary, record_feedback
+from kb.assist.feedback import CUSTOMER_OUTCOMES
 from kb.core import Line, Prose
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
@@ -25,6 +27,10 @@ class FeedbackIn(BaseModel):
     anchor: Line | None = Field(default=None, description="The section concerned.")
     reason: Line | None = Field(default=None, description=f"With a negative outcome: {', '.join(REASONS)}.")
     comment: Prose | None = None
+    search_id: Annotated[Line | None, Field(
+        default=None, pattern=f"^{SEARCH_ID}$",
+        description="With a customer's helpful or not_helpful: the `search_id` of the search that led to the article, for the reports.",
+    )] = None  # fmt: skip
 
 
 class FeedbackOut(TypedDict):
@@ -53,10 +59,18 @@ class FeedbackSummaryOut(TypedDict):
 
 
 @router.post("/feedback", status_code=201, response_model=FeedbackOut)
-async def post_feedback(kb: KnowledgeBaseDep, principal: PrincipalDep, body: FeedbackIn) -> FeedbackOut:
-    """Record what became of an interaction's articles, or of one article; each outcome once per interaction and article."""
-    feedback = Feedback(**body.model_dump())
+async def post_feedback(request: Request, kb: KnowledgeBaseDep, principal: PrincipalDep, body: FeedbackIn) -> FeedbackOut:
+    """Record what became of an interaction's articles, or of one article; each outcome once per interaction and article.
+
+    A vote naming the search behind it is also an event tied to that search, as the site's votes are: what
+    the `not-helpful` report counts against the query."""
+    feedback = Feedback(**body.model_dump(exclude={"search_id"}))
     rows = await run_in_threadpool(record_feedback, kb, feedback, principal=principal)
+    surface = client_surface(request)
+    if body.search_id is not None and body.outcome in CUSTOMER_OUTCOMES and surface is not None:
+        for row in rows:
+            kb.events.vote(surface=surface, search_id=body.search_id, article_id=row.article_id, locale=row.locale,
+                           outcome=row.outcome, principal=principal)  # fmt: skip
     return FeedbackOut(recorded=len(rows), articles=[row.article_id for row in rows])
 
 

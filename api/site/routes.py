@@ -689,7 +689,9 @@ def vote_on_article(
         return _article(kb, principal.view, origin, article, locale, vote_error=refused.message)
     state = "already" if not recorded else "sorry" if ballot.outcome == "not_helpful" else "thanks"  # one of VOTE_STATES
     if recorded and (search_id := _search_led_here(request, article)) is not None:
-        kb.events.vote(search_id=search_id, article_id=article.id, locale=article.locale, outcome=ballot.outcome, principal=principal)
+        kb.events.vote(
+            surface="site", search_id=search_id, article_id=article.id, locale=article.locale, outcome=ballot.outcome, principal=principal
+        )
     if as_json:
         reached = _support_url(kb, locale, article, ballot.reason) if state == "sorry" else None
         body = {"recorded": recorded, "message": messages.MESSAGES[locale][f"vote_{state}"], "contact_url": reached}

@@ -97,13 +97,13 @@ class EventLog:
         """Record that an article was read."""
         self._add({"kind": "view", "surface": surface, "article_id": article_id, "locale": locale}, principal)
 
-    def vote(self, *, search_id: str, article_id: str, locale: str, outcome: str, principal: Principal) -> None:
+    def vote(self, *, surface: str, search_id: str, article_id: str, locale: str, outcome: str, principal: Principal) -> None:
         """Record a reader's vote on an article they reached from a search: what ties a "not helpful" to the query.
 
         The vote itself is the ledger's (`kb/assist/feedback.py`); this event only says which search led to it.
         """
         self._add(
-            {"kind": "vote", "surface": "site", "search_id": search_id, "article_id": article_id, "locale": locale, "outcome": outcome},
+            {"kind": "vote", "surface": surface, "search_id": search_id, "article_id": article_id, "locale": locale, "outcome": outcome},
             principal,
         )
 
