@@ -149,6 +149,53 @@ def test_the_dashboard_lists_the_gap_topics_with_their_ids(site: TestClient) -> 
     assert f"{TELEPORT[0]} <span" in listed and "and 1 like it" in listed and f"<code>{topic['id']}</code>" in listed
 
 
+def test_a_writer_proposes_a_draft_for_a_gap_from_the_dashboard(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 3})
+    [topic] = gaps(site)
+    sign_in(site, "writer")
+    page = site.get("/hc/en/staff/dashboard").text
+    assert f'action="/hc/en/staff/gaps/{topic["id"]}/proposal"' in page and '<option value="how-to" selected>' in page
+    proposed = site.post(f"/hc/en/staff/gaps/{topic['id']}/proposal", data={"template": "how-to"})
+    assert proposed.status_code == 303
+    assert "opened: a draft article for the topic" in site.get(proposed.headers["location"]).text
+    [proposal] = site.get("/v1/proposals", headers=key(site, "writer")).json()
+    assert proposal["title"] == f"New article: {TELEPORT[0].capitalize()}"
+
+
+def test_an_agent_sees_the_gaps_on_the_dashboard_but_may_not_propose(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 3})
+    [topic] = gaps(site)
+    sign_in(site, "agent")
+    assert "Propose a draft" not in site.get("/hc/en/staff/dashboard").text
+    assert site.post(f"/hc/en/staff/gaps/{topic['id']}/proposal", data={"template": "how-to"}).status_code == 403
+
+
+def test_a_draft_for_a_topic_gone_from_the_period_says_why_on_the_dashboard(site: TestClient) -> None:
+    sign_in(site, "writer")
+    page = site.post("/hc/en/staff/gaps/0123456789ab/proposal", data={"template": "how-to"})
+    assert page.status_code == 400 and "no topic &#39;0123456789ab&#39;" in page.text
+
+
+@pytest.mark.parametrize("value", ["%00", "%ED%A0%80", "%1B%5B2J", "k" * 100_000, "2026-02-30", "..%2F..%2Fetc"])
+def test_hostile_text_in_the_gap_proposal_form_is_refused_never_a_500(site: TestClient, value: str) -> None:
+    failed(site, {TELEPORT[0]: 1})
+    [topic] = gaps(site)
+    sign_in(site, "writer")
+    fields = {"template": "how-to", "since": "", "until": "", "language": "en", "surface": ""}
+    for field in fields:
+        body = "&".join(f"{name}={value if name == field else text}" for name, text in fields.items())
+        response = site.post(f"/hc/en/staff/gaps/{topic['id']}/proposal", content=body,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert 400 <= response.status_code < 500, (field, response.status_code)
+    assert site.get("/v1/proposals", headers=key(site, "writer")).json() == []
+
+
+def test_proposing_for_a_gap_is_a_404_for_readers(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 1})
+    [topic] = gaps(site)
+    assert site.post(f"/hc/en/staff/gaps/{topic['id']}/proposal", data={"template": "how-to"}).status_code == 404
+
+
 def gaps_cli(site: TestClient, database_url: str, tmp_path: Path, *args: str) -> Result:
     settings = served_kb(site).settings
     served = {"KB_REPO_PATH": str(settings.content_path), "KB_EMBEDDING_MODEL": settings.embedding_model}

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from api.schemas import article_url
 from articles.model import LOCALES
+from articles.templates import TEMPLATES_DIR, parse_templates
 from kb.access import STAFF
 from kb.analytics import CLICK_SURFACES, MAX_LIMIT, Period, Report, Topic, run_report
 from kb.core import KnowledgeBase
@@ -214,6 +215,18 @@ def behind_originals(kb: KnowledgeBase) -> list[BehindOriginal]:
         return translations_behind(
             repo, kb.articles(view=STAFF), at=snapshot.commit, default_locale=kb.site().default_locale, unknown=unknown
         )
+
+
+def gap_templates(kb: KnowledgeBase) -> list[str]:
+    """The names of the served commit's templates, offered for a writer's draft from a content gap."""
+    return _templates_at(kb, kb.snapshot.commit)
+
+
+@lru_cache(maxsize=4)
+def _templates_at(kb: KnowledgeBase, commit: str) -> list[str]:
+    with kb.open_repo() as repo:
+        files = [(file.path, file.data) for file in repo.files_at(commit) if file.path.startswith(TEMPLATES_DIR + "/")]
+    return sorted({name for name, _ in parse_templates(files)[0]})
 
 
 def possible_contradictions(kb: KnowledgeBase) -> list[Contradiction]:

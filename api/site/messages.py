@@ -225,6 +225,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash_col_topic_id": "Topic",
         "dash_gap_more": "and {count} like it",
         "dash_gap_new": "new",
+        "dash_col_propose": "Draft",
+        "dash_template": "Template",
+        "dash_template_blank": "blank page",
+        "dash_propose": "Propose a draft",
+        "dash_proposed": (
+            "Proposal {id} opened: a draft article for the topic, its questions in the front matter. A reviewer merges it, or closes it."
+        ),
         "dash_contradictions_title": "Possible contradictions: different figures for one thing",
         "dash_contradictions_none": "No two sections give different figures for the same thing.",
         "dash_behind_title": "Translations behind their original",
@@ -453,6 +460,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash_col_topic_id": "トピック",
         "dash_gap_more": "ほか類似 {count} 件",
         "dash_gap_new": "新規",
+        "dash_col_propose": "下書き",
+        "dash_template": "テンプレート",
+        "dash_template_blank": "白紙",
+        "dash_propose": "下書きを提案",
+        "dash_proposed": (
+            "提案 {id} を作成しました。このトピックの記事の下書きで、質問はフロントマターに入っています。"
+            "レビュアーがマージするかクローズします。"
+        ),
         "dash_contradictions_title": "矛盾の可能性: 同じ事柄に異なる数値",
         "dash_contradictions_none": "同じ事柄に異なる数値を示すセクションはありません。",
         "dash_behind_title": "原文より古い翻訳",

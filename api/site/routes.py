@@ -10,7 +10,7 @@ import time
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -24,7 +24,16 @@ from api.deps import SESSION_COOKIE, STAFF_COOKIE, KnowledgeBaseDep, customer, p
 from api.rendering import article_html
 from api.schemas import article_url
 from api.site import contact, messages, seo, votes
-from api.site.dashboard import RANKED_ROWS, behind_originals, content_gaps, dashboard, due_for_review, possible_contradictions, shown_rows
+from api.site.dashboard import (
+    RANKED_ROWS,
+    behind_originals,
+    content_gaps,
+    dashboard,
+    due_for_review,
+    gap_templates,
+    possible_contradictions,
+    shown_rows,
+)
 from api.site.dashboard import TABLES as DASHBOARD_TABLES
 from api.site.pagecache import PageCache, etag_of, matches
 from api.site.seo import PageMeta
@@ -55,7 +64,7 @@ from kb.access.keys import SESSION_HOURS
 from kb.analytics import SEARCH_ID, SURFACES, Period, SearchEvent, elapsed_ms
 from kb.assist import feedback_summary
 from kb.core import LOGO_TYPES, MAX_OFFSET, Colors, InvalidRequest, KnowledgeBase, Line, Prose, SearchRequest, SiteConfig, SiteLink, Support
-from kb.writing import ProposalRefused, UnknownOrigin, history_page, is_behind, restore_article
+from kb.writing import ProposalRefused, UnknownOrigin, UnknownTopic, find_topic, gap_proposal, history_page, is_behind, restore_article
 from search.snapshot import Filters, Results
 
 log = logging.getLogger(__name__)
@@ -788,26 +797,59 @@ def _history(
 
 @router.get("/hc/{locale}/staff/dashboard")
 def staff_dashboard(
-    kb: KnowledgeBaseDep, view: SiteViewDep, locale: Line, since: Line = "", until: Line = "", language: Line = "", surface: Line = ""
-) -> Response:
+    kb: KnowledgeBaseDep, principal: SitePrincipalDep, locale: Line, since: Line = "", until: Line = "", language: Line = "",
+    surface: Line = "", proposed: Line = "",
+) -> Response:  # fmt: skip
     """The reports at a glance for staff signed in to the site (`dashboard.py`); the site's 404 for anyone else.
 
     A bad filter (a date that is none, a range too long) says so above the default period's figures (400).
     """
-    if locale not in LOCALES or not view.staff:
+    if locale not in LOCALES or not principal.view.staff:
         return _not_found(kb, locale)
     try:
         period = Period.checked(since=_day(since, "since"), until=_day(until, "until"), locale=language or None, surface=surface or None)
         error = ""
     except InvalidRequest as refused:
         period, error = Period.checked(), f"{refused.field}: {refused.message}"
+    notice = messages.MESSAGES[locale]["dash_proposed"].format(id=proposed) if re.fullmatch(r"[0-9]{1,10}", proposed) else ""
+    return _dashboard(kb, principal, locale, period, error=error, notice=notice)
+
+
+@router.post("/hc/{locale}/staff/gaps/{topic_id}/proposal")
+def propose_for_gap(
+    request: Request, kb: KnowledgeBaseDep, principal: SitePrincipalDep, locale: Line, topic_id: Line,
+    template: Annotated[Line, Form()] = "", since: Annotated[Line, Form()] = "", until: Annotated[Line, Form()] = "",
+    language: Annotated[Line, Form()] = "", surface: Annotated[Line, Form()] = "",
+) -> Response:  # fmt: skip
+    """A writer's "propose a draft" on a content gap of the dashboard: a proposal, then the dashboard again saying so."""
+    if locale not in LOCALES or not principal.view.staff:
+        return _not_found(kb, locale)
+    if not _same_site(request) or principal.kind not in WRITER_ROLES:
+        return _unavailable(kb, locale, 403, "forbidden")
+    period = Period.checked()
+    try:
+        period = Period.checked(since=_day(since, "since"), until=_day(until, "until"), locale=language or None, surface=surface or None)
+        topic = find_topic(kb, topic_id, period)
+        record = gap_proposal(kb, topic, at=kb.snapshot.commit, author=principal.name or principal.kind, template=template or None)
+    except (InvalidRequest, ProposalRefused, UnknownTopic) as refused:
+        return _dashboard(kb, principal, locale, period, error=str(refused), status=400)
+    query = urlencode({"since": period.since, "until": period.until, "language": language, "surface": surface, "proposed": record.id})
+    response = RedirectResponse(f"/hc/{locale}/staff/dashboard?{query}", status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return _secured(response)
+
+
+def _dashboard(
+    kb: KnowledgeBase, principal: Principal, locale: str, period: Period, *, error: str = "", notice: str = "", status: int | None = None
+) -> Response:
     dash, gaps = dashboard(kb.engine, period), content_gaps(kb, period)
     response = _page(
-        "dashboard.html", kb=kb, locale=locale, view=view, status=400 if error else 200, error=error, dash=dash,
-        rows={name: shown_rows(kb, report) for name, report in dash.reports.items()},
+        "dashboard.html", kb=kb, locale=locale, view=principal.view, status=status or (400 if error else 200), error=error,
+        notice=notice, dash=dash, rows={name: shown_rows(kb, report) for name, report in dash.reports.items()},
         tables=DASHBOARD_TABLES, locales=LOCALES, surfaces=SURFACES, action=f"/hc/{locale}/staff/dashboard",
         due=due_for_review(kb, dash, gaps), gaps=gaps[:RANKED_ROWS], behind=behind_originals(kb),
-        contradictions=possible_contradictions(kb),
+        contradictions=possible_contradictions(kb), can_propose=principal.kind in WRITER_ROLES,
+        templates=gap_templates(kb) if principal.kind in WRITER_ROLES else [],
     )  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
     return response
