@@ -124,7 +124,8 @@ class QueryVectors:
             if not texts:
                 continue
             encode = self.encoder.encode if like_articles else self.encoder.encode_queries
-            fresh = {(text, like_articles): vector for text, vector in zip(texts, encode(texts), strict=True)}
+            # Each row copied out: a view would keep its whole batch's array alive in the cache for as long as any row stayed.
+            fresh = {(text, like_articles): vector.copy() for text, vector in zip(texts, encode(texts), strict=True)}
             found.update(fresh)
             with self._lock:
                 self._cache.update({key: vector for key, vector in fresh.items() if store is None or key in store})

@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, col
 from typer.testing import CliRunner, Result
 
+from api.site import dashboard
 from articles.parse import parse_article
 from kb.analytics.gaps import EXACT_UP_TO, group
 from kb.analytics.rollups import ROLLED_THROUGH
@@ -40,10 +41,12 @@ def site(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client(FILES, follow_redirects=False)
 
 
-def failed(client: TestClient, queries: dict[str, int], *, days_ago: int = 1, surface: str = "site") -> None:
+def failed(
+    client: TestClient, queries: dict[str, int], *, days_ago: int = 1, surface: str = "site", locale: str | None = "en"
+) -> None:
     """Searches that found nothing, ``days_ago``, as a server running then would have recorded them (and no day rolled up)."""
     at = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
-    rows = [{"at": at, "kind": "search", "surface": surface, "query": query, "locale": "en", "mode": "hybrid",
+    rows = [{"at": at, "kind": "search", "surface": surface, "query": query, "locale": locale, "mode": "hybrid",
              "principal_kind": "anonymous", "results": "", "total": 0}
             for query, times in queries.items() for _ in range(times)]  # fmt: skip
     with Session(served_kb(client).engine) as session:
@@ -72,6 +75,13 @@ def test_questions_that_mean_the_same_are_one_topic_and_others_another(site: Tes
     assert [(t["label"], t["failed"], t["queries"]) for t in topics] == [(TELEPORT[0], 7, 3), ("pay with seashells", 2, 1)]
 
 
+def test_a_failed_search_that_named_no_locale_counts_in_the_topic_of_its_language(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 2})
+    failed(site, {TELEPORT[0]: 1, "倉庫をテレポートしたい": 1}, surface="api", locale=None)
+    topics = gaps(site)
+    assert sorted((t["label"], t["locale"], t["failed"]) for t in topics) == [(TELEPORT[0], "en", 3), ("倉庫をテレポートしたい", "ja", 1)]
+
+
 def test_a_topic_says_how_it_moved_between_the_periods_halves(site: TestClient) -> None:
     failed(site, {TELEPORT[0]: 1}, days_ago=25)
     failed(site, {TELEPORT[0]: 3}, days_ago=2)
@@ -97,6 +107,24 @@ def test_a_topic_becomes_a_proposal_whose_article_validates(site: TestClient) ->
     [file] = repo.files_at(proposal["branch"], paths=["en/teleport-my-warehouse.md"])
     article = parse_article(file.path, file.data)
     assert article.front.questions == tuple(TELEPORT[:2]) and article.front.status == "draft" and article.front.template == "how-to"
+
+
+def test_a_japanese_topic_becomes_a_draft_under_ja_with_an_id_of_its_own(site: TestClient) -> None:
+    failed(site, {"倉庫をテレポートしたい": 2}, locale="ja")
+    [topic] = gaps(site)
+    response = site.post(f"/v1/gaps/{topic['id']}/proposal", json={}, headers=key(site, "writer"))
+    assert response.status_code == 201, response.text
+    detail = site.get(f"/v1/proposals/{response.json()['id']}", headers=key(site, "writer")).json()
+    assert detail["problems"] == [] and [d["new_path"] for d in detail["diffs"]] == [f"ja/gap-{topic['id']}.md"]
+
+
+def test_a_draft_for_a_topic_worded_like_an_existing_articles_id_gets_an_id_of_its_own(site: TestClient) -> None:
+    failed(site, {"refunds": 2})
+    [topic] = gaps(site)
+    response = site.post(f"/v1/gaps/{topic['id']}/proposal", json={}, headers=key(site, "writer"))
+    assert response.status_code == 201, response.text
+    detail = site.get(f"/v1/proposals/{response.json()['id']}", headers=key(site, "writer")).json()
+    assert [d["new_path"] for d in detail["diffs"]] == [f"en/refunds-{topic['id'][:6]}.md"]
 
 
 def test_a_topic_near_an_article_becomes_a_markdown_report_of_what_it_failed(site: TestClient) -> None:
@@ -162,6 +190,23 @@ def test_a_writer_proposes_a_draft_for_a_gap_from_the_dashboard(site: TestClient
     assert proposal["title"] == f"New article: {TELEPORT[0].capitalize()}"
 
 
+def test_the_dashboard_groups_only_its_most_failed_queries(site: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dashboard, "GAP_QUERIES", 1)
+    failed(site, {TELEPORT[0]: 3, "pay with seashells": 1})
+    sign_in(site, "writer")
+    page = site.get("/hc/en/staff/dashboard").text
+    listed = page[page.index("Content gaps: what readers asked") : page.index("Due for review")]
+    assert f"{TELEPORT[0]}</td>" in listed and "pay with seashells" not in listed
+
+
+def test_a_draft_for_a_gap_posted_from_another_site_is_refused(site: TestClient) -> None:
+    failed(site, {TELEPORT[0]: 3})
+    [topic] = gaps(site)
+    sign_in(site, "writer")
+    response = site.post(f"/hc/en/staff/gaps/{topic['id']}/proposal", data={"template": "how-to"}, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403 and site.get("/v1/proposals", headers=key(site, "writer")).json() == []
+
+
 def test_an_agent_sees_the_gaps_on_the_dashboard_but_may_not_propose(site: TestClient) -> None:
     failed(site, {TELEPORT[0]: 3})
     [topic] = gaps(site)
@@ -186,7 +231,7 @@ def test_hostile_text_in_the_gap_proposal_form_is_refused_never_a_500(site: Test
         body = "&".join(f"{name}={value if name == field else text}" for name, text in fields.items())
         response = site.post(f"/hc/en/staff/gaps/{topic['id']}/proposal", content=body,
                              headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-        assert 400 <= response.status_code < 500, (field, response.status_code)
+        assert response.status_code in (400, 422), (field, response.status_code)
     assert site.get("/v1/proposals", headers=key(site, "writer")).json() == []
 
 

@@ -109,6 +109,13 @@ def test_a_feedback_search_id_that_is_none_of_ours_is_a_422_naming_it(site: Test
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "search_id"
 
 
+def test_feedback_with_a_bad_surface_header_is_refused_before_anything_is_written(site: TestClient) -> None:
+    search_id = site.get("/v1/search", params={"q": "export"}).json()["search_id"]
+    vote = {"outcome": "not_helpful", "article_id": "export", "locale": "en", "search_id": search_id}
+    assert site.post("/v1/feedback", json=vote, headers={"X-KB-Surface": "fax"}).status_code == 400
+    assert site.post("/v1/feedback", json=vote).status_code == 201, "the first vote was not recorded, so this one is"
+
+
 def test_a_vote_without_a_search_behind_it_names_no_query(site: TestClient) -> None:
     site.get("/hc/en/articles/export")
     site.post("/hc/en/articles/export/vote", data={"vote": "not_helpful"}, headers={"Referer": "http://testserver/hc/en/articles/export"})

@@ -12,8 +12,7 @@ from typing_extensions import TypedDict
 from api.deps import KnowledgeBaseDep, PrincipalDep, client_surface
 from kb.access import STAFF_ROLES
 from kb.analytics import SEARCH_ID
-from kb.assist import OUTCOMES, REASONS, Feedback, feedback_summary, record_feedback
-from kb.assist.feedback import CUSTOMER_OUTCOMES
+from kb.assist import CUSTOMER_OUTCOMES, OUTCOMES, REASONS, Feedback, feedback_summary, record_feedback
 from kb.core import Line, Prose
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
@@ -65,8 +64,8 @@ async def post_feedback(request: Request, kb: KnowledgeBaseDep, principal: Princ
     A vote naming the search behind it is also an event tied to that search, as the site's votes are: what
     the `not-helpful` report counts against the query."""
     feedback = Feedback(**body.model_dump(exclude={"search_id"}))
+    surface = client_surface(request)  # a bad header refused before anything is written
     rows = await run_in_threadpool(record_feedback, kb, feedback, principal=principal)
-    surface = client_surface(request)
     if body.search_id is not None and body.outcome in CUSTOMER_OUTCOMES and surface is not None:
         for row in rows:
             kb.events.vote(surface=surface, search_id=body.search_id, article_id=row.article_id, locale=row.locale,

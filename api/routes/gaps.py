@@ -70,6 +70,7 @@ class ProposalFromGapIn(BaseModel):
     since: dt.date | None = None
     until: dt.date | None = None
     locale: Line | None = None
+    surface: Line | None = None
     template: Line | None = Field(default=None, description="A template of .kb/templates/ (e.g. how-to); a blank page when absent.")
     id: Line | None = Field(default=None, description="The new article's id; from the topic's words when absent.")
 
@@ -85,7 +86,7 @@ async def _topic(kb: KnowledgeBase, topic_id: str, period: Period) -> Topic:
 async def propose(kb: KnowledgeBaseDep, principal: PrincipalDep, topic_id: Line, body: ProposalFromGapIn) -> ProposalOut:
     """A proposal adding a draft article for the topic, its questions in the front matter."""
     require(principal, WRITER_ROLES, "proposing an article for a gap")
-    topic = await _topic(kb, topic_id, Period.checked(since=body.since, until=body.until, locale=body.locale))
+    topic = await _topic(kb, topic_id, Period.checked(since=body.since, until=body.until, locale=body.locale, surface=body.surface))
     author = principal.name or principal.kind
     record = await run_in_threadpool(
         lambda: gap_proposal(kb, topic, at=kb.snapshot.commit, author=author, template=body.template, article_id=body.id)
@@ -95,9 +96,10 @@ async def propose(kb: KnowledgeBaseDep, principal: PrincipalDep, topic_id: Line,
 
 @router.get("/{topic_id}/report", response_class=Response, responses={200: {"content": {"text/markdown": {}}}})
 async def report(
-    kb: KnowledgeBaseDep, principal: PrincipalDep, topic_id: Line, since: Since = None, until: Until = None, locale: Line | None = None
-) -> Response:
+    kb: KnowledgeBaseDep, principal: PrincipalDep, topic_id: Line, since: Since = None, until: Until = None, locale: Line | None = None,
+    surface: Line | None = None,
+) -> Response:  # fmt: skip
     """The topic as Markdown, for a pull request or an issue: its questions, how often they failed, the nearest article."""
     require(principal, STAFF_ROLES, "reading content gaps")
-    topic = await _topic(kb, topic_id, Period.checked(since=since, until=until, locale=locale))
+    topic = await _topic(kb, topic_id, Period.checked(since=since, until=until, locale=locale, surface=surface))
     return Response(gap_report(topic), media_type="text/markdown; charset=utf-8")

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from api.schemas import article_url
 from articles.model import LOCALES
-from articles.templates import TEMPLATES_DIR, parse_templates
+from articles.templates import TEMPLATES_DIR, parse_templates, template_for
 from kb.access import STAFF
 from kb.analytics import CLICK_SURFACES, MAX_LIMIT, Period, Report, Topic, run_report
 from kb.core import KnowledgeBase
@@ -169,7 +169,7 @@ def shown_rows(kb: KnowledgeBase, report: Report) -> list[dict]:
     return rows
 
 
-def content_gaps(kb: KnowledgeBase, period: Period) -> list[Topic]:
+def dashboard_gaps(kb: KnowledgeBase, period: Period) -> list[Topic]:
     """The period's content gaps among its :data:`GAP_QUERIES` most failed queries, the most failed topic first."""
     return gap_topics(kb, period, most_failed=GAP_QUERIES)
 
@@ -200,10 +200,10 @@ def due_for_review(kb: KnowledgeBase, dash: Dashboard, gaps: list[Topic]) -> lis
             failed[key] = failed.get(key, 0) + topic.failed
     rows = []
     for item in due:
-        seen, key = traffic.get(item.article.key, {}), item.article.key
-        url = article_url(item.article.id, item.article.locale)
-        rows.append(DueRow(item.article.title, url, item.article.locale, item.due, seen.get("views", 0), failed.get(key, 0),
-                           seen.get("not_helpful", 0)))  # fmt: skip
+        article = item.article
+        seen = traffic.get(article.key, {})
+        rows.append(DueRow(article.title, article_url(article.id, article.locale), article.locale, item.due, seen.get("views", 0),
+                           failed.get(article.key, 0), seen.get("not_helpful", 0)))  # fmt: skip
     return sorted(rows, key=lambda row: (-(row.views + row.failed_searches), -row.not_helpful, row.due))
 
 
@@ -217,16 +217,19 @@ def behind_originals(kb: KnowledgeBase) -> list[BehindOriginal]:
         )
 
 
-def gap_templates(kb: KnowledgeBase) -> list[str]:
-    """The names of the served commit's templates, offered for a writer's draft from a content gap."""
+def gap_templates(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Per locale, the names of the served commit's templates an article of it can start from, offered for a writer's
+    draft from a content gap (a template with only a Japanese variant is not offered for an English topic)."""
     return _templates_at(kb, kb.snapshot.commit)
 
 
 @lru_cache(maxsize=4)
-def _templates_at(kb: KnowledgeBase, commit: str) -> list[str]:
+def _templates_at(kb: KnowledgeBase, commit: str) -> dict[str, list[str]]:
     with kb.open_repo() as repo:
         files = [(file.path, file.data) for file in repo.files_at(commit) if file.path.startswith(TEMPLATES_DIR + "/")]
-    return sorted({name for name, _ in parse_templates(files)[0]})
+    templates = parse_templates(files)[0]
+    names = sorted({name for name, _ in templates})
+    return {locale: [name for name in names if template_for(templates, name, locale)] for locale in LOCALES}
 
 
 def possible_contradictions(kb: KnowledgeBase) -> list[Contradiction]:

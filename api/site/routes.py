@@ -25,10 +25,11 @@ from api.rendering import article_html
 from api.schemas import article_url
 from api.site import contact, messages, seo, votes
 from api.site.dashboard import (
+    GAP_QUERIES,
     RANKED_ROWS,
     behind_originals,
-    content_gaps,
     dashboard,
+    dashboard_gaps,
     due_for_review,
     gap_templates,
     possible_contradictions,
@@ -747,7 +748,7 @@ def article_history(
     article = _readable(kb, principal.view, article_id, locale)
     if article is None or not principal.view.staff:
         return _not_found(kb, locale)
-    return _history(kb, principal, article, locale, cursor=cursor, notice=_proposed_notice(locale, proposed))
+    return _history(kb, principal, article, locale, cursor=cursor, notice=_proposed_notice(locale, "history_proposed", proposed))
 
 
 @router.post("/hc/{locale}/articles/{article_id}/restore")
@@ -771,8 +772,9 @@ def restore_from_history(
     return _secured(response)
 
 
-def _proposed_notice(locale: str, proposed: str) -> str:
-    return messages.MESSAGES[locale]["history_proposed"].format(id=proposed) if re.fullmatch(r"[0-9]{1,10}", proposed) else ""
+def _proposed_notice(locale: str, key: str, proposed: str) -> str:
+    """The page's message ``key`` naming proposal ``proposed`` (from the URL it was sent back to), if that is an id."""
+    return messages.MESSAGES[locale][key].format(id=proposed) if re.fullmatch(r"[0-9]{1,10}", proposed) else ""
 
 
 def _history(
@@ -811,8 +813,7 @@ def staff_dashboard(
         error = ""
     except InvalidRequest as refused:
         period, error = Period.checked(), f"{refused.field}: {refused.message}"
-    notice = messages.MESSAGES[locale]["dash_proposed"].format(id=proposed) if re.fullmatch(r"[0-9]{1,10}", proposed) else ""
-    return _dashboard(kb, principal, locale, period, error=error, notice=notice)
+    return _dashboard(kb, principal, locale, period, error=error, notice=_proposed_notice(locale, "dash_proposed", proposed))
 
 
 @router.post("/hc/{locale}/staff/gaps/{topic_id}/proposal")
@@ -829,7 +830,7 @@ def propose_for_gap(
     period = Period.checked()
     try:
         period = Period.checked(since=_day(since, "since"), until=_day(until, "until"), locale=language or None, surface=surface or None)
-        topic = find_topic(kb, topic_id, period)
+        topic = find_topic(kb, topic_id, period, most_failed=GAP_QUERIES)  # grouped as the dashboard listing it was
         record = gap_proposal(kb, topic, at=kb.snapshot.commit, author=principal.name or principal.kind, template=template or None)
     except (InvalidRequest, ProposalRefused, UnknownTopic) as refused:
         return _dashboard(kb, principal, locale, period, error=str(refused), status=400)
@@ -842,14 +843,14 @@ def propose_for_gap(
 def _dashboard(
     kb: KnowledgeBase, principal: Principal, locale: str, period: Period, *, error: str = "", notice: str = "", status: int | None = None
 ) -> Response:
-    dash, gaps = dashboard(kb.engine, period), content_gaps(kb, period)
+    dash, gaps = dashboard(kb.engine, period), dashboard_gaps(kb, period)
     response = _page(
         "dashboard.html", kb=kb, locale=locale, view=principal.view, status=status or (400 if error else 200), error=error,
         notice=notice, dash=dash, rows={name: shown_rows(kb, report) for name, report in dash.reports.items()},
         tables=DASHBOARD_TABLES, locales=LOCALES, surfaces=SURFACES, action=f"/hc/{locale}/staff/dashboard",
         due=due_for_review(kb, dash, gaps), gaps=gaps[:RANKED_ROWS], behind=behind_originals(kb),
         contradictions=possible_contradictions(kb), can_propose=principal.kind in WRITER_ROLES,
-        templates=gap_templates(kb) if principal.kind in WRITER_ROLES else [],
+        templates=gap_templates(kb) if principal.kind in WRITER_ROLES else {},
     )  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
     return response

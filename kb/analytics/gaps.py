@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Engine, case, func, select
 
 from kb.analytics.reports import CLICK_SURFACES, LOW_CLICK_THROUGH, MIN_SEARCHES, Period, filtered, query_rows, report_session
+from search.analyze import query_language
 from search.query import QueryVectors
 from search.snapshot import IndexSnapshot
 
@@ -95,13 +96,16 @@ def failed_queries(engine: Engine, period: Period) -> list[FailedQuery]:
     halves: dict[tuple[str, str], list[tuple[bool, int, int, int]]] = {}
     with report_session(engine) as session:
         for row in session.execute(statement):
-            if row.query:
-                halves.setdefault((row.query, row.locale), []).append((bool(row.later), row.unanswered, row.answered, row.clicked))
+            if row.query:  # a search that named no locale (an API call's) is of the language its words are in
+                key = (row.query, row.locale or query_language(row.query))
+                halves.setdefault(key, []).append((bool(row.later), row.unanswered, row.answered, row.clicked))
     found = []
     for (query, locale), parts in halves.items():
         answered, clicked = sum(part[2] for part in parts), sum(part[3] for part in parts)
         seldom_opened = answered >= MIN_SEARCHES and clicked < LOW_CLICK_THROUGH * answered
-        per_half = {half: unanswered + (opened_not if seldom_opened else 0) for half, unanswered, opened_not in _unopened(parts)}
+        per_half: dict[bool, int] = {}  # a half can come twice: from a locale's searches and from those naming none
+        for half, unanswered, opened_not in _unopened(parts):
+            per_half[half] = per_half.get(half, 0) + unanswered + (opened_not if seldom_opened else 0)
         failed = sum(per_half.values())
         if failed > 0:
             found.append(FailedQuery(query, locale, failed, per_half.get(False, 0)))
@@ -122,15 +126,16 @@ def content_gaps(
     ``vectors`` keeps the queries' vectors between calls: the same failed queries come back on every reading
     of the gaps (a list, then the proposal made from one of its topics), and embedding them is nearly all
     the cost."""
-    topics: list[Topic] = []
+    grouped: list[tuple[list[FailedQuery], np.ndarray]] = []
     for locale in sorted({query.locale for query in failed}):
         queries = sorted((q for q in failed if q.locale == locale), key=lambda q: (-q.failed, q.query))
-        found = vectors.get_many([(query.query, False) for query in queries])
-        vectors_of = np.stack([found[(query.query, False)] for query in queries]).astype(np.float32, copy=False)
-        for members in group(vectors_of):
-            topics.append(_topic([queries[i] for i in members], vectors_of[members[0]], snapshot, allowed, locale))
-    topics.sort(key=lambda topic: (-topic.failed, topic.label))
-    return topics[:limit]
+        # Asked for least failed first: the cache drops the longest unused, so the most failed, which every
+        # reading needs (the dashboard's only those), are the last it would drop.
+        found = vectors.get_many([(query.query, False) for query in reversed(queries)])
+        embedded = np.stack([found[(query.query, False)] for query in queries]).astype(np.float32, copy=False)
+        grouped += [([queries[i] for i in members], embedded[members[0]]) for members in group(embedded)]
+    grouped.sort(key=lambda topic: (-sum(query.failed for query in topic[0]), topic[0][0].query))
+    return [_topic(members, leader, snapshot, allowed) for members, leader in grouped[:limit]]
 
 
 def group(vectors: np.ndarray, *, threshold: float = GROUP_COSINE) -> list[list[int]]:
@@ -171,7 +176,10 @@ def _index(vectors: np.ndarray) -> faiss.Index:
     return inverted
 
 
-def _topic(members: list[FailedQuery], leader: np.ndarray, snapshot: IndexSnapshot, allowed: np.ndarray, locale: str) -> Topic:
+def _topic(members: list[FailedQuery], leader: np.ndarray, snapshot: IndexSnapshot, allowed: np.ndarray) -> Topic:
+    """A group of failed queries as a topic, with the article nearest its leader (only for the topics listed: it reads
+    every article's vectors)."""
+    locale = members[0].locale
     failed = sum(query.failed for query in members)
     earlier = sum(query.earlier for query in members)
     label = members[0].query

@@ -6,6 +6,7 @@ What the API and other callers use is named here; the modules beside it are its 
 from kb.assist.answers import Announced, Answer, Citation, Question, answer, question_request
 from kb.assist.citations import MAX_QUOTE_CHARS, CitationRef, CitationStatus, Resolution, resolve_citation
 from kb.assist.feedback import (
+    CUSTOMER_OUTCOMES,
     OUTCOMES,
     REASONS,
     Feedback,
@@ -20,6 +21,7 @@ from kb.assist.suggestions import DEFAULT_SUGGESTIONS, MAX_TICKET_CHARS, Message
 from kb.assist.tickets import reduce_ticket_text
 
 __all__ = [
+    "CUSTOMER_OUTCOMES",
     "DEFAULT_SUGGESTIONS",
     "MAX_QUOTE_CHARS",
     "MAX_TICKET_CHARS",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import sys
 from typing import Annotated
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kb.cli.common import console, errors, open_engine
+from kb.cli.common import LocaleFilter, Since, SurfaceFilter, Until, console, errors, open_engine
 from kb.core.settings import Settings
 
 
@@ -30,10 +29,10 @@ def report(
     name: Annotated[
         str, typer.Argument(help="daily, surfaces, top-queries, zero-results, low-click-through, not-helpful, articles, bots or agents.")
     ],
-    since: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day (UTC); 29 days before --until.")] = None,
-    until: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day (UTC); today by default.")] = None,
-    locale: Annotated[str | None, typer.Option(help="en or ja; every locale by default.")] = None,
-    surface: Annotated[str | None, typer.Option(help="site, widget, api, bot or agent; every surface by default.")] = None,
+    since: Since = None,
+    until: Until = None,
+    locale: LocaleFilter = None,
+    surface: SurfaceFilter = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="Rows of a ranked report.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON, as GET /v1/reports/NAME gives it.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV with a header line.")] = False,

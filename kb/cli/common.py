@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
     from versioning import ContentRepo
 
 T = TypeVar("T")
+
+Since = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day (UTC); 29 days before --until.")]
+Until = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day (UTC); today by default.")]
+LocaleFilter = Annotated[str | None, typer.Option("--locale", help="en or ja; every locale by default.")]
+SurfaceFilter = Annotated[str | None, typer.Option("--surface", help="site, widget, api, bot or agent; every surface by default.")]
+"""The period and filters of the analytics commands (`kb report`, `kb gaps`), as `kb.analytics.Period` takes them."""
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one error per line, whatever the terminal width

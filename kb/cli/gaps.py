@@ -12,25 +12,23 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from kb.cli.common import console, fail
+from kb.cli.common import LocaleFilter, Since, SurfaceFilter, Until, console, fail
 from kb.core.settings import Settings
+from kb.writing.gap_work import MAX_TOPICS
 
 if TYPE_CHECKING:
     from kb.analytics import Period, Topic
     from kb.core.knowledge_base import KnowledgeBase
 
-Since = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day (UTC); 29 days before --until.")]
-Until = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day (UTC); today by default.")]
-Locale = Annotated[str | None, typer.Option(help="en or ja; every locale by default.")]
 TopicId = Annotated[str, typer.Argument(metavar="TOPIC", help="A topic's id, as `kb gaps list` shows it.")]
 
 
 def gaps_list(
     since: Since = None,
     until: Until = None,
-    locale: Locale = None,
-    surface: Annotated[str | None, typer.Option(help="site, widget, api, bot or agent; every surface by default.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=200, help="Topics to show, the most failed first.")] = 20,
+    locale: LocaleFilter = None,
+    surface: SurfaceFilter = None,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_TOPICS, help="Topics to show, the most failed first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print the topics as JSON, as GET /v1/gaps gives them.")] = False,
 ) -> None:
     """Questions readers asked and did not get answered, grouped by meaning, the most failed topic first."""
@@ -46,11 +44,13 @@ def gaps_list(
     console.print(_table(found, period))
 
 
-def gaps_report(topic_id: TopicId, since: Since = None, until: Until = None, locale: Locale = None) -> None:
+def gaps_report(
+    topic_id: TopicId, since: Since = None, until: Until = None, locale: LocaleFilter = None, surface: SurfaceFilter = None
+) -> None:
     """The topic as Markdown, for a pull request or an issue: its questions, how often they failed, the nearest article."""
     from kb.writing import gap_report
 
-    period = _period(since, until, locale, None)
+    period = _period(since, until, locale, surface)
     with _knowledge_base() as kb:
         topic = _find(kb, topic_id, period)
     sys.stdout.write(gap_report(topic))
@@ -60,7 +60,8 @@ def gaps_propose(
     topic_id: TopicId,
     since: Since = None,
     until: Until = None,
-    locale: Locale = None,
+    locale: LocaleFilter = None,
+    surface: SurfaceFilter = None,
     template: Annotated[str | None, typer.Option(help="A template of .kb/templates/ (e.g. how-to); a blank page when absent.")] = None,
     article_id: Annotated[str | None, typer.Option("--id", help="The new article's id; from the topic's words when absent.")] = None,
     author: Annotated[str, typer.Option(help="Who proposes it (the proposal's author).")] = "kb gaps",
@@ -69,7 +70,7 @@ def gaps_propose(
     from kb.core.requests import InvalidRequest
     from kb.writing import ProposalRefused, gap_proposal
 
-    period = _period(since, until, locale, None)
+    period = _period(since, until, locale, surface)
     with _knowledge_base() as kb:
         topic = _find(kb, topic_id, period)
         try:

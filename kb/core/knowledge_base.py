@@ -45,8 +45,9 @@ EVENTS_LINGER_SECONDS = 1.0
 under a steady trickle of searches, not one per search."""
 GAP_VECTORS = 25_000
 """Failed queries whose vectors are kept for the next reading of the content gaps (`kb/analytics/gaps.py`):
-a month of a busy help center's distinct failed queries, about 37 MB at the default model's 384 dimensions,
-in memory only, so none outlives the events' retention on disk. Filled only when staff read the gaps."""
+a month of a busy help center's distinct failed queries, about 37 MB per process at the default model's 384
+dimensions. Filled only when staff read the gaps, and in memory only: the (scrubbed) queries are never written
+anywhere beside the events, and a restart forgets them."""
 RELATED_ARTICLES = 5
 RELATED_FLOOR = 0.3
 """Cosine below which an article is not offered as related. On the sample, every article's five nearest

@@ -33,9 +33,10 @@ def gap_topics(kb: KnowledgeBase, period: Period, *, limit: int = MAX_TOPICS, mo
     return content_gaps(failed, kb.gap_vectors, snapshot, allowed=snapshot.visible_articles(STAFF), limit=limit)
 
 
-def find_topic(kb: KnowledgeBase, topic_id: str, period: Period) -> Topic:
-    """The topic ``topic_id`` among the period's gaps; an ``UnknownTopic`` naming the period when it is not one."""
-    chosen = next((topic for topic in gap_topics(kb, period) if topic.id == topic_id), None)
+def find_topic(kb: KnowledgeBase, topic_id: str, period: Period, *, most_failed: int | None = None) -> Topic:
+    """The topic ``topic_id`` among the period's gaps, grouped as the reading that listed it was (``most_failed``);
+    an ``UnknownTopic`` naming the period when it is not one."""
+    chosen = next((topic for topic in gap_topics(kb, period, most_failed=most_failed) if topic.id == topic_id), None)
     if chosen is None:
         raise UnknownTopic(f"no topic {topic_id!r} among the gaps of {period.since} … {period.until}")
     return chosen
@@ -53,15 +54,21 @@ def gap_proposal(
     with kb.open_repo() as repo:
         tree = repo.files_at(at)
     files = [(file.path, file.data) for file in tree if file.path.startswith(TEMPLATES_DIR + "/")]
-    existing = {file.path for file in tree}
+    paths = {file.path for file in tree}
+    ids = {article.id for article in kb.articles(view=STAFF)}
     chosen = None
     if template is not None:
         chosen = template_for(parse_templates(files)[0], template, topic.locale)
         if chosen is None:
             raise InvalidRequest("template", f"no template {template!r} in {TEMPLATES_DIR}/")
-    article_id = article_id or _slug(topic)
+    if article_id is None:  # from the topic's words, made unique: the writer chose none
+        article_id = _slug(topic)
+        if article_id in ids or f"{topic.locale}/{article_id}.md" in paths:
+            article_id = f"{article_id}-{topic.id[:6]}"
+    elif article_id in ids:  # another article's id would make the draft its translation
+        raise InvalidRequest("id", f"an article {article_id!r} exists already; give another id")
     path = f"{topic.locale}/{article_id}.md"
-    if path in existing:
+    if path in paths:
         raise InvalidRequest("id", f"{path} exists already; give another id")
     title = topic.label[:1].upper() + topic.label[1:]
     extra = {"status": "draft", "questions": [question for question, _ in topic.examples]}
