@@ -21,7 +21,7 @@ from kb.analytics.gaps import EXACT_UP_TO, group
 from kb.analytics.rollups import ROLLED_THROUGH
 from kb.cli import app as cli
 from kb.core.db import EventRecord, StateRecord
-from tests.conftest import article_text, served_kb
+from tests.conftest import article_text, served_app, served_kb
 from tests.test_analytics_reports import cli_env
 from tests.test_api_agents import key
 from tests.test_kb_templates import HOW_TO
@@ -49,6 +49,7 @@ def failed(
     rows = [{"at": at, "kind": "search", "surface": surface, "query": query, "locale": locale, "mode": "hybrid",
              "principal_kind": "anonymous", "results": "", "total": 0}
             for query, times in queries.items() for _ in range(times)]  # fmt: skip
+    served_app(client).state.upkeep.stop()  # its first roll-up done, and no other after: the days below stay unrolled
     with Session(served_kb(client).engine) as session:
         session.execute(insert(EventRecord), rows)
         session.execute(delete(StateRecord).where(col(StateRecord.key) == ROLLED_THROUGH))

@@ -21,7 +21,7 @@ from kb.analytics import Period, purge_events, roll_up, run_report
 from kb.analytics.rollups import ROLLED_THROUGH
 from kb.cli import app as cli
 from kb.core.db import EventRecord, QueryDayRecord, StateRecord, make_engine
-from tests.conftest import article_text, served_kb
+from tests.conftest import article_text, served_app, served_kb
 from tests.test_api_agents import key
 from tests.test_site_staff import sign_in
 
@@ -191,6 +191,7 @@ def old_events(client: TestClient) -> dt.date:
                          "position": 1, "principal_kind": "anonymous"})  # fmt: skip
             rows.append({"at": at, "kind": "view", "surface": "site", "article_id": "export", "locale": "en",
                          "principal_kind": "anonymous"})  # fmt: skip
+    served_app(client).state.upkeep.stop()  # its first roll-up done, and no other after: the days below stay unrolled
     with Session(served_kb(client).engine) as session:
         session.execute(insert(EventRecord), rows)
         session.execute(delete(StateRecord).where(col(StateRecord.key) == ROLLED_THROUGH))  # as if the server had never rolled up
