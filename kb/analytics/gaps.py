@@ -162,13 +162,13 @@ def group(vectors: np.ndarray, *, threshold: float = GROUP_COSINE) -> list[list[
 
 
 def _index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner products for a few thousand queries; an inverted file (8 of 4·√n lists searched) beyond."""
+    """Exact inner products for a few thousand queries; an inverted file (8 of 4·√n lists, n/40 at most, searched) beyond."""
     dimension = vectors.shape[1]
     if len(vectors) <= EXACT_UP_TO:
         exact = faiss.IndexFlatIP(dimension)
         exact.add(vectors)
         return exact
-    lists = int(4 * np.sqrt(len(vectors)))
+    lists = min(int(4 * np.sqrt(len(vectors))), len(vectors) // 40)  # faiss wants 39 training points a list at least
     inverted = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
     inverted.train(vectors[:: max(1, len(vectors) // (lists * 40))])
     inverted.nprobe = 8
