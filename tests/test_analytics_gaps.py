@@ -143,6 +143,14 @@ def test_a_proposal_from_a_template_there_is_none_of_is_refused_naming_it(site: 
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "template"
 
 
+@pytest.mark.parametrize("article_id", ["../../etc/passwd", "Not An Id", "-x", "a" * 300, "refunds"])
+def test_a_proposal_with_a_bad_or_taken_id_is_refused_naming_it(site: TestClient, article_id: str) -> None:
+    failed(site, {TELEPORT[0]: 1})
+    [topic] = gaps(site)
+    response = site.post(f"/v1/gaps/{topic['id']}/proposal", json={"id": article_id}, headers=key(site, "writer"))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "id", response.text
+
+
 def test_an_unknown_topic_is_a_404(site: TestClient) -> None:
     assert site.get("/v1/gaps/0123456789ab/report", headers=key(site, "agent")).status_code == 404
 

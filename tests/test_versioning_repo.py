@@ -194,6 +194,26 @@ def test_files_at_reads_an_older_commit_without_touching_the_working_tree(tmp_pa
     assert (path / "en/a.md").read_text() == "uncommitted edit\n"
 
 
+def test_files_at_under_a_folder_reads_only_its_files_with_their_last_changes(tmp_path: Path) -> None:
+    path, shas = _three_commits(tmp_path)
+    files = ContentRepo(path).files_at(under="en")
+    assert [(f.path, f.data, f.revision) for f in files] == [
+        ("en/a.md", b"# A v2\n", shas[1]), ("en/b.md", b"# B\n", shas[0]), ("en/c.md", b"# C\n", shas[2])
+    ]
+
+
+@pytest.mark.parametrize("folder", ["fr", "README.md"])
+def test_files_at_under_a_folder_there_is_none_of_reads_nothing(tmp_path: Path, folder: str) -> None:
+    path, shas = _three_commits(tmp_path)
+    assert ContentRepo(path).files_at(shas[0], under=folder) == []
+
+
+def test_files_at_under_a_folder_refuses_a_path_out_of_the_repository(tmp_path: Path) -> None:
+    path, _ = _three_commits(tmp_path)
+    with pytest.raises(InvalidPath):
+        ContentRepo(path).files_at(under="../outside")
+
+
 def test_files_at_works_on_a_bare_clone(tmp_path: Path) -> None:
     path, shas = _three_commits(tmp_path)
     bare = tmp_path / "bare.git"

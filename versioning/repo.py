@@ -134,19 +134,24 @@ class ContentRepo:
             summary=str(commit.summary),
         )
 
-    def files_at(self, ref: str | None = None, *, paths: Iterable[str] | None = None) -> list[GitFile]:
-        """Every regular file at ``ref`` (or only ``paths``, missing ones left out), sorted by path.
+    def files_at(self, ref: str | None = None, *, paths: Iterable[str] | None = None, under: str | None = None) -> list[GitFile]:
+        """Every regular file at ``ref`` (or only ``paths``, missing ones left out, or only those in the folder ``under``),
+        sorted by path.
 
         Read from Git objects, so the working tree (if any) is never touched. Symlinks and
         submodules are skipped: they are not articles and a symlink could point outside the repo.
+        A folder's files are read, and their last changes looked up, without the rest of the tree's.
         """
-        wanted = None if paths is None else _validated_paths(paths)
         commit = self._commit(ref)
-        if wanted is None:
-            blobs = list(_regular_files(commit.tree))
-        else:
+        if paths is not None:
+            wanted = _validated_paths(paths)
             blobs = [blob for path in wanted if (blob := _find_file(commit.tree, path)) is not None]
-        limit = [] if wanted is None or len(blobs) > MAX_PATHSPECS else [_path(blob) for blob in blobs]
+            limit = [] if len(blobs) > MAX_PATHSPECS else [_path(blob) for blob in blobs]
+        elif under is not None:
+            folder = _find_folder(commit.tree, validate_path(under))
+            blobs, limit = (list(_regular_files(folder)) if folder is not None else []), [under]
+        else:
+            blobs, limit = list(_regular_files(commit.tree)), []
         changed = self._last_changes(commit.hexsha, {_path(blob) for blob in blobs}, limit)
         # Unreachable with a complete history; kept so a damaged one degrades instead of failing.
         fallback = LastChange(commit.hexsha, commit.committed_datetime)
@@ -279,6 +284,15 @@ def _find_file(tree: Tree, path: str) -> Blob | None:
     except KeyError:
         return None
     return item if isinstance(item, Blob) and stat.S_ISREG(item.mode) else None
+
+
+def _find_folder(tree: Tree, path: str) -> Tree | None:
+    """The folder at ``path`` in ``tree``, or None (missing, or a file)."""
+    try:
+        item = tree / path
+    except KeyError:
+        return None
+    return item if isinstance(item, Tree) else None
 
 
 def _path(blob: Blob) -> str:

@@ -226,8 +226,7 @@ def gap_templates(kb: KnowledgeBase) -> dict[str, list[str]]:
 @lru_cache(maxsize=4)
 def _templates_at(kb: KnowledgeBase, commit: str) -> dict[str, list[str]]:
     with kb.open_repo() as repo:
-        files = [(file.path, file.data) for file in repo.files_at(commit) if file.path.startswith(TEMPLATES_DIR + "/")]
-    templates = parse_templates(files)[0]
+        templates = parse_templates((file.path, file.data) for file in repo.files_at(commit, under=TEMPLATES_DIR))[0]
     names = sorted({name for name, _ in templates})
     return {locale: [name for name in names if template_for(templates, name, locale)] for locale in LOCALES}
 

@@ -844,13 +844,13 @@ def _dashboard(
     kb: KnowledgeBase, principal: Principal, locale: str, period: Period, *, error: str = "", notice: str = "", status: int | None = None
 ) -> Response:
     dash, gaps = dashboard(kb.engine, period), dashboard_gaps(kb, period)
+    can_propose = principal.kind in WRITER_ROLES
     response = _page(
         "dashboard.html", kb=kb, locale=locale, view=principal.view, status=status or (400 if error else 200), error=error,
         notice=notice, dash=dash, rows={name: shown_rows(kb, report) for name, report in dash.reports.items()},
         tables=DASHBOARD_TABLES, locales=LOCALES, surfaces=SURFACES, action=f"/hc/{locale}/staff/dashboard",
         due=due_for_review(kb, dash, gaps), gaps=gaps[:RANKED_ROWS], behind=behind_originals(kb),
-        contradictions=possible_contradictions(kb), can_propose=principal.kind in WRITER_ROLES,
-        templates=gap_templates(kb) if principal.kind in WRITER_ROLES else {},
+        contradictions=possible_contradictions(kb), can_propose=can_propose, templates=gap_templates(kb) if can_propose else {},
     )  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
     return response

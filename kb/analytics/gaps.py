@@ -104,17 +104,13 @@ def failed_queries(engine: Engine, period: Period) -> list[FailedQuery]:
         answered, clicked = sum(part[2] for part in parts), sum(part[3] for part in parts)
         seldom_opened = answered >= MIN_SEARCHES and clicked < LOW_CLICK_THROUGH * answered
         per_half: dict[bool, int] = {}  # a half can come twice: from a locale's searches and from those naming none
-        for half, unanswered, opened_not in _unopened(parts):
-            per_half[half] = per_half.get(half, 0) + unanswered + (opened_not if seldom_opened else 0)
+        for second_half, unanswered, answered_in_half, clicked_in_half in parts:
+            unopened = answered_in_half - clicked_in_half if seldom_opened else 0
+            per_half[second_half] = per_half.get(second_half, 0) + unanswered + unopened
         failed = sum(per_half.values())
         if failed > 0:
             found.append(FailedQuery(query, locale, failed, per_half.get(False, 0)))
     return found
-
-
-def _unopened(parts: list[tuple[bool, int, int, int]]) -> list[tuple[bool, int, int]]:
-    """Per half of the period: whether it is the later one, its unanswered searches, its searches with results not opened."""
-    return [(later, unanswered, answered - clicked) for later, unanswered, answered, clicked in parts]
 
 
 def content_gaps(

@@ -51,31 +51,29 @@ def gap_proposal(
 ) -> ProposalRecord:
     """A proposal adding a draft article for ``topic``: from ``template`` (of ``.kb/templates/`` at commit ``at``) or a
     blank page, its questions in the front matter's ``questions``. A bad template or id is an ``InvalidRequest`` naming it."""
-    with kb.open_repo() as repo:
-        tree = repo.files_at(at)
-    files = [(file.path, file.data) for file in tree if file.path.startswith(TEMPLATES_DIR + "/")]
-    paths = {file.path for file in tree}
     ids = {article.id for article in kb.articles(view=STAFF)}
-    chosen = None
-    if template is not None:
-        chosen = template_for(parse_templates(files)[0], template, topic.locale)
-        if chosen is None:
-            raise InvalidRequest("template", f"no template {template!r} in {TEMPLATES_DIR}/")
-    if article_id is None:  # from the topic's words, made unique: the writer chose none
-        article_id = _slug(topic)
-        if article_id in ids or f"{topic.locale}/{article_id}.md" in paths:
-            article_id = f"{article_id}-{topic.id[:6]}"
-    elif article_id in ids:  # another article's id would make the draft its translation
-        raise InvalidRequest("id", f"an article {article_id!r} exists already; give another id")
-    path = f"{topic.locale}/{article_id}.md"
-    if path in paths:
-        raise InvalidRequest("id", f"{path} exists already; give another id")
     title = topic.label[:1].upper() + topic.label[1:]
     extra = {"status": "draft", "questions": [question for question, _ in topic.examples]}
-    try:
-        text = new_article(chosen, article_id=article_id, title=title, locale=topic.locale, extra=extra)
-    except InvalidArticle as invalid:
-        raise InvalidRequest(invalid.error.field, invalid.error.reason) from None
+    with kb.open_repo() as repo:
+        chosen = None
+        if template is not None:
+            templates = parse_templates((file.path, file.data) for file in repo.files_at(at, under=TEMPLATES_DIR))[0]
+            chosen = template_for(templates, template, topic.locale)
+            if chosen is None:
+                raise InvalidRequest("template", f"no template {template!r} in {TEMPLATES_DIR}/")
+        if article_id is None:  # from the topic's words, made unique: the writer chose none
+            article_id = _slug(topic)
+            if article_id in ids or repo.files_at(at, paths=[f"{topic.locale}/{article_id}.md"]):
+                article_id = f"{article_id}-{topic.id[:6]}"
+        elif article_id in ids:  # another article's id would make the draft its translation
+            raise InvalidRequest("id", f"an article {article_id!r} exists already; give another id")
+        try:  # the id checked here, before it names a path
+            text = new_article(chosen, article_id=article_id, title=title, locale=topic.locale, extra=extra)
+        except InvalidArticle as invalid:
+            raise InvalidRequest(invalid.error.field, invalid.error.reason) from None
+        path = f"{topic.locale}/{article_id}.md"
+        if repo.files_at(at, paths=[path]):  # a file there that is no article (it failed to parse) is not overwritten
+            raise InvalidRequest("id", f"{path} exists already; give another id")
     return create_proposal(kb, title=f"New article: {title}"[:200], files={path: text}, author=author, message=gap_report(topic))
 
 
